@@ -1,0 +1,85 @@
+/**
+ * Report windows: a calendar day (or an inclusive range of days) in an IANA zone, as the
+ * half-open instant interval [start, end). Days on daylight-saving changes are 23 or 25 hours.
+ */
+import { TZDate } from '@date-fns/tz';
+import { assertTimeZone } from './zone.js';
+
+export interface ReportWindow {
+  /** First instant of the first day, inclusive. */
+  start: Date;
+  /** First instant after the last day, exclusive. */
+  end: Date;
+  timeZone: string;
+  /** First and last calendar day, inclusive (YYYY-MM-DD). */
+  from: string;
+  to: string;
+}
+
+export class InvalidDateError extends Error {
+  override name = 'InvalidDateError';
+}
+
+const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** Ranges longer than this are refused: a report is a day-to-quarter view, not an export tool. */
+export const MAX_RANGE_DAYS = 93;
+
+/** Validates a YYYY-MM-DD calendar day and returns its parts. */
+export function parseDay(day: string): { y: number; m: number; d: number } {
+  const match = DAY_RE.exec(day);
+  if (!match) throw new InvalidDateError(`"${day}" is not a date: use YYYY-MM-DD, for example 2024-12-01.`);
+  const y = Number(match[1]);
+  const m = Number(match[2]);
+  const d = Number(match[3]);
+  const probe = new Date(Date.UTC(y, m - 1, d));
+  if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== m - 1 || probe.getUTCDate() !== d) {
+    throw new InvalidDateError(`"${day}" is not a calendar day (month ${m} has no day ${d}).`);
+  }
+  return { y, m, d };
+}
+
+function startOfDay(day: string, timeZone: string): Date {
+  const { y, m, d } = parseDay(day);
+  // TZDate resolves midnight that falls in a DST gap (e.g. America/Santiago) to the first valid instant.
+  return new Date(new TZDate(y, m - 1, d, timeZone).getTime());
+}
+
+/** The day after `day` (YYYY-MM-DD), on the proleptic Gregorian calendar. */
+export function nextDay(day: string): string {
+  const { y, m, d } = parseDay(day);
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}
+
+/** Inclusive number of days from `from` to `to`. */
+export function daysBetween(from: string, to: string): number {
+  const a = parseDay(from);
+  const b = parseDay(to);
+  return Math.round((Date.UTC(b.y, b.m - 1, b.d) - Date.UTC(a.y, a.m - 1, a.d)) / 86_400_000) + 1;
+}
+
+export function reportWindow(from: string, to: string, timeZone: string): ReportWindow {
+  assertTimeZone(timeZone);
+  const days = daysBetween(from, to);
+  if (days < 1) throw new InvalidDateError(`The range ends (${to}) before it starts (${from}).`);
+  if (days > MAX_RANGE_DAYS) {
+    throw new InvalidDateError(`The range ${from}..${to} is ${days} days; at most ${MAX_RANGE_DAYS} are allowed.`);
+  }
+  return { start: startOfDay(from, timeZone), end: startOfDay(nextDay(to), timeZone), timeZone, from, to };
+}
+
+export function dayWindow(day: string, timeZone: string): ReportWindow {
+  return reportWindow(day, day, timeZone);
+}
+
+/** Today's calendar day in `timeZone` at instant `now`. */
+export function today(timeZone: string, now: Date = new Date()): string {
+  assertTimeZone(timeZone);
+  const t = new TZDate(now.getTime(), timeZone);
+  return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
+}
+
+/** Yesterday's calendar day in `timeZone`: what a daily report run at `now` reports on. */
+export function yesterday(timeZone: string, now: Date = new Date()): string {
+  const { y, m, d } = parseDay(today(timeZone, now));
+  return new Date(Date.UTC(y, m - 1, d - 1)).toISOString().slice(0, 10);
+}

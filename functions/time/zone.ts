@@ -1,0 +1,74 @@
+/**
+ * Time-zone arithmetic for report windows and for rendering instants in the report's zone.
+ * `@date-fns/tz` does the zone rules; the per-UTC-hour offset cache below exists because a
+ * report renders millions of timestamps and zone offsets only change on (at most) hour
+ * boundaries in the IANA database, so one lookup per hour replaces one per record.
+ */
+import { tzOffset } from '@date-fns/tz';
+
+export class InvalidTimeZoneError extends Error {
+  override name = 'InvalidTimeZoneError';
+  constructor(readonly timeZone: string) {
+    super(`Unknown time zone "${timeZone}": use an IANA name such as "UTC", "America/Bogota" or "Europe/Madrid".`);
+  }
+}
+
+/** Throws InvalidTimeZoneError unless `timeZone` is an IANA zone this runtime knows. */
+export function assertTimeZone(timeZone: string): string {
+  try {
+    // The constructor is the runtime's own check; it throws RangeError for unknown zones.
+    new Intl.DateTimeFormat('en-US', { timeZone });
+  } catch {
+    throw new InvalidTimeZoneError(timeZone);
+  }
+  if (Number.isNaN(tzOffset(timeZone, new Date(0)))) throw new InvalidTimeZoneError(timeZone);
+  return timeZone;
+}
+
+const HOUR = 3_600_000;
+
+/** Offset lookups for one zone, memoised per UTC hour. */
+export class ZoneClock {
+  private readonly cache = new Map<number, number>();
+  constructor(readonly timeZone: string) {
+    assertTimeZone(timeZone);
+  }
+
+  /** Minutes to add to UTC to get local wall time at `ms`. */
+  offsetMinutes(ms: number): number {
+    const hour = Math.floor(ms / HOUR);
+    let offset = this.cache.get(hour);
+    if (offset === undefined) {
+      offset = tzOffset(this.timeZone, new Date(hour * HOUR));
+      if (this.cache.size > 100_000) this.cache.clear();
+      this.cache.set(hour, offset);
+    }
+    return offset;
+  }
+
+  /** Local wall-clock time as if it were UTC (for Excel cells, which have no zone). */
+  wallClockMs(ms: number): number {
+    return ms + this.offsetMinutes(ms) * 60_000;
+  }
+
+  /** Hour of day (0–23) in this zone. */
+  hourOf(ms: number): number {
+    return new Date(this.wallClockMs(ms)).getUTCHours();
+  }
+
+  /** Calendar day (YYYY-MM-DD) in this zone. */
+  dayOf(ms: number): string {
+    return new Date(this.wallClockMs(ms)).toISOString().slice(0, 10);
+  }
+
+  /** ISO 8601 with this zone's offset, millisecond precision: 2024-01-15T05:30:00.000-05:00. */
+  iso(ms: number): string {
+    const offset = this.offsetMinutes(ms);
+    const local = new Date(ms + offset * 60_000).toISOString().slice(0, 23);
+    const sign = offset < 0 ? '-' : '+';
+    const abs = Math.abs(offset);
+    const hh = String(Math.floor(abs / 60)).padStart(2, '0');
+    const mm = String(abs % 60).padStart(2, '0');
+    return `${local}${sign}${hh}:${mm}`;
+  }
+}
