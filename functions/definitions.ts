@@ -1,0 +1,66 @@
+/**
+ * Report definitions: the one schema shared by the CDK app (which schedules them) and the
+ * functions (which run them). A definition is what a team subscribes to: what to report, when,
+ * in which zone, to whom.
+ */
+import { z } from 'zod';
+import { assertTimeZone } from './time/zone.js';
+
+export const ReportFormat = z.enum(['xlsx', 'csv']);
+export type ReportFormat = z.infer<typeof ReportFormat>;
+
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      assertTimeZone(tz);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'unknown IANA time zone (e.g. "America/Bogota")' },
+);
+
+export const ReportDefinition = z.object({
+  /** Stable id: used in S3 keys, schedule names and claims. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'lowercase letters, digits and dashes, at most 48'),
+  description: z.string().max(200).optional(),
+  /** Runs daily at hour:minute in timeZone and reports on the previous day in that zone. */
+  schedule: z.object({
+    hour: z.number().int().min(0).max(23).default(6),
+    minute: z.number().int().min(0).max(59).default(0),
+    timeZone,
+  }),
+  /** Empty means every status (the set is open; unknown statuses are reported, never dropped). */
+  statuses: z.array(z.string().min(1)).default([]),
+  types: z.array(z.string().min(1)).default([]),
+  clients: z.array(z.string().min(1)).default([]),
+  formats: z.array(ReportFormat).min(1).default(['xlsx', 'csv']),
+  /** Report mail recipients; each must be in an allowed domain. SES allows 50 per message. */
+  recipients: z.array(z.email()).max(50).default([]),
+  /** Told when a run fails (no personal data in that mail). */
+  owners: z.array(z.email()).min(1),
+  /** true: a day without validations sends nothing; false: a short "no validations" mail. */
+  skipIfEmpty: z.boolean().default(false),
+});
+export type ReportDefinition = z.infer<typeof ReportDefinition>;
+export type ReportDefinitionInput = z.input<typeof ReportDefinition>;
+
+export const ReportDefinitions = z.array(ReportDefinition).superRefine((defs, ctx) => {
+  const seen = new Set<string>();
+  for (const [i, d] of defs.entries()) {
+    if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate definition "${d.name}"` });
+    seen.add(d.name);
+  }
+});
+
+/** Lower-cased domain part of an address. */
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/** Recipients outside the allowlist, so callers can refuse them by name. */
+export function disallowedRecipients(addresses: readonly string[], allowedDomains: readonly string[]): string[] {
+  const allowed = new Set(allowedDomains.map((d) => d.toLowerCase()));
+  return addresses.filter((a) => !allowed.has(domainOf(a)));
+}
