@@ -1,0 +1,149 @@
+/**
+ * The functions' environment, validated once per cold start. Every bad or missing variable is
+ * reported in one error, so a misconfigured deployment says everything that is wrong at once
+ * instead of failing one variable per deploy. The CDK stack sets exactly these names.
+ */
+import { z } from 'zod';
+import { ReportDefinitions } from './definitions.js';
+
+/**
+ * Default attachment budget, measured on the base64-encoded size of all attachments together.
+ * SES v2 accepts 40 MB per message, but many receiving servers (Exchange Online's default, older
+ * Gmail paths, corporate gateways) refuse anything over 10–25 MB, and a report mail should land
+ * everywhere. 7 MiB encoded (about 5.2 MiB of files) fits even SES v1's 10 MB raw limit with room
+ * for the HTML body and headers; anything bigger goes by link.
+ */
+export const DEFAULT_ATTACHMENT_BUDGET_BYTES = 7 * 1024 * 1024;
+/** Seven days: the period a mailed link keeps working (our own endpoint, so it is not capped by SigV4). */
+export const DEFAULT_LINK_TTL_SECONDS = 7 * 24 * 3600;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid function configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}. ` +
+        'Check the environment the deployment sets for this function.',
+    );
+  }
+}
+
+const required = (what: string) =>
+  z
+    .string({ error: `missing (${what})` })
+    .trim()
+    .min(1, `empty (${what})`);
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a positive whole number` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const commaList = z
+  .string({ error: 'missing (comma-separated domains, e.g. "example.com,example.org")' })
+  .transform((v) =>
+    v
+      .split(',')
+      .map((d) => d.trim().toLowerCase())
+      .filter((d) => d.length > 0),
+  )
+  .refine((list) => list.length > 0, 'no domain listed')
+  .refine(
+    (list) => list.every((d) => /^[a-z0-9.-]+\.[a-z]{2,}$/.test(d)),
+    'each entry must be a domain like example.com',
+  );
+
+const definitionsJson = z
+  .string({ error: 'missing (JSON array of report definitions)' })
+  .transform((v, ctx) => {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `not JSON: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+  })
+  .pipe(ReportDefinitions);
+
+const optionalUrl = (fallback?: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim()))
+    .pipe(fallback === undefined ? z.url().optional() : z.url());
+
+const Base = z.object({
+  REPORTS_BUCKET: required('S3 bucket for reports'),
+  REPORTS_PREFIX: z
+    .string()
+    .optional()
+    .transform((v) => {
+      const p = v?.trim() || 'reports/';
+      return p.endsWith('/') ? p : `${p}/`;
+    }),
+  STATE_TABLE: required('DynamoDB table for claims and report status'),
+  VERIFIK_BASE_URL: optionalUrl('https://api.verifik.co') as z.ZodType<string, string | undefined>,
+  VERIFIK_TOKEN_SECRET_ID: required('Secrets Manager id of the Verifik token'),
+  LINK_SIGNING_SECRET_ID: required('Secrets Manager id of the link-signing key'),
+  MAIL_FROM: z.email({ error: 'missing or not an email address (the verified SES sender)' }),
+  SES_CONFIGURATION_SET: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined)),
+  ALLOWED_RECIPIENT_DOMAINS: commaList,
+  LINK_TTL_SECONDS: positiveInt(DEFAULT_LINK_TTL_SECONDS),
+  ATTACHMENT_BUDGET_BYTES: positiveInt(DEFAULT_ATTACHMENT_BUDGET_BYTES),
+  REPORT_DEFINITIONS: definitionsJson,
+  /** reports-api only: the worker it invokes asynchronously. */
+  WORKER_FUNCTION_NAME: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined)),
+  /**
+   * scheduled-report only: base URL of the API for the links in mails. The worker gets it in its
+   * payload instead, because giving the worker this variable would make the API depend on the
+   * worker and the worker on the API (a CloudFormation cycle).
+   */
+  PUBLIC_API_URL: optionalUrl() as z.ZodType<string | undefined, string | undefined>,
+});
+
+export type Config = z.infer<typeof Base>;
+export type FunctionRole = 'scheduled-report' | 'reports-api' | 'report-worker';
+
+/** Parses `env` (default `process.env`); throws ConfigError naming every bad variable. */
+export function loadConfig(
+  role: FunctionRole,
+  env: Record<string, string | undefined> = process.env,
+): Config {
+  const result = Base.safeParse(env);
+  const problems: { variable: string; message: string }[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      problems.push({
+        variable: issue.path.map(String).join('.') || '(environment)',
+        message: issue.message,
+      });
+    }
+  }
+  if (role === 'reports-api' && !env.WORKER_FUNCTION_NAME?.trim()) {
+    problems.push({
+      variable: 'WORKER_FUNCTION_NAME',
+      message: 'missing (the report worker function to invoke)',
+    });
+  }
+  if (role === 'scheduled-report' && !env.PUBLIC_API_URL?.trim()) {
+    problems.push({
+      variable: 'PUBLIC_API_URL',
+      message: 'missing (base URL of the reports API, for mailed links)',
+    });
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return result.data;
+}

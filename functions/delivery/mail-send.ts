@@ -1,0 +1,126 @@
+/**
+ * Sends a rendered mail through SES v2 as a raw MIME message (multipart/alternative text + HTML,
+ * plus attachments), after the two checks that keep the reports from going anywhere they
+ * should not: every recipient in an allowed domain, and at most SES's 50 per message.
+ */
+import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { disallowedRecipients } from '../definitions.js';
+import type { AttachmentDecision, RenderedMail } from './mail-render.js';
+
+/** SES v2 refuses more destinations than this in one message. */
+export const MAX_RECIPIENTS_PER_MESSAGE = 50;
+
+export class DisallowedRecipientsError extends Error {
+  override name = 'DisallowedRecipientsError';
+  constructor(readonly addresses: string[]) {
+    super(
+      `Refusing to mail ${addresses.join(', ')}: not in an allowed recipient domain. ` +
+        'Add the domain to ALLOWED_RECIPIENT_DOMAINS or remove the address.',
+    );
+  }
+}
+
+export class TooManyRecipientsError extends Error {
+  override name = 'TooManyRecipientsError';
+  constructor(readonly count: number) {
+    super(`${count} recipients for one mail; SES allows at most ${MAX_RECIPIENTS_PER_MESSAGE} per message.`);
+  }
+}
+
+export class NoRecipientsError extends Error {
+  override name = 'NoRecipientsError';
+  constructor() {
+    super('A mail needs at least one recipient.');
+  }
+}
+
+/**
+ * Returns the de-duplicated recipients, or throws naming every address outside the allowlist.
+ * Refusing the whole mail (rather than dropping the bad ones) makes a typo or an attempted relay
+ * visible instead of silently mailing a subset.
+ */
+export function checkRecipients(addresses: readonly string[], allowedDomains: readonly string[]): string[] {
+  const unique = [...new Map(addresses.map((a) => [a.trim().toLowerCase(), a.trim()])).values()];
+  if (unique.length === 0) throw new NoRecipientsError();
+  const bad = disallowedRecipients(unique, allowedDomains);
+  if (bad.length > 0) throw new DisallowedRecipientsError(bad);
+  if (unique.length > MAX_RECIPIENTS_PER_MESSAGE) throw new TooManyRecipientsError(unique.length);
+  return unique;
+}
+
+/**
+ * Size of `bytes` once base64-encoded in a MIME part: 4 characters per 3 bytes, plus CRLF after
+ * every 76 characters. Part headers add a few hundred bytes per file; the budget is kept well
+ * under the SES limit so that does not matter.
+ */
+export function base64MimeSize(bytes: number): number {
+  const chars = Math.ceil(bytes / 3) * 4;
+  return chars + 2 * Math.ceil(chars / 76);
+}
+
+/** Attach every file, or none: a mail with some of the files attached is harder to explain. */
+export function decideAttachments(fileBytes: readonly number[], budgetBytes: number): AttachmentDecision {
+  const encodedBytes = fileBytes.reduce((sum, b) => sum + base64MimeSize(b), 0);
+  return {
+    mode: fileBytes.length > 0 && encodedBytes <= budgetBytes ? 'attached' : 'links-only',
+    encodedBytes,
+    budgetBytes,
+  };
+}
+
+export interface MailAttachment {
+  filename: string;
+  contentType: string;
+  content: Buffer;
+}
+
+export interface SendMailInput {
+  ses: SESv2Client;
+  from: string;
+  to: readonly string[];
+  allowedDomains: readonly string[];
+  mail: RenderedMail;
+  attachments?: readonly MailAttachment[];
+  configurationSet?: string | undefined;
+  /** Extra headers, e.g. an id tying the mail to a report run. */
+  headers?: Record<string, string>;
+}
+
+/** Builds the raw MIME message (exposed for tests and for previews). */
+export async function buildMime(input: Omit<SendMailInput, 'ses' | 'allowedDomains'>): Promise<Buffer> {
+  const composer = new MailComposer({
+    from: input.from,
+    to: [...input.to],
+    subject: input.mail.subject,
+    text: input.mail.text,
+    html: input.mail.html,
+    headers: input.headers ?? {},
+    attachments: (input.attachments ?? []).map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      content: a.content,
+      contentTransferEncoding: 'base64',
+    })),
+    // Content is always given in memory; never let a value be read as a file path or a URL.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+  return composer.compile().build();
+}
+
+/** Checks the recipients, sends, and returns the SES MessageId. */
+export async function sendMail(input: SendMailInput): Promise<string> {
+  const to = checkRecipients(input.to, input.allowedDomains);
+  const raw = await buildMime({ ...input, to });
+  const result = await input.ses.send(
+    new SendEmailCommand({
+      FromEmailAddress: input.from,
+      Destination: { ToAddresses: to },
+      Content: { Raw: { Data: raw } },
+      ...(input.configurationSet ? { ConfigurationSetName: input.configurationSet } : {}),
+    }),
+  );
+  if (!result.MessageId) throw new Error('SES accepted the mail but returned no MessageId.');
+  return result.MessageId;
+}
