@@ -1,0 +1,421 @@
+/**
+ * The S3 report store: each file streams into a multipart upload as it is rendered, and
+ * `manifest.json` is written last, only when every file is stored. A failed run aborts its
+ * uploads, deletes what it stored, and leaves no manifest, so readers never see half a report.
+ */
+import { Transform } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { parseDay } from '../time/window.js';
+import { attachmentDisposition } from './content-disposition.js';
+import type { FileSpec, ReportSink, SinkFile } from './sink.js';
+
+export const MANIFEST_NAME = 'manifest.json';
+export const DEFAULT_PREFIX = 'reports/';
+/** 8 MiB parts, at most 2 in flight per file: ~24 MiB buffered per open file. */
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const DEFAULT_QUEUE_SIZE = 2;
+/** An abort waits this long for an upload to wind down before cutting it off. */
+const ABORT_GRACE_MS = 30_000;
+
+export type ServerSideEncryption = 'AES256' | { kmsKeyId: string };
+
+export class S3UploadError extends Error {
+  override name = 'S3UploadError';
+}
+
+/** The sink was used out of order (open/commit after abort, commit with a failed file, reserved names). */
+export class S3SinkStateError extends Error {
+  override name = 'S3SinkStateError';
+}
+
+export class ManifestNotFoundError extends Error {
+  override name = 'ManifestNotFoundError';
+}
+
+export class SinkAbortedError extends Error {
+  override name = 'SinkAbortedError';
+}
+
+const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+const REPORT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const DEFINITION = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+function normalisePrefix(prefix: string): string {
+  if (prefix === '') return '';
+  return prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+/** `reports/<definition>/<yyyy>/<mm>/<dd>/`: where one definition's reports of one day live. */
+export function dayKeyPrefix({
+  prefix = DEFAULT_PREFIX,
+  definition,
+  day,
+}: {
+  prefix?: string;
+  definition: string;
+  day: string;
+}): string {
+  if (!DEFINITION.test(definition))
+    throw new S3SinkStateError(`definition name ${JSON.stringify(definition)} is not key-safe`);
+  parseDay(day);
+  const [yyyy, mm, dd] = day.split('-');
+  return `${normalisePrefix(prefix)}${definition}/${yyyy}/${mm}/${dd}/`;
+}
+
+/** `reports/<definition>/<yyyy>/<mm>/<dd>/<report id>/`, dated by the report window's first day. */
+export function reportKeyPrefix(input: {
+  prefix?: string;
+  definition: string;
+  day: string;
+  reportId: string;
+}): string {
+  if (!REPORT_ID.test(input.reportId)) {
+    throw new S3SinkStateError(`report id ${JSON.stringify(input.reportId)} is not key-safe`);
+  }
+  return `${dayKeyPrefix(input)}${input.reportId}/`;
+}
+
+function extensionOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot) : '';
+}
+
+/** `verifik-<definition>-<from>.xlsx`: what people see when they save or open an attachment. */
+export function defaultDownloadName(definition: string, from: string, fileName: string): string {
+  return `verifik-${definition}-${from}${extensionOf(fileName)}`;
+}
+
+function sseParams(
+  sse: ServerSideEncryption,
+): Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> {
+  return sse === 'AES256'
+    ? { ServerSideEncryption: 'AES256' }
+    : { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: sse.kmsKeyId };
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { Code?: unknown }).Code;
+    const name = typeof code === 'string' ? code : err.name;
+    return `${name}: ${err.message}`;
+  }
+  return String(err);
+}
+
+export interface S3SinkOptions {
+  s3: S3Client;
+  bucket: string;
+  prefix?: string;
+  /** Report definition name (or "on-demand"), the first key level under the prefix. */
+  definition: string;
+  /** The report window; its first day dates the keys and the download names. */
+  window: { from: string };
+  reportId: string;
+  sse?: ServerSideEncryption;
+  /** Multipart tuning; the defaults keep ~24 MiB buffered per open file. */
+  partSize?: number;
+  queueSize?: number;
+}
+
+interface OpenFile {
+  name: string;
+  key: string;
+  stream: Transform;
+  upload: Upload;
+  done: Promise<{ bytes: number }>;
+  settled: boolean;
+}
+
+export interface S3ReportSink extends ReportSink {
+  readonly bucket: string;
+  /** Key prefix of this report, ending in `/`. */
+  readonly keyPrefix: string;
+  readonly manifestKey: string;
+  keyOf(name: string): string;
+}
+
+export function createS3Sink(options: S3SinkOptions): S3ReportSink {
+  const {
+    s3,
+    bucket,
+    prefix = DEFAULT_PREFIX,
+    definition,
+    window,
+    reportId,
+    sse = 'AES256',
+    partSize = DEFAULT_PART_SIZE,
+    queueSize = DEFAULT_QUEUE_SIZE,
+  } = options;
+  const keyPrefix = reportKeyPrefix({ prefix, definition, day: window.from, reportId });
+  const manifestKey = `${keyPrefix}${MANIFEST_NAME}`;
+  const files = new Map<string, OpenFile>();
+  let state: 'open' | 'committed' | 'aborted' = 'open';
+
+  const keyOf = (name: string) => `${keyPrefix}${name}`;
+
+  function open(spec: FileSpec): SinkFile {
+    if (state !== 'open')
+      throw new S3SinkStateError(`cannot open ${spec.name}: the report was already ${state}`);
+    if (!FILE_NAME.test(spec.name) || spec.name === MANIFEST_NAME) {
+      throw new S3SinkStateError(`file name ${JSON.stringify(spec.name)} is reserved or not key-safe`);
+    }
+    if (files.has(spec.name))
+      throw new S3SinkStateError(`file ${spec.name} was already opened for this report`);
+
+    const key = keyOf(spec.name);
+    let bytes = 0;
+    const stream = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    // The failure reaches the caller through `done`; without a listener a destroyed stream
+    // would crash the process with an unhandled 'error' event.
+    stream.on('error', () => {});
+
+    const upload = new Upload({
+      client: s3,
+      queueSize,
+      partSize,
+      leavePartsOnError: false,
+      params: {
+        Bucket: bucket,
+        Key: key,
+        Body: stream,
+        ContentType: spec.contentType,
+        ContentDisposition: attachmentDisposition(
+          spec.downloadName ?? defaultDownloadName(definition, window.from, spec.name),
+        ),
+        ...sseParams(sse),
+      },
+    });
+
+    const file: OpenFile = {
+      name: spec.name,
+      key,
+      stream,
+      upload,
+      done: Promise.resolve({ bytes: 0 }),
+      settled: false,
+    };
+    file.done = upload.done().then(
+      () => {
+        file.settled = true;
+        return { bytes };
+      },
+      (err: unknown) => {
+        file.settled = true;
+        // Unblocks a renderer waiting on back-pressure from an upload that will never read again.
+        stream.destroy(err instanceof Error ? err : new Error(String(err)));
+        if (err instanceof SinkAbortedError) throw err;
+        throw new S3UploadError(`upload of s3://${bucket}/${key} failed: ${describeError(err)}`, {
+          cause: err,
+        });
+      },
+    );
+    // Callers may only look at `done` after writing; keep an early rejection from being "unhandled".
+    file.done.catch(() => {});
+    files.set(spec.name, file);
+    return { stream, done: file.done };
+  }
+
+  async function commit(manifestJson: string): Promise<void> {
+    if (state !== 'open') throw new S3SinkStateError(`cannot commit: the report was already ${state}`);
+    const results = await Promise.allSettled([...files.values()].map((f) => f.done));
+    const failed = [...files.values()].filter((_, i) => results[i]?.status === 'rejected');
+    if (failed.length > 0) {
+      throw new S3SinkStateError(
+        `not writing ${MANIFEST_NAME}: ${failed.length} file(s) failed to upload (${failed.map((f) => f.name).join(', ')}); abort the report`,
+      );
+    }
+    // Re-checked after the wait: an abort may have started meanwhile.
+    if ((state as string) !== 'open')
+      throw new S3SinkStateError('cannot commit: the report was aborted meanwhile');
+    try {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: manifestKey,
+          Body: manifestJson,
+          ContentType: 'application/json; charset=utf-8',
+          ...sseParams(sse),
+        }),
+      );
+    } catch (err) {
+      throw new S3UploadError(`writing s3://${bucket}/${manifestKey} failed: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
+    state = 'committed';
+  }
+
+  async function settleWithin(file: OpenFile, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    await Promise.race([file.done.then(noop, noop), timeout]);
+    clearTimeout(timer);
+  }
+
+  async function sweepMultipartUploads(): Promise<void> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListMultipartUploadsCommand({
+          Bucket: bucket,
+          Prefix: keyPrefix,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId) continue;
+        await s3
+          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }))
+          .catch(noop);
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+  }
+
+  async function deleteStoredObjects(): Promise<void> {
+    // Everything under the report's own prefix belongs to this report, tracked or not.
+    const keys = new Set([...files.values()].map((f) => f.key));
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: keyPrefix, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) keys.add(o.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    await Promise.all(
+      [...keys].map((Key) => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key })).catch(noop)),
+    );
+  }
+
+  async function abort(reason: unknown): Promise<void> {
+    if (state === 'aborted') return;
+    state = 'aborted';
+    const why = new SinkAbortedError(`report ${reportId} aborted: ${describeError(reason)}`);
+    const pending = [...files.values()].filter((f) => !f.settled);
+    // Destroying the body makes lib-storage stop reading, finish in-flight parts and abort the
+    // multipart upload itself, so `done` settles only once S3 holds nothing of it.
+    for (const f of pending) f.stream.destroy(why);
+    await Promise.all(pending.map((f) => settleWithin(f, ABORT_GRACE_MS)));
+    for (const f of pending) if (!f.settled) await f.upload.abort().catch(noop);
+    // Belt and braces: an upload created by a request still in flight above is caught here.
+    await sweepMultipartUploads().catch(noop);
+    await deleteStoredObjects().catch(noop);
+  }
+
+  return {
+    location: `s3://${bucket}/${keyPrefix}`,
+    bucket,
+    keyPrefix,
+    manifestKey,
+    keyOf,
+    open,
+    commit,
+    abort,
+  };
+}
+
+function noop(): void {}
+
+/** The parsed `manifest.json` at `key`; its shape is the manifest module's business. */
+export async function readManifest(s3: S3Client, bucket: string, key: string): Promise<unknown> {
+  let text: string;
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    text = (await res.Body?.transformToString('utf-8')) ?? '';
+  } catch (err) {
+    const name = (err as { name?: string }).name;
+    if (name === 'NoSuchKey' || name === 'NotFound') {
+      throw new ManifestNotFoundError(
+        `no manifest at s3://${bucket}/${key}: the report is missing or incomplete`,
+      );
+    }
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ManifestNotFoundError(`s3://${bucket}/${key} is not valid JSON`);
+  }
+}
+
+function previousDay(day: string): string {
+  const { y, m, d } = parseDay(day);
+  return new Date(Date.UTC(y, m - 1, d - 1)).toISOString().slice(0, 10);
+}
+
+export interface PreviousManifestQuery {
+  s3: S3Client;
+  bucket: string;
+  prefix?: string;
+  definition: string;
+  /** The day being reported; the search starts the day before. */
+  day: string;
+  /** How many days back to look for a completed report (a failed day has none). Default 1. */
+  maxDaysBack?: number;
+  /** Ignore this report id (the report being built). */
+  excludeReportId?: string;
+}
+
+/**
+ * The newest completed report of the same definition on an earlier day, for day-over-day
+ * deltas; null when there is none within `maxDaysBack`.
+ */
+export async function findPreviousManifest({
+  s3,
+  bucket,
+  prefix = DEFAULT_PREFIX,
+  definition,
+  day,
+  maxDaysBack = 1,
+  excludeReportId,
+}: PreviousManifestQuery): Promise<{
+  key: string;
+  day: string;
+  reportId: string;
+  lastModified: Date;
+} | null> {
+  let candidateDay = day;
+  for (let back = 1; back <= maxDaysBack; back++) {
+    candidateDay = previousDay(candidateDay);
+    const dayPrefix = dayKeyPrefix({ prefix, definition, day: candidateDay });
+    let best: { key: string; day: string; reportId: string; lastModified: Date } | null = null;
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: dayPrefix, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) {
+        if (!o.Key?.endsWith(`/${MANIFEST_NAME}`)) continue;
+        const reportId = o.Key.slice(dayPrefix.length, -(MANIFEST_NAME.length + 1));
+        if (reportId.includes('/') || reportId === excludeReportId) continue;
+        const lastModified = o.LastModified ?? new Date(0);
+        if (!best || lastModified > best.lastModified)
+          best = { key: o.Key, day: candidateDay, reportId, lastModified };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    if (best) return best;
+  }
+  return null;
+}
