@@ -7,7 +7,7 @@
  */
 import { ZoneClock } from '../../functions/time/zone.js';
 import { type BiometricValidation, refId } from '../../functions/verifik/schema.js';
-import { cumulate, hex, mix, pickWeighted, Rng } from './prng.js';
+import { cumulate, hex, isoString, mix, pickWeighted, Rng } from './prng.js';
 import {
   CLIENT_DOMAINS,
   CLIENT_NAMES,
@@ -375,7 +375,7 @@ class GeneratedDataset implements Dataset {
     if (d.type !== null) r.type = d.type;
     else if (rng.chance(0.5)) r.type = null;
     const expiresMs = createdMs + (d.type === 'oneTimeLink' ? 86_400_000 : 3_600_000);
-    r.expiresAt = new Date(expiresMs).toISOString();
+    r.expiresAt = isoString(expiresMs);
     if (rng.chance(0.98)) r.requires2FA = rng.chance(0.15);
     const ip = this.ipAddress(rng);
     if (ip !== undefined) r.ipAddress = ip;
@@ -399,15 +399,15 @@ class GeneratedDataset implements Dataset {
       if (u < 0.5) r.riskScore = null;
       else if (u < 0.8) r.riskScore = rng.score(0.1, 0.5);
     }
-    r.createdAt = new Date(createdMs).toISOString();
+    r.createdAt = isoString(createdMs);
     let completedMs: number | null = null;
     if (finished && rng.chance(0.97)) {
       // Seconds to minutes: most checks finish within a minute or two, a long tail up to ~20 min.
       completedMs = createdMs + Math.min(1_200_000, Math.round(5_000 - Math.log(1 - rng.next()) * 60_000));
     }
     const updatedMs = completedMs ?? (d.status === 'expired' ? expiresMs : createdMs + rng.int(30_000));
-    r.updatedAt = new Date(updatedMs).toISOString();
-    if (completedMs !== null) r.completedAt = new Date(completedMs).toISOString();
+    r.updatedAt = isoString(updatedMs);
+    if (completedMs !== null) r.completedAt = isoString(completedMs);
     else if (finished) r.completedAt = null;
     if (d.hasSession) r.livenessSession = objectId(createdMs, ids.sessionHi, ids.sessionLo, counter);
     else if (rng.chance(0.3)) r.livenessSession = null;
