@@ -16,8 +16,21 @@ interface Rule {
   names: string[];
   title: string;
   action: string;
-  /** Quote the (scrubbed) message: only for errors whose messages we write ourselves. */
+  /**
+   * true: quote the (scrubbed) message — only for errors whose whole message we write ourselves.
+   * false: say only what the structured fields say (status, code), because the message embeds
+   * text the server sent (an error message, or the start of a body that may hold a record).
+   */
   quote: boolean;
+}
+
+/** HTTP status and server error code of a Verifik error, without the server's text. */
+function structured(err: unknown): string {
+  const e = err as { status?: unknown; code?: unknown };
+  const parts: string[] = [];
+  if (typeof e.status === 'number') parts.push(`HTTP ${e.status}`);
+  if (typeof e.code === 'string' && /^[A-Za-z_]{1,40}$/.test(e.code)) parts.push(e.code);
+  return parts.join(' ');
 }
 
 const RULES: Rule[] = [
@@ -25,40 +38,35 @@ const RULES: Rule[] = [
     names: ['VerifikAuthError'],
     title: 'Verifik rejected the API token',
     action:
-      'Renew the Verifik token (tokens last about 30 days) and store it in the Verifik token secret in Secrets Manager; the next retry or run picks it up.',
-    quote: true,
+      'Renew the Verifik token (tokens last about 30 days), store it in the Verifik token secret in Secrets Manager, and check that its account can list biometric validations; the next retry or run picks it up.',
+    quote: false,
   },
   {
-    names: ['VerifikForbiddenError'],
-    title: 'Verifik refused access to the validations',
-    action:
-      'Check that the account behind the Verifik token may list biometric validations for these clients.',
-    quote: true,
-  },
-  {
-    names: ['VerifikBadRequestError', 'VerifikNotFoundError'],
+    names: ['VerifikBadRequestError'],
     title: 'Verifik refused the report query',
     action:
       "Check the definition's statuses, types and clients; if they look right, the API may have changed.",
-    quote: true,
+    quote: false,
   },
   {
-    names: ['VerifikUnavailableError', 'VerifikRateLimitError', 'VerifikTimeoutError', 'VerifikNetworkError'],
+    names: ['VerifikUnavailableError', 'VerifikRateLimitedError', 'VerifikTimeoutError'],
     title: 'Verifik was unavailable',
     action:
       'Usually temporary: the scheduler retries. If it keeps failing, check Verifik status and the network path.',
     quote: true,
   },
   {
-    names: [
-      'VerifikMalformedResponseError',
-      'IncompleteReadError',
-      'PaginationError',
-      'InconsistentPageError',
-    ],
+    names: ['VerifikMalformedResponseError'],
     title: 'Verifik returned data the report cannot trust',
     action:
-      'The run was stopped rather than send an incomplete report. Retry later; if it persists, the API response format may have changed.',
+      'The run was stopped rather than send a wrong report. Retry later; if it persists, the API response format may have changed.',
+    quote: false,
+  },
+  {
+    names: ['IncompleteReadError'],
+    title: 'Verifik returned data the report cannot trust',
+    action:
+      'The run was stopped rather than send an incomplete report. Retry later; if it persists, report it to Verifik.',
     quote: true,
   },
   {
@@ -85,7 +93,14 @@ const RULES: Rule[] = [
     quote: true,
   },
   {
-    names: ['WriterStalledError', 'ReportWriteError', 'SinkError'],
+    names: [
+      'RenderStalledError',
+      'RenderFailedError',
+      'WriterStateError',
+      'S3UploadError',
+      'S3SinkStateError',
+      'SinkAbortedError',
+    ],
     title: 'Writing the report files failed',
     action: 'Retry the run; if it repeats, check the function memory and the S3 bucket permissions.',
     quote: true,
@@ -115,10 +130,10 @@ export function describeFailure(err: unknown, reportId: string): FailureReason {
   const name = errorName(err);
   const rule = RULES.find((r) => r.names.includes(name));
   if (rule) {
-    const message = err instanceof Error ? scrub(err.message) : '';
+    const message = rule.quote && err instanceof Error ? scrub(err.message) : scrub(structured(err));
     return {
       title: rule.title,
-      detail: rule.quote && message ? `${name}: ${message}` : name,
+      detail: message ? `${name}: ${message}` : name,
       action: rule.action,
     };
   }

@@ -221,10 +221,10 @@ describe('renderEmptyMail', () => {
 
 describe('failure mail', () => {
   it('names the cause and what to do, without personal data or raw bodies', () => {
-    class VerifikMalformedResponseError extends Error {
-      override name = 'VerifikMalformedResponseError';
+    class IncompleteReadError extends Error {
+      override name = 'IncompleteReadError';
     }
-    const err = new VerifikMalformedResponseError(
+    const err = new IncompleteReadError(
       'page 3: record person7@private-mail.example from 203.0.113.7 (65a1b2c3d4e5f6a7b8c90007) failed the schema; phone +57 300 123 4567',
     );
     const reason = describeFailure(err, 'r3');
@@ -240,13 +240,32 @@ describe('failure mail', () => {
       '[daily-ops] 2024-12-01 (America/Bogota): report FAILED — Verifik returned data the report cannot trust',
     );
     expect(mail.text).toContain(
-      'What happened: VerifikMalformedResponseError: page 3: record [address] from [ip] ([id]) failed',
+      'What happened: IncompleteReadError: page 3: record [address] from [ip] ([id]) failed',
     );
     expect(mail.text).toContain('What to do: The run was stopped rather than send an incomplete report.');
     for (const p of [...personal, /300 123 4567/]) {
       expect(mail.html).not.toMatch(p);
       expect(mail.text).not.toMatch(p);
     }
+  });
+
+  it('quotes only status and code of errors that embed server text', () => {
+    class VerifikMalformedResponseError extends Error {
+      override name = 'VerifikMalformedResponseError';
+      status = 200;
+    }
+    class VerifikAuthError extends Error {
+      override name = 'VerifikAuthError';
+      status = 401;
+      code = 'UNAUTHORIZED';
+    }
+    const body = 'Body starts: {"data":[{"identifier":"Juan Pérez"}]}';
+    expect(describeFailure(new VerifikMalformedResponseError(body), 'r5').detail).toBe(
+      'VerifikMalformedResponseError: HTTP 200',
+    );
+    const auth = describeFailure(new VerifikAuthError(`rejected (${body})`), 'r5');
+    expect(auth.detail).toBe('VerifikAuthError: HTTP 401 UNAUTHORIZED');
+    expect(auth.title).toBe('Verifik rejected the API token');
   });
 
   it('never quotes errors it does not know (they could carry a server body)', () => {
