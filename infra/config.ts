@@ -1,0 +1,247 @@
+/**
+ * The deployment configuration: everything an operator may change without touching code.
+ * Built from three layers, later ones winning: the defaults below, the `reporting` object in
+ * `cdk.json`'s "context", and a JSON file named with `-c config=path/to.json`. Objects are
+ * merged key by key; arrays (definitions, domains, e-mails) are replaced whole.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_ATTACHMENT_BUDGET_BYTES } from '../functions/config.js';
+import { disallowedRecipients, ReportDefinitions } from '../functions/definitions.js';
+
+/** Retention values CloudWatch Logs accepts (anything else fails at deploy time, so refuse it here). */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const domainName = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i,
+    'a DNS domain such as "example.com"',
+  );
+
+const FunctionSizing = z.object({
+  memoryMb: z.number().int().min(128).max(10_240),
+  timeoutSeconds: z.number().int().min(1).max(900),
+});
+export type FunctionSizing = z.infer<typeof FunctionSizing>;
+
+export const DeploymentConfig = z
+  .object({
+    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/),
+    /** Leave empty for an environment-agnostic template (the CLI's profile decides at deploy time). */
+    env: z
+      .object({ account: z.string().regex(/^\d{12}$/), region: z.string().min(1) })
+      .partial()
+      .default({}),
+    definitions: ReportDefinitions.refine((defs) => defs.length > 0, 'at least one report definition'),
+    /** Every recipient (configured or requested) must be in one of these domains. */
+    allowedRecipientDomains: z.array(domainName).min(1),
+    /**
+     * The From address. With `domain` the whole domain is the SES identity (DKIM records to add
+     * to DNS are stack outputs); without it the address alone is verified by a click in a mail.
+     */
+    sender: z.object({ address: z.email(), domain: domainName.optional() }),
+    /** Days a report stays in S3 before the lifecycle rule deletes it. */
+    reportRetentionDays: z.number().int().min(1).max(3650).default(90),
+    /** How long a mailed link keeps working. Never longer than the files exist. */
+    linkTtlDays: z.number().int().min(1).max(365).default(7),
+    verifikBaseUrl: z.url({ protocol: /^https$/ }).default('https://api.verifik.co'),
+    /** Who gets alarms. Defaults to every definition's owners. */
+    alarmEmails: z.array(z.email()).optional(),
+    /**
+     * Attach files to the mail only while their base64 size stays under this; bigger reports go
+     * by link. The default and its reasoning live with the functions (functions/config.ts).
+     */
+    attachmentBudgetBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 1024 * 1024)
+      .default(DEFAULT_ATTACHMENT_BUDGET_BYTES),
+    functions: z
+      .object({
+        /**
+         * Scheduled and worker runs fetch a whole day from Verifik and render XLSX + CSV.
+         * The engine's benchmark for 1M validations end to end: 70–90 s, peak RSS < 300 MB (to be
+         * re-confirmed with `npm run bench`); the exceljs streaming writer alone holds ~145 MB at
+         * 1M rows (design notes). Rendering is CPU-bound (zip
+         * deflate), and Lambda gives one full vCPU at 1,769 MB, so that size buys speed at about
+         * the same cost per run; 15 minutes (the Lambda maximum) leaves ~10× headroom for days
+         * larger than 1M or a slow upstream.
+         */
+        scheduled: FunctionSizing.default({ memoryMb: 1769, timeoutSeconds: 900 }),
+        worker: FunctionSizing.default({ memoryMb: 1769, timeoutSeconds: 900 }),
+        /**
+         * The API only validates, reads manifests, signs links and invokes the worker. HTTP APIs
+         * give up after 30 s, so 29 s lets the function report its own timeout first.
+         */
+        api: FunctionSizing.default({ memoryMb: 512, timeoutSeconds: 29 }),
+      })
+      .default({
+        scheduled: { memoryMb: 1769, timeoutSeconds: 900 },
+        worker: { memoryMb: 1769, timeoutSeconds: 900 },
+        api: { memoryMb: 512, timeoutSeconds: 29 },
+      }),
+    /**
+     * Unset by default: a fresh account has a concurrency quota of 10, and reserving any of it
+     * fails the deployment. Set it (e.g. 5) once the quota is raised, to cap parallel on-demand
+     * runs; until then the API throttle below bounds how fast reports can be requested.
+     */
+    workerReservedConcurrency: z.number().int().min(1).optional(),
+    api: z
+      .object({
+        throttlingRateLimit: z.number().min(1).default(10),
+        throttlingBurstLimit: z.number().int().min(1).default(20),
+      })
+      .default({ throttlingRateLimit: 10, throttlingBurstLimit: 20 }),
+    schedules: z
+      .object({
+        /** Retries when the Scheduler cannot invoke the function (throttling, service errors). */
+        retryAttempts: z.number().int().min(0).max(185).default(3),
+        /** A run that could not start within this is pointless: the mail is meant for the morning. */
+        maxEventAgeHours: z.number().int().min(1).max(24).default(6),
+      })
+      .default({ retryAttempts: 3, maxEventAgeHours: 6 }),
+    logRetentionDays: z
+      .number()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(90),
+    /**
+     * `retain` (default) keeps the bucket, table, secrets and logs when the stack is deleted:
+     * reports and the run history outlive a mistaken `cdk destroy`. `destroy` removes them
+     * (empty the bucket first: CloudFormation cannot delete a non-empty bucket).
+     */
+    removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.linkTtlDays > c.reportRetentionDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['linkTtlDays'],
+        message: `links (${c.linkTtlDays} days) would outlive the files (reportRetentionDays ${c.reportRetentionDays})`,
+      });
+    }
+    if (c.sender.domain && !c.sender.address.toLowerCase().endsWith(`@${c.sender.domain.toLowerCase()}`)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sender', 'address'],
+        message: `must be an address in the sender domain "${c.sender.domain}"`,
+      });
+    }
+    for (const [i, d] of c.definitions.entries()) {
+      const outside = disallowedRecipients(d.recipients, c.allowedRecipientDomains);
+      if (outside.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['definitions', i, 'recipients'],
+          message: `not in allowedRecipientDomains: ${outside.join(', ')}`,
+        });
+      }
+    }
+  });
+export type DeploymentConfig = z.infer<typeof DeploymentConfig>;
+export type DeploymentConfigInput = z.input<typeof DeploymentConfig>;
+
+/**
+ * Defaults: one example definition. Replace the example.com addresses (in cdk.json or a config
+ * file) before deploying; SES cannot verify example.com.
+ */
+export const DEFAULT_CONFIG: DeploymentConfigInput = {
+  stackName: 'VerifikReports',
+  definitions: [
+    {
+      name: 'daily-all',
+      description: 'Every biometric validation of the previous day, Bogotá time',
+      schedule: { hour: 6, minute: 0, timeZone: 'America/Bogota' },
+      formats: ['xlsx', 'csv'],
+      recipients: ['compliance@example.com'],
+      owners: ['platform@example.com'],
+      skipIfEmpty: false,
+    },
+  ],
+  allowedRecipientDomains: ['example.com'],
+  sender: { address: 'reports@example.com', domain: 'example.com' },
+};
+
+export class DeploymentConfigError extends Error {
+  override name = 'DeploymentConfigError';
+  constructor(source: string, details: string) {
+    super(
+      `Invalid deployment configuration (${source}):\n${details}\nFix it in cdk.json "context.reporting" or the -c config=FILE you passed.`,
+    );
+  }
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Later layers win; nested objects merge, arrays and scalars replace. */
+export function mergeLayers(...layers: unknown[]): Plain {
+  const out: Plain = {};
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    if (!isPlain(layer))
+      throw new DeploymentConfigError('layer', 'each configuration layer must be a JSON object');
+    for (const [key, value] of Object.entries(layer)) {
+      const prev = out[key];
+      out[key] = isPlain(prev) && isPlain(value) ? mergeLayers(prev, value) : value;
+    }
+  }
+  return out;
+}
+
+/** Validates merged layers; the error lists every bad field with its path. */
+export function parseDeploymentConfig(input: unknown, source = 'merged configuration'): DeploymentConfig {
+  const result = DeploymentConfig.safeParse(input);
+  if (!result.success) {
+    const details = result.error.issues
+      .map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('\n');
+    throw new DeploymentConfigError(source, details);
+  }
+  return result.data;
+}
+
+/** A context value may arrive as an object (cdk.json) or a JSON string (`-c reporting='{...}'`). */
+function contextObject(value: unknown, key: string): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new DeploymentConfigError(`context "${key}"`, '  - not valid JSON');
+  }
+}
+
+export interface ContextReader {
+  tryGetContext(key: string): unknown;
+}
+
+/** Reads the layers from CDK context: `reporting` (object) and `config` (path to a JSON file). */
+export function configFromContext(node: ContextReader, cwd = process.cwd()): DeploymentConfig {
+  const fromContext = contextObject(node.tryGetContext('reporting'), 'reporting');
+  const file = node.tryGetContext('config');
+  let fromFile: unknown;
+  if (typeof file === 'string' && file.length > 0) {
+    const path = resolve(cwd, file);
+    try {
+      fromFile = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new DeploymentConfigError(path, `  - cannot read it as JSON: ${(e as Error).message}`);
+    }
+  }
+  return parseDeploymentConfig(
+    mergeLayers(DEFAULT_CONFIG, fromContext, fromFile),
+    'defaults + context + file',
+  );
+}
+
+/** Alarm recipients: explicit list, else every definition's owners, without duplicates. */
+export function alarmRecipients(config: DeploymentConfig): string[] {
+  const list = config.alarmEmails ?? config.definitions.flatMap((d) => d.owners);
+  return [...new Set(list.map((a) => a.toLowerCase()))];
+}

@@ -1,0 +1,101 @@
+/**
+ * The HTTP API in front of the reports-api function. Every route needs SigV4 (IAM) except the
+ * download route, whose HMAC signature in the query string is the credential (it is the link
+ * mailed to people who have no AWS identity). There is no `$default` route: anything not listed
+ * here gets API Gateway's 404 without reaching the function.
+ */
+
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The signed download route: the only one without IAM authorization. */
+export const FILE_ROUTE_PATH = '/reports/{id}/files/{name}';
+
+export interface ReportApiProps {
+  readonly handler: lambda.IFunction;
+  readonly throttlingRateLimit: number;
+  readonly throttlingBurstLimit: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export class ReportApi extends Construct {
+  readonly api: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly accessLogs: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ReportApiProps) {
+    super(scope, id);
+
+    this.api = new apigwv2.HttpApi(this, 'Http', {
+      description: 'Verifik validation reports: request, list and download reports',
+      // IAM on every route unless a route opts out explicitly (only the file route does).
+      defaultAuthorizer: new HttpIamAuthorizer(),
+      // The stage is created below, with throttling and access logs the default stage lacks.
+      createDefaultStage: false,
+    });
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttlingRateLimit, burstLimit: props.throttlingBurstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
+        // `path`, never the raw query string: the file route's query carries its signature.
+        format: apigateway.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            time: '$context.requestTime',
+            ip: '$context.identity.sourceIp',
+            caller: '$context.identity.userArn',
+            method: '$context.httpMethod',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            bytes: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+
+    const integration = new HttpLambdaIntegration('ReportsApi', props.handler);
+    this.api.addRoutes({
+      path: '/reports',
+      methods: [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET],
+      integration,
+    });
+    this.api.addRoutes({ path: '/reports/{id}', methods: [apigwv2.HttpMethod.GET], integration });
+    const [fileRoute] = this.api.addRoutes({
+      path: FILE_ROUTE_PATH,
+      methods: [apigwv2.HttpMethod.GET],
+      integration,
+      authorizer: new apigwv2.HttpNoneAuthorizer(),
+    });
+    Validations.of(fileRoute!).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Download links are mailed to people without AWS identities; each request is authorised by an HMAC-SHA256 signature over id, name and expiry, checked in constant time by the function before it redirects.',
+    });
+  }
+
+  /** Base URL for links (`https://<id>.execute-api.<region>.amazonaws.com/`). */
+  get url(): string {
+    return this.stage.url;
+  }
+}

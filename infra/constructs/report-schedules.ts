@@ -1,0 +1,104 @@
+/**
+ * One EventBridge Scheduler schedule per report definition, firing in the definition's own time
+ * zone (EventBridge *rules* only know UTC, which would shift every report by an hour twice a year).
+ */
+import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ReportDefinition } from '../../functions/definitions.js';
+
+export interface ReportSchedulesProps {
+  readonly definitions: readonly ReportDefinition[];
+  readonly target: lambda.IFunction;
+  /** Scheduler-side retries when the invocation itself fails (throttled, service error). */
+  readonly retryAttempts: number;
+  readonly maxEventAge: Duration;
+}
+
+/** The event the scheduled-report handler receives. */
+export interface ScheduledReportEvent {
+  readonly definition: string;
+}
+
+export class ReportSchedules extends Construct {
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedules: scheduler.Schedule[] = [];
+
+  constructor(scope: Construct, id: string, props: ReportSchedulesProps) {
+    super(scope, id);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is the dead-letter queue of the report schedules; a dead-letter queue needs no DLQ of its own.',
+    });
+
+    // One role for all schedules: invoke the scheduled-report function, nothing else.
+    const role = new iam.Role(this, 'InvokeRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        // Confused-deputy guard: only schedules in this account may use the role.
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'EventBridge Scheduler: start scheduled report runs',
+    });
+
+    const group = new scheduler.ScheduleGroup(this, 'Group', {});
+
+    for (const definition of props.definitions) {
+      const { hour, minute, timeZone } = definition.schedule;
+      const input: ScheduledReportEvent = { definition: definition.name };
+      const schedule = new scheduler.Schedule(this, `Schedule-${definition.name}`, {
+        description: `Daily report "${definition.name}" at ${pad(hour)}:${pad(minute)} ${timeZone}`,
+        scheduleGroup: group,
+        schedule: scheduler.ScheduleExpression.cron({
+          minute: String(minute),
+          hour: String(hour),
+          timeZone: TimeZone.of(timeZone),
+        }),
+        target: new InvokeFunctionOnly(props.target, {
+          role,
+          input: scheduler.ScheduleTargetInput.fromObject(input),
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: props.retryAttempts,
+          maxEventAge: props.maxEventAge,
+        }),
+      });
+      this.schedules.push(schedule);
+    }
+  }
+}
+
+/**
+ * LambdaInvoke grants the function *and all its versions* (`<arn>:*`). Schedules invoke the
+ * unqualified function only, so the role gets exactly that ARN.
+ */
+class InvokeFunctionOnly extends targets.LambdaInvoke {
+  private readonly fn: lambda.IFunction;
+  constructor(fn: lambda.IFunction, props: targets.ScheduleTargetBaseProps) {
+    super(fn, props);
+    this.fn = fn;
+  }
+
+  protected override addTargetActionToRole(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'StartScheduledReport',
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.fn.functionArn],
+      }),
+    );
+  }
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}

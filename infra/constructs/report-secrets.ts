@@ -1,0 +1,48 @@
+/**
+ * The two secrets the functions read: the Verifik API token (the operator puts its value after
+ * the first deploy) and the key that signs download links (generated here, never seen by anyone).
+ */
+import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+export interface ReportSecretsProps {
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export class ReportSecrets extends Construct {
+  readonly verifikToken: secretsmanager.Secret;
+  readonly linkSigningKey: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: ReportSecretsProps) {
+    super(scope, id);
+
+    // No value in the template or in code: CloudFormation fills it with a random placeholder,
+    // which Verifik rejects (401) until the operator runs
+    //   aws secretsmanager put-secret-value --secret-id <VerifikTokenSecretArn> --secret-string "$TOKEN"
+    this.verifikToken = new secretsmanager.Secret(this, 'VerifikToken', {
+      description:
+        'Verifik API bearer token for the report functions. Put the real token with put-secret-value.',
+      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      removalPolicy: props.removalPolicy,
+    });
+    Validations.of(this.verifikToken).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The Verifik token is issued by Verifik, not by AWS; no rotation Lambda can obtain a new one. Operators rotate it with put-secret-value.',
+    });
+
+    // 64 alphanumeric characters ≈ 380 bits, well over the 256 bits HMAC-SHA256 can use.
+    this.linkSigningKey = new secretsmanager.Secret(this, 'LinkSigningKey', {
+      description:
+        'HMAC-SHA256 key that signs report download links. Rotating it invalidates links already mailed.',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: props.removalPolicy,
+    });
+    Validations.of(this.linkSigningKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Automatic rotation would break every link already mailed (valid for linkTtlDays); rotate by hand when a leak is suspected.',
+    });
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The whole system in one stack: storage, secrets, mail, functions, API, schedules, alarms.
+ * Built from a validated DeploymentConfig; every choice with a reason lives in a construct.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { alarmRecipients, type DeploymentConfig } from './config.js';
+import { ReportAlarms } from './constructs/alarms.js';
+import { ReportApi } from './constructs/report-api.js';
+import { type HandlerName, ReportFunctions } from './constructs/report-functions.js';
+import { configuredAddresses, ReportMail } from './constructs/report-mail.js';
+import { ReportSchedules } from './constructs/report-schedules.js';
+import { ReportSecrets } from './constructs/report-secrets.js';
+import { ReportStorage } from './constructs/report-storage.js';
+
+export interface ReportingStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  /** Prebuilt function code instead of esbuild bundling (unit tests). */
+  readonly functionCode?: (name: HandlerName) => lambda.Code;
+}
+
+export class ReportingStack extends Stack {
+  readonly storage: ReportStorage;
+  readonly secrets: ReportSecrets;
+  readonly mail: ReportMail;
+  readonly functions: ReportFunctions;
+  readonly api: ReportApi;
+  readonly schedules: ReportSchedules;
+  readonly alarms: ReportAlarms;
+
+  constructor(scope: Construct, id: string, props: ReportingStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    this.storage = new ReportStorage(this, 'Storage', {
+      reportRetentionDays: config.reportRetentionDays,
+      removalPolicy,
+    });
+    this.secrets = new ReportSecrets(this, 'Secrets', { removalPolicy });
+    this.mail = new ReportMail(this, 'Mail', {
+      fromAddress: config.sender.address,
+      domain: config.sender.domain,
+      recipientAddresses: configuredAddresses(config.definitions),
+      recipientDomains: config.allowedRecipientDomains,
+    });
+
+    this.functions = new ReportFunctions(this, 'Functions', {
+      storage: this.storage,
+      secrets: this.secrets,
+      mail: this.mail,
+      settings: {
+        definitions: config.definitions,
+        allowedRecipientDomains: config.allowedRecipientDomains,
+        verifikBaseUrl: config.verifikBaseUrl,
+        linkTtlSeconds: config.linkTtlDays * 86_400,
+        attachmentBudgetBytes: config.attachmentBudgetBytes,
+      },
+      sizing: config.functions,
+      workerReservedConcurrency: config.workerReservedConcurrency,
+      logRetention,
+      removalPolicy,
+      code: props.functionCode,
+    });
+
+    this.api = new ReportApi(this, 'Api', {
+      handler: this.functions.api,
+      throttlingRateLimit: config.api.throttlingRateLimit,
+      throttlingBurstLimit: config.api.throttlingBurstLimit,
+      logRetention,
+      removalPolicy,
+    });
+    // Only the scheduled function learns the API URL from its environment; the worker gets it
+    // in its invocation payload, since worker → API → reports-api → worker would be a cycle.
+    this.functions.scheduled.addEnvironment('PUBLIC_API_URL', this.api.url);
+
+    this.schedules = new ReportSchedules(this, 'Schedules', {
+      definitions: config.definitions,
+      target: this.functions.scheduled,
+      retryAttempts: config.schedules.retryAttempts,
+      maxEventAge: Duration.hours(config.schedules.maxEventAgeHours),
+    });
+
+    const sizing = config.functions;
+    this.alarms = new ReportAlarms(this, 'Alarms', {
+      emails: alarmRecipients(config),
+      functions: [
+        {
+          label: 'Scheduled',
+          fn: this.functions.scheduled,
+          timeout: Duration.seconds(sizing.scheduled.timeoutSeconds),
+        },
+        {
+          label: 'Worker',
+          fn: this.functions.worker,
+          timeout: Duration.seconds(sizing.worker.timeoutSeconds),
+        },
+        { label: 'Api', fn: this.functions.api, timeout: Duration.seconds(sizing.api.timeoutSeconds) },
+      ],
+      queues: [
+        {
+          label: 'ScheduleDeadLetters',
+          queue: this.schedules.deadLetterQueue,
+          meaning: 'the Scheduler could not start a scheduled report; the message names the definition.',
+        },
+        {
+          label: 'FailedRuns',
+          queue: this.functions.failedRuns,
+          meaning:
+            'a report run failed after all Lambda retries; the message holds the request and the error.',
+        },
+      ],
+      api: {
+        serverErrors: this.api.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      },
+    });
+
+    this.outputs(config);
+  }
+
+  private outputs(config: DeploymentConfig): void {
+    const out = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    out('ApiUrl', this.api.url, 'Reports API base URL (IAM-signed requests; file links are HMAC-signed)');
+    out('ReportsBucketName', this.storage.bucket.bucketName, 'S3 bucket holding reports under reports/');
+    out('StateTableName', this.storage.table.tableName, 'DynamoDB table with day claims and report status');
+    out(
+      'VerifikTokenSecretArn',
+      this.secrets.verifikToken.secretArn,
+      'Put the Verifik token here (put-secret-value)',
+    );
+    out('VerifikTokenSecretName', this.secrets.verifikToken.secretName, 'Name of the Verifik token secret');
+    out(
+      'LinkSigningSecretArn',
+      this.secrets.linkSigningKey.secretArn,
+      'Generated key that signs download links',
+    );
+    out('LinkSigningSecretName', this.secrets.linkSigningKey.secretName, 'Name of the link-signing secret');
+    out(
+      'ScheduledFunctionName',
+      this.functions.scheduled.functionName,
+      'Invoke with {"definition":"<name>"} to run a report now',
+    );
+    out('ReportsApiFunctionName', this.functions.api.functionName, 'The API function');
+    out('WorkerFunctionName', this.functions.worker.functionName, 'On-demand report worker');
+    out(
+      'AlarmTopicArn',
+      this.alarms.topic.topicArn,
+      'SNS topic for alarms (owners confirm the e-mail subscription)',
+    );
+    out(
+      'SesIdentity',
+      this.mail.identity.emailIdentityName,
+      'SES identity to verify before mail can be sent',
+    );
+    out(
+      'SesConfigurationSet',
+      this.mail.configurationSet.configurationSetName,
+      'SES configuration set used for report mail',
+    );
+    out('Definitions', config.definitions.map((d) => d.name).join(','), 'Scheduled report definitions');
+    if (this.mail.isDomainIdentity) {
+      this.mail.identity.dkimRecords.forEach((record, i) => {
+        out(
+          `DkimRecord${i + 1}`,
+          `${record.name} CNAME ${record.value}`,
+          'Add to DNS to verify the sender domain',
+        );
+      });
+    }
+  }
+}
