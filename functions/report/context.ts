@@ -1,0 +1,34 @@
+/**
+ * Everything a renderer needs to know about a report besides its rows: what it covers, how it
+ * was asked for, when it was made, what the summary says and what the data layer noticed.
+ */
+import type { ReportWindow } from '../time/window.js';
+import type { Summary, SummaryDelta } from './summary.js';
+
+/** The filters a report was asked for; absent means "all". */
+export interface ReportFilters {
+  status?: readonly string[];
+  type?: string;
+  client?: string;
+}
+
+export interface ReportContext {
+  id: string;
+  window: ReportWindow;
+  filters: ReportFilters;
+  generatedAt: Date;
+  summary: Summary;
+  /** Comparison with the previous report of the same definition, when there is one. */
+  previous?: SummaryDelta;
+  /** Data-layer notes shown on the Summary sheet and kept in the manifest (pages, dropped records…). */
+  diagnostics: Record<string, number | string>;
+}
+
+/** "status=failed,expired; client=abc" — or "none" — for sheets and notes. */
+export function describeFilters(filters: ReportFilters): string {
+  const parts: string[] = [];
+  if (filters.status && filters.status.length > 0) parts.push(`status = ${filters.status.join(', ')}`);
+  if (filters.type) parts.push(`type = ${filters.type}`);
+  if (filters.client) parts.push(`client = ${filters.client}`);
+  return parts.length === 0 ? 'none (all validations)' : parts.join('; ');
+}

@@ -1,0 +1,103 @@
+/**
+ * `manifest.json`: written last, its presence says the report is complete. It names every file
+ * with its size and SHA-256 (so a reader can tell a truncated or swapped file) and carries the
+ * headline totals and the data layer's diagnostics.
+ */
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { z } from 'zod';
+import type { ReportContext } from './context.js';
+
+export const FileKind = z.enum(['xlsx', 'details-csv', 'summary-csv']);
+export type FileKind = z.infer<typeof FileKind>;
+
+export const ManifestFile = z.object({
+  name: z.string().min(1),
+  kind: FileKind,
+  bytes: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Data rows (validations) in the file; for the summary CSV, its figure lines. */
+  rows: z.number().int().min(0),
+});
+export type ManifestFile = z.infer<typeof ManifestFile>;
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+export const Manifest = z.object({
+  id: z.string().min(1),
+  window: z.object({
+    start: z.iso.datetime({ offset: true }),
+    end: z.iso.datetime({ offset: true }),
+    timeZone: z.string().min(1),
+    from: Day,
+    to: Day,
+  }),
+  filters: z.object({
+    status: z.array(z.string()).optional(),
+    type: z.string().optional(),
+    client: z.string().optional(),
+  }),
+  generatedAt: z.iso.datetime({ offset: true }),
+  totals: z.object({
+    validations: z.number().int().min(0),
+    byStatus: z.record(z.string(), z.number().int().min(0)),
+  }),
+  files: z.array(ManifestFile),
+  diagnostics: z.record(z.string(), z.union([z.number(), z.string()])),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+/** Builds and validates the manifest; throws (ZodError) if anything is out of shape. */
+export function buildManifest(ctx: ReportContext, files: readonly ManifestFile[]): Manifest {
+  const f = ctx.filters;
+  return Manifest.parse({
+    id: ctx.id,
+    window: {
+      start: ctx.window.start.toISOString(),
+      end: ctx.window.end.toISOString(),
+      timeZone: ctx.window.timeZone,
+      from: ctx.window.from,
+      to: ctx.window.to,
+    },
+    filters: {
+      ...(f.status && f.status.length > 0 ? { status: [...f.status] } : {}),
+      ...(f.type ? { type: f.type } : {}),
+      ...(f.client ? { client: f.client } : {}),
+    },
+    generatedAt: ctx.generatedAt.toISOString(),
+    totals: {
+      validations: ctx.summary.totals.validations,
+      // fromEntries defines own properties, so a status named "__proto__" is a key like any other.
+      byStatus: Object.fromEntries(ctx.summary.byStatus.map((e) => [e.key, e.count])),
+    },
+    files,
+    diagnostics: { ...ctx.diagnostics },
+  });
+}
+
+/**
+ * A pass-through that counts and hashes what flows through it: put it in front of a sink stream
+ * (`renderer → counter → sink`) and read `bytes`/`sha256()` once the sink is done.
+ */
+export class HashingCounter extends Transform {
+  private readonly hash = createHash('sha256');
+  private count = 0;
+  private digest: string | null = null;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.count += chunk.length;
+    cb(null, chunk);
+  }
+
+  get bytes(): number {
+    return this.count;
+  }
+
+  /** Hex SHA-256 of everything that passed; only valid once the stream has finished. */
+  sha256(): string {
+    if (!this.writableFinished) throw new Error('HashingCounter.sha256() read before the stream finished.');
+    this.digest ??= this.hash.digest('hex');
+    return this.digest;
+  }
+}

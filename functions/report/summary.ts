@@ -1,0 +1,394 @@
+/**
+ * The one-pass summary of a report: every figure people read first, computed while the records
+ * stream past. Memory is bounded by the number of distinct keys (statuses, types, clients,
+ * projects) and the fixed-size histograms, never by the number of rows.
+ *
+ * Conventions (also stated on the Summary sheet):
+ * - A missing optional field is counted in `missing`, never as zero or "false".
+ * - Check rates are shares of the validations where the check has a value (passed + failed +
+ *   other); validations without the check are in `missing`.
+ * - Quantiles are nearest-rank (see quantiles.ts) at the resolution documented there.
+ */
+import { ZoneClock } from '../time/zone.js';
+import type { BiometricValidation } from '../verifik/schema.js';
+import {
+  CHECK_KEYS,
+  type CheckKey,
+  DETAIL_COLUMNS,
+  type FlatRow,
+  flatten,
+  HIGH_RISK_THRESHOLD,
+  isFailedRow,
+  MEDIUM_RISK_THRESHOLD,
+} from './columns.js';
+import { type Distribution, DurationHistogram, ScoreHistogram } from './quantiles.js';
+
+export interface CountEntry {
+  key: string;
+  count: number;
+  /** count / total validations. */
+  share: number;
+}
+
+export interface PartyEntry {
+  /** null: the record had no client (or project) reference. */
+  id: string | null;
+  /** The first populated name seen for this id; null when never populated. */
+  name: string | null;
+  count: number;
+  failed: number;
+  highRisk: number;
+}
+
+export interface HourEntry {
+  hour: number;
+  count: number;
+  failed: number;
+}
+
+export interface CheckSummary {
+  passed: number;
+  failed: number;
+  /** A value other than passed/failed (e.g. "pending", "inconclusive"). */
+  other: number;
+  missing: number;
+  /** passed / (passed + failed + other); null when no validation has this check. */
+  passRate: number | null;
+  failRate: number | null;
+}
+
+export interface RiskEntry {
+  id: string;
+  createdAt: string;
+  riskScore: number;
+  status: string;
+  type: string | null;
+  identifier: string | null;
+  clientId: string | null;
+  clientName: string | null;
+}
+
+export interface Summary {
+  timeZone: string;
+  totals: {
+    validations: number;
+    /** Status, a failed check or both: the rows marked red in the workbook. */
+    failed: number;
+    highRisk: number;
+  };
+  /** Sorted by count (descending), then key. Open sets: unknown values appear as they came. */
+  byStatus: CountEntry[];
+  byType: CountEntry[];
+  byClient: PartyEntry[];
+  byProject: PartyEntry[];
+  /** 24 entries, hour of `createdAt` in `timeZone`. */
+  byHour: HourEntry[];
+  checks: Record<CheckKey, CheckSummary>;
+  scores: { livenessScore: Distribution; qualityScore: Distribution };
+  risk: {
+    thresholds: { medium: number; high: number };
+    buckets: { low: number; medium: number; high: number };
+    missing: number;
+    /** Highest risk first; ties: earlier createdAt, then id. */
+    top: RiskEntry[];
+  };
+  twoFactor: { required: number; notRequired: number; missing: number; share: number | null };
+  completion: {
+    /** Validations with both createdAt and a completedAt not before it. */
+    count: number;
+    /** completedAt earlier than createdAt: excluded from the figures, counted here. */
+    negative: number;
+    p50Ms: number | null;
+    p95Ms: number | null;
+    meanMs: number | null;
+    maxMs: number | null;
+    /** Relative error bound of p50/p95 (log-scale histogram). */
+    relativeError: number;
+  };
+  /** Per optional field: how many validations did not have it. */
+  missing: Record<string, number>;
+}
+
+/** Columns that may be missing, in column order. */
+const OPTIONAL_KEYS = DETAIL_COLUMNS.map((c) => c.key).filter(
+  (k) => k !== 'id' && k !== 'createdAt' && k !== 'status',
+);
+
+const NONE_KEY = '\u0000none';
+
+interface PartyAcc {
+  id: string | null;
+  name: string | null;
+  count: number;
+  failed: number;
+  highRisk: number;
+}
+
+function newCheck(): { passed: number; failed: number; other: number; missing: number } {
+  return { passed: 0, failed: 0, other: 0, missing: 0 };
+}
+
+/** Bounded, deterministic "highest risk" list: kept sorted, best first. */
+class TopRisk {
+  private readonly rows: FlatRow[] = [];
+  constructor(private readonly limit: number) {}
+
+  /** True when `a` ranks before `b`. */
+  private static before(a: FlatRow, b: FlatRow): boolean {
+    const ra = a.riskScore ?? 0;
+    const rb = b.riskScore ?? 0;
+    if (ra !== rb) return ra > rb;
+    if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt;
+    return a.id < b.id;
+  }
+
+  add(row: FlatRow): void {
+    if (this.limit <= 0 || row.riskScore === null) return;
+    const rows = this.rows;
+    const last = rows[rows.length - 1];
+    if (rows.length >= this.limit && last && !TopRisk.before(row, last)) return;
+    let lo = 0;
+    let hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = rows[mid];
+      if (m && TopRisk.before(m, row)) lo = mid + 1;
+      else hi = mid;
+    }
+    rows.splice(lo, 0, row);
+    if (rows.length > this.limit) rows.pop();
+  }
+
+  result(clock: ZoneClock): RiskEntry[] {
+    return this.rows.map((r) => ({
+      id: r.id,
+      createdAt: clock.iso(r.createdAt),
+      riskScore: r.riskScore ?? 0,
+      status: r.status,
+      type: r.type,
+      identifier: r.identifier,
+      clientId: r.clientId,
+      clientName: r.clientName,
+    }));
+  }
+}
+
+function sortedCounts(map: Map<string, number>, total: number): CountEntry[] {
+  return [...map]
+    .map(([key, count]) => ({ key, count, share: total === 0 ? 0 : count / total }))
+    .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+function sortedParties(map: Map<string, PartyAcc>): PartyEntry[] {
+  return [...map.values()]
+    .map((p) => ({ ...p }))
+    .sort((a, b) => b.count - a.count || String(a.id).localeCompare(String(b.id)));
+}
+
+export class SummaryBuilder {
+  readonly timeZone: string;
+  private readonly clock: ZoneClock;
+  private total = 0;
+  private failed = 0;
+  private highRisk = 0;
+  private readonly status = new Map<string, number>();
+  private readonly type = new Map<string, number>();
+  private readonly clients = new Map<string, PartyAcc>();
+  private readonly projects = new Map<string, PartyAcc>();
+  private readonly hours = Array.from({ length: 24 }, (_, hour) => ({ hour, count: 0, failed: 0 }));
+  private readonly checks = {
+    livenessDetection: newCheck(),
+    identityMatch: newCheck(),
+    antiSpoofing: newCheck(),
+  };
+  private readonly liveness = new ScoreHistogram();
+  private readonly quality = new ScoreHistogram();
+  private readonly buckets = { low: 0, medium: 0, high: 0 };
+  private readonly top: TopRisk;
+  private readonly twoFa = { required: 0, notRequired: 0 };
+  private readonly completion = new DurationHistogram();
+  private negativeCompletion = 0;
+  private readonly missing = new Map<string, number>(OPTIONAL_KEYS.map((k) => [k, 0]));
+
+  constructor(opts: { timeZone: string; topRisk?: number }) {
+    this.clock = new ZoneClock(opts.timeZone);
+    this.timeZone = opts.timeZone;
+    this.top = new TopRisk(opts.topRisk ?? 50);
+  }
+
+  /** Counts one record. Pass the already flattened row when you have it (saves a flatten). */
+  add(r: BiometricValidation, row: FlatRow = flatten(r)): void {
+    this.total++;
+    const failed = isFailedRow(row);
+    const high = row.riskScore !== null && row.riskScore >= HIGH_RISK_THRESHOLD;
+    if (failed) this.failed++;
+    if (high) this.highRisk++;
+
+    this.status.set(row.status, (this.status.get(row.status) ?? 0) + 1);
+    if (row.type !== null) this.type.set(row.type, (this.type.get(row.type) ?? 0) + 1);
+    countParty(this.clients, row.clientId, row.clientName, failed, high);
+    countParty(this.projects, row.projectId, row.projectName, failed, high);
+
+    const hour = this.hours[this.clock.hourOf(row.createdAt)];
+    if (hour) {
+      hour.count++;
+      if (failed) hour.failed++;
+    }
+
+    for (const key of CHECK_KEYS) {
+      const value = row[key];
+      const acc = this.checks[key];
+      if (value === null) acc.missing++;
+      else if (value === 'passed') acc.passed++;
+      else if (value === 'failed') acc.failed++;
+      else acc.other++;
+    }
+
+    if (row.livenessScore !== null) this.liveness.add(row.livenessScore);
+    if (row.qualityScore !== null) this.quality.add(row.qualityScore);
+
+    if (row.riskScore !== null) {
+      if (row.riskScore >= HIGH_RISK_THRESHOLD) this.buckets.high++;
+      else if (row.riskScore >= MEDIUM_RISK_THRESHOLD) this.buckets.medium++;
+      else this.buckets.low++;
+      this.top.add(row);
+    }
+
+    if (row.requires2FA === true) this.twoFa.required++;
+    else if (row.requires2FA === false) this.twoFa.notRequired++;
+
+    if (row.completedAt !== null) {
+      const ms = row.completedAt - row.createdAt;
+      if (ms < 0) this.negativeCompletion++;
+      else this.completion.add(ms);
+    }
+
+    for (const key of OPTIONAL_KEYS) {
+      if (row[key] === null) this.missing.set(key, (this.missing.get(key) ?? 0) + 1);
+    }
+  }
+
+  result(): Summary {
+    const total = this.total;
+    const checks = {} as Record<CheckKey, CheckSummary>;
+    for (const key of CHECK_KEYS) {
+      const c = this.checks[key];
+      const evaluated = c.passed + c.failed + c.other;
+      checks[key] = {
+        ...c,
+        passRate: evaluated === 0 ? null : c.passed / evaluated,
+        failRate: evaluated === 0 ? null : c.failed / evaluated,
+      };
+    }
+    const withTwoFa = this.twoFa.required + this.twoFa.notRequired;
+    return {
+      timeZone: this.timeZone,
+      totals: { validations: total, failed: this.failed, highRisk: this.highRisk },
+      byStatus: sortedCounts(this.status, total),
+      byType: sortedCounts(this.type, total),
+      byClient: sortedParties(this.clients),
+      byProject: sortedParties(this.projects),
+      byHour: this.hours.map((h) => ({ ...h })),
+      checks,
+      scores: { livenessScore: this.liveness.result(), qualityScore: this.quality.result() },
+      risk: {
+        thresholds: { medium: MEDIUM_RISK_THRESHOLD, high: HIGH_RISK_THRESHOLD },
+        buckets: { ...this.buckets },
+        missing: this.missing.get('riskScore') ?? 0,
+        top: this.top.result(this.clock),
+      },
+      twoFactor: {
+        required: this.twoFa.required,
+        notRequired: this.twoFa.notRequired,
+        missing: total - withTwoFa,
+        share: withTwoFa === 0 ? null : this.twoFa.required / withTwoFa,
+      },
+      completion: {
+        count: this.completion.count,
+        negative: this.negativeCompletion,
+        p50Ms: this.completion.quantile(0.5),
+        p95Ms: this.completion.quantile(0.95),
+        meanMs: this.completion.mean,
+        maxMs: this.completion.max,
+        relativeError: DurationHistogram.ALPHA,
+      },
+      missing: Object.fromEntries(this.missing),
+    };
+  }
+}
+
+function countParty(
+  map: Map<string, PartyAcc>,
+  id: string | null,
+  name: string | null,
+  failed: boolean,
+  high: boolean,
+): void {
+  const key = id ?? NONE_KEY;
+  let acc = map.get(key);
+  if (!acc) {
+    acc = { id, name, count: 0, failed: 0, highRisk: 0 };
+    map.set(key, acc);
+  } else if (acc.name === null && name !== null) {
+    acc.name = name;
+  }
+  acc.count++;
+  if (failed) acc.failed++;
+  if (high) acc.highRisk++;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison with the previous report
+
+export interface Change {
+  current: number | null;
+  previous: number | null;
+  /** current − previous; null when either side is unknown. */
+  delta: number | null;
+  /** delta / previous; null when previous is 0 or unknown. */
+  relative: number | null;
+}
+
+export interface SummaryDelta {
+  validations: Change;
+  failed: Change;
+  highRisk: Change;
+  /** Union of both reports' statuses, in the current report's order, then the vanished ones. */
+  byStatus: Array<{ key: string } & Change>;
+  passRates: Record<CheckKey, Change>;
+  livenessScoreMean: Change;
+  qualityScoreMean: Change;
+  completionP50Ms: Change;
+}
+
+export function change(current: number | null, previous: number | null): Change {
+  const delta = current === null || previous === null ? null : current - previous;
+  const relative = delta === null || previous === null || previous === 0 ? null : delta / previous;
+  return { current, previous, delta, relative };
+}
+
+export function compareSummaries(current: Summary, previous: Summary): SummaryDelta {
+  const prevStatus = new Map(previous.byStatus.map((e) => [e.key, e.count]));
+  const seen = new Set<string>();
+  const byStatus: SummaryDelta['byStatus'] = [];
+  for (const e of current.byStatus) {
+    seen.add(e.key);
+    byStatus.push({ key: e.key, ...change(e.count, prevStatus.get(e.key) ?? 0) });
+  }
+  for (const e of previous.byStatus) {
+    if (!seen.has(e.key)) byStatus.push({ key: e.key, ...change(0, e.count) });
+  }
+  const passRates = {} as Record<CheckKey, Change>;
+  for (const key of CHECK_KEYS)
+    passRates[key] = change(current.checks[key].passRate, previous.checks[key].passRate);
+  return {
+    validations: change(current.totals.validations, previous.totals.validations),
+    failed: change(current.totals.failed, previous.totals.failed),
+    highRisk: change(current.totals.highRisk, previous.totals.highRisk),
+    byStatus,
+    passRates,
+    livenessScoreMean: change(current.scores.livenessScore.mean, previous.scores.livenessScore.mean),
+    qualityScoreMean: change(current.scores.qualityScore.mean, previous.scores.qualityScore.mean),
+    completionP50Ms: change(current.completion.p50Ms, previous.completion.p50Ms),
+  };
+}
