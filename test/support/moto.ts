@@ -6,7 +6,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { STATE_TABLE } from '../../functions/delivery/state.js';
 
 const DEFAULT_MOTO_SERVER = '/root/.pyenv/versions/3.11.7/bin/moto_server';
 const START_TIMEOUT_MS = 30_000;
@@ -52,6 +54,8 @@ export interface Moto {
   sentEmails(): Promise<MotoSentEmail[]>;
   /** SES refuses to send from unverified identities; pass an address or a whole domain. */
   verifyIdentity(identity: string): Promise<void>;
+  /** Creates the state table with the key schema, index and TTL the CDK stack declares. */
+  createStateTable(tableName: string): Promise<void>;
 }
 
 export class MotoStartError extends Error {
@@ -223,6 +227,39 @@ export async function startMoto(): Promise<Moto> {
     },
     async verifyIdentity(identity: string) {
       await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: identity }));
+    },
+    async createStateTable(tableName: string) {
+      const dynamo = new DynamoDBClient(clientConfig);
+      try {
+        await dynamo.send(
+          new CreateTableCommand({
+            TableName: tableName,
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions: [
+              { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
+              { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
+              { AttributeName: STATE_TABLE.indexPartitionKey, AttributeType: 'S' },
+              { AttributeName: STATE_TABLE.indexSortKey, AttributeType: 'S' },
+            ],
+            KeySchema: [
+              { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+              { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+            ],
+            GlobalSecondaryIndexes: [
+              {
+                IndexName: STATE_TABLE.byDateIndex,
+                KeySchema: [
+                  { AttributeName: STATE_TABLE.indexPartitionKey, KeyType: 'HASH' },
+                  { AttributeName: STATE_TABLE.indexSortKey, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'ALL' },
+              },
+            ],
+          }),
+        );
+      } finally {
+        dynamo.destroy();
+      }
     },
   };
 }
