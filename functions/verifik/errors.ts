@@ -1,0 +1,181 @@
+/**
+ * Typed failures of the Verifik data layer. Each message says what went wrong and what to do.
+ * None of them ever holds the bearer token: URLs carry no credentials (the token travels in a
+ * header), body excerpts are redacted, and causes are plain summaries, never ky/undici errors
+ * (those reference the Request, whose headers hold the token).
+ */
+import { ErrorBody } from './schema.js';
+
+export const EXCERPT_LIMIT = 200;
+
+/** At most `limit` characters of `text` on one line, with every secret replaced. */
+export function excerpt(text: string, secrets: readonly string[] = [], limit = EXCERPT_LIMIT): string {
+  const flat = redact(text, secrets).replace(/\s+/g, ' ').trim();
+  return flat.length > limit ? `${flat.slice(0, limit - 1)}…` : flat;
+}
+
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s.length > 0) out = out.split(s).join('[redacted]');
+  return out;
+}
+
+/** Server code and message from either documented error body, or an excerpt of whatever came. */
+export function readErrorBody(
+  data: unknown,
+  secrets: readonly string[] = [],
+): { code: string | null; message: string } {
+  const parsed = ErrorBody.safeParse(data);
+  if (parsed.success) {
+    const body = parsed.data;
+    if ('error' in body) return { code: body.code ?? null, message: redact(body.error, secrets) };
+    return { code: body.code, message: redact(body.message, secrets) };
+  }
+  if (data === undefined || data === null || data === '') return { code: null, message: '(empty body)' };
+  return { code: null, message: excerpt(typeof data === 'string' ? data : JSON.stringify(data), secrets) };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+export class VerifikError extends Error {
+  override name = 'VerifikError';
+  /** The request URL, without credentials. */
+  readonly url: string | null;
+  readonly status: number | null;
+  constructor(message: string, opts: { url?: string | null; status?: number | null; cause?: Error } = {}) {
+    super(message, opts.cause ? { cause: opts.cause } : undefined);
+    this.url = opts.url ?? null;
+    this.status = opts.status ?? null;
+  }
+}
+
+/** 401/403: the token is missing, expired or not allowed. Never retried. */
+export class VerifikAuthError extends VerifikError {
+  override name = 'VerifikAuthError';
+  readonly code: string | null;
+  constructor(opts: { url: string; status: number; code: string | null; serverMessage: string }) {
+    const what = opts.status === 401 ? 'rejected the token' : 'refused access with this token';
+    super(
+      `Verifik ${what} (HTTP ${opts.status}${opts.code ? ` ${opts.code}` : ''}: ${opts.serverMessage}) for GET ${opts.url}. ` +
+        'Renew the token (log in again, or call GET /v2/auth/session?origin=refresh while it is still valid), ' +
+        'put it in VERIFIK_TOKEN (or the secret it is read from), and check that its account can list biometric validations.',
+      { url: opts.url, status: opts.status },
+    );
+    this.code = opts.code;
+  }
+}
+
+/** 400 (incl. `INVALID_PARAMETERS`) and other non-retryable 4xx: the request itself is wrong. */
+export class VerifikBadRequestError extends VerifikError {
+  override name = 'VerifikBadRequestError';
+  readonly code: string | null;
+  readonly serverMessage: string;
+  constructor(opts: { url: string; status: number; code: string | null; serverMessage: string }) {
+    super(
+      `Verifik refused the request (HTTP ${opts.status}${opts.code ? ` ${opts.code}` : ''}: ${opts.serverMessage}) for GET ${opts.url}. ` +
+        'Check the filters and dates given to the report (status, type, client, window); this is not transient, so retrying will not help.',
+      { url: opts.url, status: opts.status },
+    );
+    this.code = opts.code;
+    this.serverMessage = opts.serverMessage;
+  }
+}
+
+/** 429 that outlasted the retries, or whose `Retry-After` exceeds the remaining time budget. */
+export class VerifikRateLimitedError extends VerifikError {
+  override name = 'VerifikRateLimitedError';
+  readonly attempts: number;
+  readonly retryAfterMs: number | null;
+  constructor(opts: {
+    url: string;
+    attempts: number;
+    elapsedMs: number;
+    retryAfterMs: number | null;
+    budgetMs: number;
+  }) {
+    const asked = opts.retryAfterMs === null ? '' : ` and asked to wait ${seconds(opts.retryAfterMs)}`;
+    super(
+      `Verifik rate-limited GET ${opts.url} (HTTP 429)${asked}; gave up after ${opts.attempts} attempt(s) over ${seconds(opts.elapsedMs)} ` +
+        `(time budget ${seconds(opts.budgetMs)}). Run the report later, lower the paginator's concurrency, or raise the retry budget.`,
+      { url: opts.url, status: 429 },
+    );
+    this.attempts = opts.attempts;
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+/** 5xx, 408, network failures and cut-off bodies that outlasted every retry. */
+export class VerifikUnavailableError extends VerifikError {
+  override name = 'VerifikUnavailableError';
+  readonly attempts: number;
+  readonly elapsedMs: number;
+  constructor(opts: {
+    url: string;
+    attempts: number;
+    elapsedMs: number;
+    lastFailure: string;
+    status?: number | null;
+    stoppedBy: 'attempts' | 'budget';
+    budgetMs: number;
+    cause?: Error;
+  }) {
+    const stop =
+      opts.stoppedBy === 'budget'
+        ? `the next wait would exceed the ${seconds(opts.budgetMs)} time budget`
+        : 'no attempts left';
+    super(
+      `Verifik is unavailable: GET ${opts.url} failed ${opts.attempts} time(s) over ${seconds(opts.elapsedMs)} (${stop}); ` +
+        `last failure: ${opts.lastFailure}. Try again later; if it persists, check Verifik's status and the network path to it.`,
+      { url: opts.url, status: opts.status ?? null, ...(opts.cause ? { cause: opts.cause } : {}) },
+    );
+    this.attempts = opts.attempts;
+    this.elapsedMs = opts.elapsedMs;
+  }
+}
+
+/** A complete response that is not one of the documented envelopes. Not retried: it would come back the same. */
+export class VerifikMalformedResponseError extends VerifikError {
+  override name = 'VerifikMalformedResponseError';
+  readonly excerpt: string;
+  constructor(opts: {
+    url: string;
+    status: number;
+    problem: string;
+    body: string;
+    secrets?: readonly string[];
+  }) {
+    const shown = excerpt(opts.body, opts.secrets ?? []);
+    super(
+      `Verifik sent a response this client cannot read for GET ${opts.url} (HTTP ${opts.status}): ${opts.problem}. ` +
+        `Body starts: ${JSON.stringify(shown)}. The API may have changed: compare it with the documented envelopes ` +
+        '(functions/verifik/schema.ts) and report it; retrying will not help.',
+      { url: opts.url, status: opts.status },
+    );
+    this.excerpt = shown;
+  }
+}
+
+/** Every attempt timed out. */
+export class VerifikTimeoutError extends VerifikError {
+  override name = 'VerifikTimeoutError';
+  readonly attempts: number;
+  constructor(opts: { url: string; attempts: number; timeoutMs: number; elapsedMs: number }) {
+    super(
+      `Verifik did not answer GET ${opts.url} within ${seconds(opts.timeoutMs)} on ${opts.attempts} attempt(s) ` +
+        `(${seconds(opts.elapsedMs)} in all). Try again later, or raise the per-request timeout if pages are large.`,
+      { url: opts.url },
+    );
+    this.attempts = opts.attempts;
+  }
+}
+
+/** The paginator read fewer records than the server said exist, and cannot explain why. */
+export class IncompleteReadError extends VerifikError {
+  override name = 'IncompleteReadError';
+  constructor(detail: string) {
+    super(
+      `The read of Verifik validations is incomplete: ${detail}. No report was produced from it, because it would be ` +
+        'silently short. Run it again; if it keeps failing, the data is changing under the read or the API misbehaves.',
+    );
+  }
+}

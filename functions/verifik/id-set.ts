@@ -1,0 +1,135 @@
+/**
+ * The set of record ids seen in one read, compact enough for a million records.
+ *
+ * A `Set<string>` of 24-character ids costs about 64 bytes an id in V8 (string + table entry),
+ * 64 MB for a 1M-record day: more than the rest of the reader together. This table keeps, per
+ * id, a 64-bit hash (two independent 32-bit hashes), the low 32 bits of `createdAt` in ms, and
+ * a bit mask of the partitions that delivered it: 14 bytes a slot in typed arrays, outside the
+ * JS heap, about 29 MB at 1M. Two different records are mistaken for one only if both hashes
+ * and the millisecond agree (a duplicate always has the same id *and* the same `createdAt`).
+ */
+
+const MAX_LOAD = 0.75;
+
+/** FNV-1a, 32-bit. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** A murmur3-style mix, independent of FNV so that the pair behaves as one 64-bit hash. */
+function murmurish(s: string): number {
+  let h = 0x9747b28c;
+  for (let i = 0; i < s.length; i++) {
+    let k = Math.imul(s.charCodeAt(i), 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= s.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Partitions use bits 0..14 of the mask; bit 15 says a copy of the record was accepted (yielded). */
+export const MAX_PARTITIONS = 15;
+export const ACCEPTED = 1 << 15;
+
+export class IdSet {
+  #capacity: number;
+  #size = 0;
+  #h1: Uint32Array;
+  #h2: Uint32Array;
+  #t: Uint32Array;
+  #mask: Uint16Array;
+  #lastSlot = -1;
+
+  constructor(expected = 1024) {
+    let cap = 1024;
+    while (cap * MAX_LOAD < expected) cap *= 2;
+    this.#capacity = cap;
+    this.#h1 = new Uint32Array(cap);
+    this.#h2 = new Uint32Array(cap);
+    this.#t = new Uint32Array(cap);
+    this.#mask = new Uint16Array(cap);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Bytes held by the table. */
+  get bytes(): number {
+    return this.#capacity * 14;
+  }
+
+  /**
+   * Records that partition `partition` (0-based, < 15) delivered `id`. Returns the mask as it was
+   * before (0 = never seen).
+   */
+  mark(id: string, createdAtMs: number, partition = 0): number {
+    if (!(partition >= 0 && partition < MAX_PARTITIONS))
+      throw new RangeError(`partition ${partition} is not in 0..14`);
+    if ((this.#size + 1) / this.#capacity > MAX_LOAD) this.#grow();
+    const a = fnv1a(id);
+    const b = murmurish(id) | 1; // never 0: (h2 === 0) marks an empty slot
+    const t = createdAtMs >>> 0;
+    const bit = 1 << partition;
+    const mask = this.#capacity - 1;
+    for (let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; i = (i + 1) & mask) {
+      if (this.#h2[i] === 0) {
+        this.#h1[i] = a;
+        this.#h2[i] = b;
+        this.#t[i] = t;
+        this.#mask[i] = bit;
+        this.#size++;
+        this.#lastSlot = i;
+        return 0;
+      }
+      if (this.#h1[i] === a && this.#h2[i] === b && this.#t[i] === t) {
+        const before = this.#mask[i] ?? 0;
+        this.#mask[i] = before | bit;
+        this.#lastSlot = i;
+        return before;
+      }
+    }
+  }
+
+  /** Sets `ACCEPTED` on the id passed to the latest `mark`. */
+  acceptLast(): void {
+    if (this.#lastSlot < 0) throw new Error('acceptLast() needs a mark() first.');
+    this.#mask[this.#lastSlot] = (this.#mask[this.#lastSlot] ?? 0) | ACCEPTED;
+  }
+
+  #grow(): void {
+    this.#lastSlot = -1;
+    const { h1, h2, t, m } = { h1: this.#h1, h2: this.#h2, t: this.#t, m: this.#mask };
+    const cap = this.#capacity * 2;
+    this.#capacity = cap;
+    this.#h1 = new Uint32Array(cap);
+    this.#h2 = new Uint32Array(cap);
+    this.#t = new Uint32Array(cap);
+    this.#mask = new Uint16Array(cap);
+    const mask = cap - 1;
+    for (let j = 0; j < h2.length; j++) {
+      const b = h2[j] ?? 0;
+      if (b === 0) continue;
+      const a = h1[j] ?? 0;
+      let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask;
+      while (this.#h2[i] !== 0) i = (i + 1) & mask;
+      this.#h1[i] = a;
+      this.#h2[i] = b;
+      this.#t[i] = t[j] ?? 0;
+      this.#mask[i] = m[j] ?? 0;
+    }
+  }
+}

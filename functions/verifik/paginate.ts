@@ -1,0 +1,515 @@
+/**
+ * Reads one report window completely: every validation in [start, end) that matches the filters,
+ * each exactly once, in ascending `createdAt` order, as an async stream whose memory is bounded by
+ * concurrency × page size, not by the day. A read that cannot prove it is complete fails with
+ * `IncompleteReadError` at the end of the stream instead of ending quietly short.
+ *
+ * Shape: `readWindow()` returns `{ records, diagnostics, snapshot }`. Iterate `records` once; the
+ * read starts with the iteration. `diagnostics` resolves with plain-number counters when the stream
+ * has been consumed to its end, and rejects with the stream's error if it failed (or if the consumer
+ * stopped early). `snapshot()` gives the live counters at any time.
+ *
+ * How completeness is proven, per partition (one per status with `partitionByStatus`, else one):
+ * - Page 1 is read alone: it gives the server's `total` and the page size it really serves (a
+ *   server cap below `perPage` is detected here; later pages are numbered with the served size).
+ * - The remaining pages are fetched `lookahead` at a time and handed on in page order.
+ * - Every record is checked against the window and the filters, because the server silently
+ *   ignores parameters it does not know; mismatches are dropped and counted.
+ * - Pages are sorted ascending, so once a page ends past the window end nothing later can be in
+ *   it: the read stops early, unless `total` changed during the read (then positions shifted and
+ *   only a read to the end, checked against the final total, proves nothing was skipped).
+ * - Records inserted while reading shift later pages: the same record reappears on the next page
+ *   (dropped as a duplicate) and `total` grows (the extra tail pages are fetched).
+ * - At the end, the distinct records received must reach the largest `total` the server
+ *   reported, every page but the last must have been full, and `total` must never have shrunk;
+ *   otherwise records may have been skipped, and the read fails.
+ */
+import pLimit from 'p-limit';
+import type { ReportWindow } from '../time/window.js';
+import type { VerifikClient } from './client.js';
+import { IncompleteReadError } from './errors.js';
+import { ACCEPTED, IdSet, MAX_PARTITIONS } from './id-set.js';
+import type { ListQuery } from './query.js';
+import { type BiometricValidation, type Page, refId } from './schema.js';
+
+export const DEFAULT_PER_PAGE = 500;
+export const DEFAULT_CONCURRENCY = 4;
+
+export interface ReadWindowOptions {
+  window: Pick<ReportWindow, 'start' | 'end'>;
+  /** Only these statuses (sent as `in_status[]`, or one partition each with `partitionByStatus`); empty = all. */
+  statuses?: readonly string[];
+  type?: string;
+  /** Client id (`where_client`). */
+  client?: string;
+  perPage?: number;
+  /** Requests in flight at once, across all partitions. */
+  concurrency?: number;
+  /** One independent paginated read per status, fetched side by side and merged by `createdAt`. */
+  partitionByStatus?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: ReadProgress) => void;
+  now?: () => number;
+}
+
+export interface ReadProgress {
+  pages: number;
+  records: number;
+  elapsedMs: number;
+}
+
+/** Plain numbers, so that they can go into a manifest as they are. */
+export interface ReadDiagnostics {
+  /** Pages received (successful page responses). */
+  pages: number;
+  /** HTTP requests made, retries included. */
+  requests: number;
+  retries: number;
+  /** Records yielded to the consumer. */
+  records: number;
+  /** Records received from the server, before any check. */
+  received: number;
+  duplicatesDropped: number;
+  outOfWindowDropped: number;
+  filterMismatchDropped: number;
+  /** Sum over partitions of the largest `total` the server reported. */
+  serverTotal: number;
+  /** How much `total` grew during the read (records inserted while reading). */
+  totalDrift: number;
+  perPageRequested: number;
+  /** Smallest page size the server actually served (0 when no page was full). */
+  perPageServed: number;
+  partitions: number;
+  /** Partitions that stopped before their last page because records passed the window end. */
+  stoppedEarly: number;
+  /** Pages whose records were not in ascending `createdAt` order (the server ignored `sort`). */
+  unsortedPages: number;
+  /** Memory of the id table used for de-duplication. */
+  idSetBytes: number;
+  elapsedMs: number;
+}
+
+export interface WindowRead {
+  records: AsyncIterable<BiometricValidation>;
+  diagnostics: Promise<ReadDiagnostics>;
+  snapshot(): ReadDiagnostics;
+}
+
+interface PartitionCounts {
+  /** Records received whose id this partition had not delivered before. */
+  distinct: number;
+}
+
+interface Partition {
+  index: number;
+  label: string;
+  query: ListQuery;
+}
+
+/** Accepts a record if it belongs to the window and the filters; the server's word is not enough. */
+export function recordVerdict(
+  r: BiometricValidation,
+  createdAtMs: number,
+  f: { startMs: number; endMs: number; statuses: ReadonlySet<string> | null; type?: string; client?: string },
+): 'ok' | 'out-of-window' | 'filter-mismatch' {
+  if (!(createdAtMs >= f.startMs && createdAtMs < f.endMs)) return 'out-of-window';
+  if (f.statuses && !f.statuses.has(r.status)) return 'filter-mismatch';
+  if (f.type !== undefined && r.type !== f.type) return 'filter-mismatch';
+  if (f.client !== undefined && refId(r.client) !== f.client) return 'filter-mismatch';
+  return 'ok';
+}
+
+function emptyDiagnostics(perPage: number, partitions: number): ReadDiagnostics {
+  return {
+    pages: 0,
+    requests: 0,
+    retries: 0,
+    records: 0,
+    received: 0,
+    duplicatesDropped: 0,
+    outOfWindowDropped: 0,
+    filterMismatchDropped: 0,
+    serverTotal: 0,
+    totalDrift: 0,
+    perPageRequested: perPage,
+    perPageServed: 0,
+    partitions,
+    stoppedEarly: 0,
+    unsortedPages: 0,
+    idSetBytes: 0,
+    elapsedMs: 0,
+  };
+}
+
+function isAscending(records: readonly BiometricValidation[]): boolean {
+  for (let i = 1; i < records.length; i++) {
+    // ISO instants from one server share a format, but compare as instants to be safe.
+    const a = records[i - 1];
+    const b = records[i];
+    if (a && b && a.createdAt > b.createdAt && Date.parse(a.createdAt) > Date.parse(b.createdAt))
+      return false;
+  }
+  return true;
+}
+
+function buildPartitions(opts: ReadWindowOptions, perPage: number): Partition[] {
+  const base: ListQuery = {
+    perPage,
+    populates: ['client', 'project'],
+    sort: 'createdAt',
+    // `where>_` is strict: one millisecond before start makes the start itself included.
+    createdAfter: new Date(opts.window.start.getTime() - 1),
+    createdBefore: new Date(opts.window.end.getTime()),
+    ...(opts.type !== undefined ? { type: opts.type } : {}),
+    ...(opts.client !== undefined ? { client: opts.client } : {}),
+  };
+  const statuses = opts.statuses && opts.statuses.length > 0 ? [...new Set(opts.statuses)] : undefined;
+  if (opts.partitionByStatus && statuses && statuses.length > 1) {
+    if (statuses.length > MAX_PARTITIONS) {
+      throw new RangeError(
+        `partitionByStatus supports at most ${MAX_PARTITIONS} statuses, got ${statuses.length}.`,
+      );
+    }
+    return statuses.map((s, index) => ({ index, label: `status ${s}`, query: { ...base, status: s } }));
+  }
+  const query = statuses ? { ...base, statusIn: statuses } : base;
+  return [{ index: 0, label: statuses ? `statuses ${statuses.join(',')}` : 'all statuses', query }];
+}
+
+export function readWindow(client: VerifikClient, opts: ReadWindowOptions): WindowRead {
+  const perPage = opts.perPage ?? DEFAULT_PER_PAGE;
+  const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isInteger(perPage) || perPage < 1)
+    throw new RangeError(`perPage must be a whole number ≥ 1, got ${perPage}.`);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a whole number ≥ 1, got ${concurrency}.`);
+  }
+  const startMs = opts.window.start.getTime();
+  const endMs = opts.window.end.getTime();
+  if (!(endMs > startMs)) throw new RangeError('The window must end after it starts.');
+
+  const partitions = buildPartitions(opts, perPage);
+  const now = opts.now ?? (() => performance.now());
+  const diag = emptyDiagnostics(perPage, partitions.length);
+  const ids = new IdSet();
+  const limit = pLimit(concurrency);
+  const lookahead = Math.max(1, Math.ceil(concurrency / partitions.length));
+  const filter = {
+    startMs,
+    endMs,
+    statuses: opts.statuses && opts.statuses.length > 0 ? new Set(opts.statuses) : null,
+    ...(opts.type !== undefined ? { type: opts.type } : {}),
+    ...(opts.client !== undefined ? { client: opts.client } : {}),
+  };
+  let started = 0;
+  let acceptedSoFar = 0;
+
+  const snapshot = (): ReadDiagnostics => ({
+    ...diag,
+    idSetBytes: ids.bytes,
+    elapsedMs: started === 0 ? 0 : Math.round(now() - started),
+  });
+
+  /** Pages of one partition, in page order, with bounded look-ahead. */
+  async function* pagesOf(
+    part: Partition,
+    counts: PartitionCounts,
+    readSignal: AbortSignal,
+  ): AsyncGenerator<Page> {
+    // Aborts this partition's look-ahead when it stops early or fails, without touching the others.
+    const own = new AbortController();
+    const signal = AbortSignal.any(
+      opts.signal ? [opts.signal, readSignal, own.signal] : [readSignal, own.signal],
+    );
+    const totals = { first: -1, max: 0, min: Number.POSITIVE_INFINITY };
+    const fetchPage = (page: number): Promise<Page> =>
+      limit(async () => {
+        diag.requests++;
+        const result = await client.listPage(
+          { ...part.query, page },
+          {
+            signal,
+            onRetry: () => {
+              diag.retries++;
+              diag.requests++;
+            },
+          },
+        );
+        diag.pages++;
+        diag.received += result.records.length;
+        const total = result.total ?? 0;
+        if (totals.first < 0) totals.first = total;
+        totals.max = Math.max(totals.max, total);
+        totals.min = Math.min(totals.min, total);
+        return result;
+      });
+    const drifted = () => totals.max !== totals.first || totals.min !== totals.first;
+
+    const inflight = new Map<number, Promise<Page>>();
+    let stopped = false;
+    let served = perPage;
+    const shortPages: number[] = [];
+    try {
+      const first = await fetchPage(1);
+      const firstCount = first.records.length;
+      const total = first.total ?? 0;
+      if (firstCount === 0 && total > 0) {
+        throw new IncompleteReadError(
+          `${part.label}: the server reports ${total} records but its first page is empty`,
+        );
+      }
+      // The page size the server really serves: a first page shorter than the total reveals a cap.
+      if (firstCount < total) served = firstCount;
+      diag.perPageServed = diag.perPageServed === 0 ? served : Math.min(diag.perPageServed, served);
+      yield first;
+      let lastPage = Math.max(1, Math.ceil(total / served));
+      let lastCount = firstCount;
+      stopped = endsPastWindow(first) && !drifted();
+
+      let next = 2;
+      let want = 2;
+      while (!stopped) {
+        if (want > lastPage) {
+          // Records inserted during the read grow `total`: fetch the tail they pushed out, starting
+          // again at the old last page if it was partial (its end may have moved).
+          const grown = Math.ceil(totals.max / served);
+          if (grown <= lastPage) break;
+          if (lastCount < served) want = lastPage;
+          lastPage = grown;
+          next = Math.max(next, want + 1);
+        }
+        while (next <= lastPage && next < want + lookahead) {
+          const p = fetchPage(next);
+          p.catch(() => {}); // awaited below, or abandoned after an early stop or a failure
+          inflight.set(next, p);
+          next++;
+        }
+        const pending = inflight.get(want) ?? fetchPage(want);
+        inflight.delete(want);
+        const page = await pending;
+        // Every page before the last must be full, or records between them may be missing.
+        if (lastCount < served) shortPages.push(want - 1);
+        lastCount = page.records.length;
+        yield page;
+        stopped = endsPastWindow(page) && !drifted();
+        want++;
+      }
+    } finally {
+      own.abort(new Error('partition finished'));
+      inflight.clear();
+    }
+    if (stopped) diag.stoppedEarly++;
+    diag.serverTotal += totals.max;
+    diag.totalDrift += totals.max - Math.max(0, totals.first);
+    assertComplete(part.label, {
+      stopped,
+      drifted: drifted(),
+      shortPages,
+      served,
+      totals,
+      distinct: counts.distinct,
+    });
+  }
+
+  const endsPastWindow = (page: Page): boolean => {
+    const last = page.records.at(-1);
+    if (!last) return false;
+    if (!isAscending(page.records)) {
+      diag.unsortedPages++;
+      return false;
+    }
+    return Date.parse(last.createdAt) >= endMs;
+  };
+
+  /** Accepted records of one partition, a batch per page. */
+  async function* batchesOf(part: Partition, readSignal: AbortSignal): AsyncGenerator<BiometricValidation[]> {
+    const counts: PartitionCounts = { distinct: 0 };
+    const bit = 1 << part.index;
+    for await (const page of pagesOf(part, counts, readSignal)) {
+      const accepted: BiometricValidation[] = [];
+      for (const r of page.records) {
+        const ms = Date.parse(r.createdAt);
+        // Every record the server sent counts towards its total, whether kept or not.
+        const before = ids.mark(r._id, ms, part.index);
+        if ((before & bit) !== 0) {
+          diag.duplicatesDropped++;
+          continue;
+        }
+        counts.distinct++;
+        const verdict = recordVerdict(r, ms, filter);
+        if (verdict === 'out-of-window') diag.outOfWindowDropped++;
+        else if (verdict === 'filter-mismatch') diag.filterMismatchDropped++;
+        else if ((before & ACCEPTED) !== 0)
+          diag.duplicatesDropped++; // another partition yielded it
+        else {
+          ids.acceptLast();
+          accepted.push(r);
+        }
+      }
+      acceptedSoFar += accepted.length;
+      yield accepted;
+      opts.onProgress?.({
+        pages: diag.pages,
+        records: acceptedSoFar,
+        elapsedMs: Math.round(now() - started),
+      });
+    }
+  }
+
+  async function* run(): AsyncGenerator<BiometricValidation> {
+    started = now();
+    const stop = new AbortController();
+    try {
+      const streams = partitions.map((p) => batchesOf(p, stop.signal));
+      const merged = streams.length === 1 && streams[0] ? streams[0] : mergeByCreatedAt(streams);
+      for await (const batch of merged) {
+        for (const r of batch) {
+          diag.records++;
+          yield r;
+        }
+      }
+    } finally {
+      // Abandons look-ahead requests after an early stop, a failure or a consumer that broke off.
+      stop.abort(new Error('read finished'));
+      diag.idSetBytes = ids.bytes;
+      diag.elapsedMs = Math.round(now() - started);
+    }
+  }
+
+  let settle!: { resolve: (d: ReadDiagnostics) => void; reject: (e: unknown) => void };
+  const diagnostics = new Promise<ReadDiagnostics>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  diagnostics.catch(() => {}); // callers that only iterate must not get an unhandled rejection
+
+  let iterated = false;
+  const records: AsyncIterable<BiometricValidation> = {
+    [Symbol.asyncIterator]() {
+      if (iterated)
+        throw new Error('A window read can be iterated once; call readWindow again to read again.');
+      iterated = true;
+      const inner = run();
+      let done = false;
+      return {
+        async next() {
+          try {
+            const step = await inner.next();
+            if (step.done && !done) {
+              done = true;
+              settle.resolve(snapshot());
+            }
+            return step;
+          } catch (error) {
+            done = true;
+            settle.reject(error);
+            throw error;
+          }
+        },
+        async return() {
+          if (!done) {
+            done = true;
+            settle.reject(
+              new Error('The consumer stopped reading before the end; the diagnostics are incomplete.'),
+            );
+          }
+          return inner.return(undefined);
+        },
+      };
+    },
+  };
+  return { records, diagnostics, snapshot };
+}
+
+/**
+ * The checks that prove a partition complete. Inserts during the read only shift records to later
+ * positions: they produce duplicates and a growing `total`, and a record can be missed only if it
+ * moved between pages read at different times, which leaves the distinct count short of the final
+ * total. A shrinking `total` (deletions, status changes) could hide a gap behind the extra records
+ * read earlier, so it is refused.
+ */
+export function assertComplete(
+  label: string,
+  r: {
+    stopped: boolean;
+    drifted: boolean;
+    shortPages: readonly number[];
+    served: number;
+    totals: { first: number; max: number; min: number };
+    distinct: number;
+  },
+): void {
+  if (r.totals.min < r.totals.first) {
+    throw new IncompleteReadError(
+      `${label}: the server's total fell from ${r.totals.first} to ${r.totals.min} during the read (records deleted or changed), so positions shifted and records may have been skipped`,
+    );
+  }
+  // With a stable total, a short page in the middle is a gap; with drift the distinct count decides.
+  if (!r.drifted && r.shortPages.length > 0) {
+    throw new IncompleteReadError(
+      `${label}: page(s) ${r.shortPages.slice(0, 5).join(', ')} held fewer than ${r.served} records although later pages followed, so records between them may be missing`,
+    );
+  }
+  if (!r.stopped && r.distinct < r.totals.max) {
+    throw new IncompleteReadError(
+      `${label}: received ${r.distinct} distinct records but the server reports ${r.totals.max}${r.drifted ? ` (its total grew from ${r.totals.first} during the read; records inserted where pages had already been read were missed)` : ''}`,
+    );
+  }
+}
+
+/** K-way merge of ascending batch streams by `createdAt` (ties: lower partition first). */
+async function* mergeByCreatedAt(
+  streams: AsyncGenerator<BiometricValidation[]>[],
+): AsyncGenerator<BiometricValidation[]> {
+  interface Cursor {
+    stream: AsyncGenerator<BiometricValidation[]>;
+    batch: BiometricValidation[];
+    at: number;
+    head: number;
+  }
+  const cursors: Cursor[] = [];
+  const refill = async (c: Cursor): Promise<boolean> => {
+    for (;;) {
+      const step = await c.stream.next();
+      if (step.done) return false;
+      if (step.value.length > 0) {
+        c.batch = step.value;
+        c.at = 0;
+        c.head = Date.parse(step.value[0]?.createdAt ?? '');
+        return true;
+      }
+    }
+  };
+  try {
+    // Start every partition at once so their first pages are fetched side by side.
+    const initial = streams.map((stream) => ({ stream, batch: [], at: 0, head: 0 }) as Cursor);
+    const alive = await Promise.all(initial.map(refill));
+    initial.forEach((c, i) => {
+      if (alive[i]) cursors.push(c);
+    });
+    let out: BiometricValidation[] = [];
+    while (cursors.length > 0) {
+      let best = 0;
+      for (let i = 1; i < cursors.length; i++)
+        if ((cursors[i]?.head ?? 0) < (cursors[best]?.head ?? 0)) best = i;
+      const c = cursors[best] as Cursor;
+      const r = c.batch[c.at] as BiometricValidation;
+      out.push(r);
+      c.at++;
+      if (c.at < c.batch.length) c.head = Date.parse(c.batch[c.at]?.createdAt ?? '');
+      else {
+        if (out.length > 0) {
+          yield out;
+          out = [];
+        }
+        if (!(await refill(c))) cursors.splice(best, 1);
+      }
+      if (out.length >= 1000) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length > 0) yield out;
+  } finally {
+    await Promise.allSettled(streams.map((s) => s.return(undefined)));
+  }
+}
