@@ -180,16 +180,22 @@ export class DeploymentConfigError extends Error {
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Later layers win; nested objects merge, arrays and scalars replace. */
+/**
+ * Keys replaced whole rather than merged: a sender is one identity, so overriding its address
+ * must not inherit the default's domain (and likewise for the account/region pair).
+ */
+const ATOMIC_KEYS = new Set(['sender', 'env']);
+
+/** Later layers win; nested objects merge (except ATOMIC_KEYS), arrays and scalars replace. */
 export function mergeLayers(...layers: unknown[]): Plain {
   const out: Plain = {};
   for (const layer of layers) {
     if (layer === undefined) continue;
     if (!isPlain(layer))
-      throw new DeploymentConfigError('layer', 'each configuration layer must be a JSON object');
+      throw new DeploymentConfigError('layer', '  - each configuration layer must be a JSON object');
     for (const [key, value] of Object.entries(layer)) {
       const prev = out[key];
-      out[key] = isPlain(prev) && isPlain(value) ? mergeLayers(prev, value) : value;
+      out[key] = isPlain(prev) && isPlain(value) && !ATOMIC_KEYS.has(key) ? mergeLayers(prev, value) : value;
     }
   }
   return out;

@@ -40,7 +40,7 @@ export class ReportingStack extends Stack {
       reportRetentionDays: config.reportRetentionDays,
       removalPolicy,
     });
-    this.secrets = new ReportSecrets(this, 'Secrets', { removalPolicy });
+    this.secrets = new ReportSecrets(this, 'Secrets', { namePrefix: this.stackName, removalPolicy });
     this.mail = new ReportMail(this, 'Mail', {
       fromAddress: config.sender.address,
       domain: config.sender.domain,

@@ -7,6 +7,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 export interface ReportSecretsProps {
+  /** Secret names start with this (the stack name), so operators can type them: `<prefix>/verifik-token`. */
+  readonly namePrefix: string;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -21,6 +23,7 @@ export class ReportSecrets extends Construct {
     // which Verifik rejects (401) until the operator runs
     //   aws secretsmanager put-secret-value --secret-id <VerifikTokenSecretArn> --secret-string "$TOKEN"
     this.verifikToken = new secretsmanager.Secret(this, 'VerifikToken', {
+      secretName: `${props.namePrefix}/verifik-token`,
       description:
         'Verifik API bearer token for the report functions. Put the real token with put-secret-value.',
       generateSecretString: { passwordLength: 32, excludePunctuation: true },
@@ -34,6 +37,7 @@ export class ReportSecrets extends Construct {
 
     // 64 alphanumeric characters ≈ 380 bits, well over the 256 bits HMAC-SHA256 can use.
     this.linkSigningKey = new secretsmanager.Secret(this, 'LinkSigningKey', {
+      secretName: `${props.namePrefix}/link-signing-key`,
       description:
         'HMAC-SHA256 key that signs report download links. Rotating it invalidates links already mailed.',
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },

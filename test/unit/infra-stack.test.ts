@@ -1,0 +1,518 @@
+/**
+ * Fine-grained assertions on the synthesised template. The stack is built once, with stub
+ * function code instead of esbuild bundling, so this file runs in about a second and does not
+ * depend on the handler sources.
+ */
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Code } from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/build-app.js';
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Json;
+}
+
+let template: Template;
+let resources: Record<string, { Type: string; Properties: Json }>;
+
+beforeAll(() => {
+  const { stack } = buildApp({
+    nag: false,
+    functionCode: () => Code.fromInline('exports.handler = async () => ({})'),
+  });
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+});
+
+/** Logical id of the only resource of `type` whose id starts with `prefix`. */
+function idOf(type: string, prefix: string): string {
+  const ids = Object.entries(resources)
+    .filter(([id, r]) => r.Type === type && id.startsWith(prefix))
+    .map(([id]) => id);
+  expect(ids, `${type} ${prefix}*`).toHaveLength(1);
+  return ids[0]!;
+}
+
+function functionId(label: 'Scheduled' | 'Worker' | 'Api'): string {
+  return idOf('AWS::Lambda::Function', `Functions${label}`);
+}
+
+function policyStatements(roleIdPrefix: string): Statement[] {
+  const roleId = idOf('AWS::IAM::Role', roleIdPrefix);
+  const policies = Object.values(resources).filter(
+    (r) =>
+      r.Type === 'AWS::IAM::Policy' &&
+      JSON.stringify((r.Properties as { Roles: unknown }).Roles) === JSON.stringify([{ Ref: roleId }]),
+  );
+  return policies.flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+function bySid(statements: Statement[], sid: string): Statement {
+  const found = statements.filter((s) => s.Sid === sid);
+  expect(found, sid).toHaveLength(1);
+  return found[0]!;
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
+
+function env(label: 'Scheduled' | 'Worker' | 'Api'): Json {
+  return (resources[functionId(label)]!.Properties.Environment as { Variables: Json }).Variables;
+}
+
+describe('functions', () => {
+  it('are three nodejs24.x functions on arm64 with active tracing and JSON logs', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({
+        LogFormat: 'JSON',
+        LogGroup: Match.objectLike({ Ref: Match.anyValue() }),
+      }),
+    });
+  });
+
+  it('are sized from the configuration (1769 MB / 900 s for runs, 512 MB / 29 s for the API)', () => {
+    expect(resources[functionId('Scheduled')]!.Properties).toMatchObject({ MemorySize: 1769, Timeout: 900 });
+    expect(resources[functionId('Worker')]!.Properties).toMatchObject({ MemorySize: 1769, Timeout: 900 });
+    expect(resources[functionId('Api')]!.Properties).toMatchObject({ MemorySize: 512, Timeout: 29 });
+  });
+
+  it('write to their own log group with the configured retention', () => {
+    for (const label of ['Scheduled', 'Worker', 'Api'] as const) {
+      const logGroup = idOf('AWS::Logs::LogGroup', `Functions${label}Logs`);
+      expect(resources[logGroup]!.Properties.RetentionInDays).toBe(90);
+      const logging = resources[functionId(label)]!.Properties.LoggingConfig as Json;
+      expect(logging.LogGroup).toEqual({ Ref: logGroup });
+    }
+    expect(resources[idOf('AWS::Logs::LogGroup', 'ApiAccessLogs')]!.Properties.RetentionInDays).toBe(90);
+  });
+
+  it('get the environment the functions parse, with the two role-specific variables only where they belong', () => {
+    for (const label of ['Scheduled', 'Worker', 'Api'] as const) {
+      const vars = env(label);
+      expect(vars).toMatchObject({
+        REPORTS_BUCKET: { Ref: idOf('AWS::S3::Bucket', 'StorageReports') },
+        REPORTS_PREFIX: 'reports/',
+        STATE_TABLE: { Ref: idOf('AWS::DynamoDB::Table', 'StorageState') },
+        VERIFIK_BASE_URL: 'https://api.verifik.co',
+        VERIFIK_TOKEN_SECRET_ID: { Ref: idOf('AWS::SecretsManager::Secret', 'SecretsVerifikToken') },
+        LINK_SIGNING_SECRET_ID: { Ref: idOf('AWS::SecretsManager::Secret', 'SecretsLinkSigningKey') },
+        MAIL_FROM: 'reports@example.com',
+        SES_CONFIGURATION_SET: { Ref: idOf('AWS::SES::ConfigurationSet', 'Mail') },
+        ALLOWED_RECIPIENT_DOMAINS: 'example.com',
+        LINK_TTL_SECONDS: String(7 * 86_400),
+        ATTACHMENT_BUDGET_BYTES: String(7 * 1024 * 1024),
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_METRICS_NAMESPACE: 'VerifikReports',
+      });
+      const definitions = JSON.parse(vars.REPORT_DEFINITIONS as string) as { name: string }[];
+      expect(definitions.map((d) => d.name)).toEqual(['daily-all']);
+    }
+    expect(env('Api').WORKER_FUNCTION_NAME).toEqual({ Ref: functionId('Worker') });
+    expect(env('Scheduled').WORKER_FUNCTION_NAME).toBeUndefined();
+    expect(env('Worker').WORKER_FUNCTION_NAME).toBeUndefined();
+    expect(JSON.stringify(env('Scheduled').PUBLIC_API_URL)).toContain(
+      idOf('AWS::ApiGatewayV2::Api', 'ApiHttp'),
+    );
+    // The worker must not reference the API (it would close a dependency cycle).
+    expect(env('Worker').PUBLIC_API_URL).toBeUndefined();
+    expect(env('Api').PUBLIC_API_URL).toBeUndefined();
+  });
+
+  it('send failed asynchronous runs to an encrypted queue after two retries', () => {
+    const failedRuns = idOf('AWS::SQS::Queue', 'FunctionsFailedRuns');
+    for (const label of ['Scheduled', 'Worker'] as const) {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: functionId(label) },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: getAtt(failedRuns) } },
+      });
+    }
+    expect(resources[failedRuns]!.Properties.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('leave the worker without reserved concurrency by default (a fresh account has only 10)', () => {
+    expect(resources[functionId('Worker')]!.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+});
+
+describe('schedules', () => {
+  it('fire the daily definition at 06:00 in its own time zone, with its name as input', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 6 * * ? *)',
+      ScheduleExpressionTimezone: 'America/Bogota',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: getAtt(functionId('Scheduled')),
+        Input: JSON.stringify({ definition: 'daily-all' }),
+      }),
+    });
+  });
+
+  it('have an explicit retry policy and an encrypted, TLS-only dead-letter queue', () => {
+    const dlq = idOf('AWS::SQS::Queue', 'SchedulesDeadLetters');
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Target: Match.objectLike({
+        RetryPolicy: { MaximumEventAgeInSeconds: 6 * 3600, MaximumRetryAttempts: 3 },
+        DeadLetterConfig: { Arn: getAtt(dlq) },
+      }),
+    });
+    expect(resources[dlq]!.Properties.SqsManagedSseEnabled).toBe(true);
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: dlq }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('use a role that can invoke the scheduled function only, not its versions', () => {
+    const statements = policyStatements('SchedulesInvokeRole');
+    const invoke = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    expect(resourcesOf(invoke[0]!)).toEqual([getAtt(functionId('Scheduled'))]);
+  });
+});
+
+describe('IAM', () => {
+  const bucket = () => idOf('AWS::S3::Bucket', 'StorageReports');
+  const reportsObjects = () => ({ 'Fn::Join': ['', [getAtt(bucket()), '/reports/*']] });
+  const tokenSecret = () => ({ Ref: idOf('AWS::SecretsManager::Secret', 'SecretsVerifikToken') });
+  const linkSecret = () => ({ Ref: idOf('AWS::SecretsManager::Secret', 'SecretsLinkSigningKey') });
+
+  it('lets the report runs use S3 only under reports/', () => {
+    for (const role of ['FunctionsScheduledRole', 'FunctionsWorkerRole']) {
+      const statements = policyStatements(role);
+      const write = bySid(statements, 'WriteReportFiles');
+      expect(resourcesOf(write)).toEqual([reportsObjects()]);
+      expect(actionsOf(write).sort()).toEqual(
+        [
+          's3:AbortMultipartUpload',
+          's3:DeleteObject',
+          's3:GetObject',
+          's3:ListMultipartUploadParts',
+          's3:PutObject',
+        ].sort(),
+      );
+      const list = bySid(statements, 'ListReportsPrefix');
+      expect(resourcesOf(list)).toEqual([getAtt(bucket())]);
+      expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['reports/*'] } });
+      const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+      expect(s3).toHaveLength(2);
+    }
+  });
+
+  it('lets the API only read report objects', () => {
+    const statements = policyStatements('FunctionsApiRole');
+    const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    expect(s3).toHaveLength(1);
+    expect(actionsOf(s3[0]!)).toEqual(['s3:GetObject']);
+    expect(resourcesOf(s3[0]!)).toEqual([reportsObjects()]);
+  });
+
+  it('gives the Verifik token to the report runs only, and the link key to all three', () => {
+    const secretReads = (role: string) =>
+      policyStatements(role)
+        .filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')))
+        .flatMap(resourcesOf);
+    expect(secretReads('FunctionsScheduledRole')).toEqual([tokenSecret(), linkSecret()]);
+    expect(secretReads('FunctionsWorkerRole')).toEqual([tokenSecret(), linkSecret()]);
+    expect(secretReads('FunctionsApiRole')).toEqual([linkSecret()]);
+  });
+
+  it('sends mail only as the configured identity through the configuration set, from MAIL_FROM', () => {
+    for (const role of ['FunctionsScheduledRole', 'FunctionsWorkerRole']) {
+      const send = bySid(policyStatements(role), 'SendReportMailAsConfiguredSender');
+      expect(actionsOf(send)).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+      expect(send.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'reports@example.com' } });
+      const text = resourcesOf(send).map((r) => JSON.stringify(r));
+      expect(text[0]).toContain(':identity/');
+      expect(text[0]).toContain(`"Ref":"${idOf('AWS::SES::EmailIdentity', 'Mail')}"`);
+      expect(text[1]).toContain(':configuration-set/');
+      expect(text[1]).toContain(`"Ref":"${idOf('AWS::SES::ConfigurationSet', 'Mail')}"`);
+      // Sandbox recipients: the configured addresses by name, never a wildcard.
+      expect(text.slice(2)).toEqual([
+        expect.stringContaining(':identity/compliance@example.com'),
+        expect.stringContaining(':identity/platform@example.com'),
+      ]);
+    }
+    const apiSes = policyStatements('FunctionsApiRole').filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('ses:')),
+    );
+    expect(apiSes).toEqual([]);
+  });
+
+  it('lets only the API invoke the worker, by its unqualified ARN', () => {
+    const invoke = (role: string) =>
+      policyStatements(role).filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke('FunctionsApiRole').flatMap(resourcesOf)).toEqual([getAtt(functionId('Worker'))]);
+    expect(invoke('FunctionsScheduledRole')).toEqual([]);
+    expect(invoke('FunctionsWorkerRole')).toEqual([]);
+  });
+
+  it('scopes DynamoDB to the state table (and the API to its byDate index)', () => {
+    const table = idOf('AWS::DynamoDB::Table', 'StorageState');
+    const run = bySid(policyStatements('FunctionsScheduledRole'), 'ClaimsAndStatus');
+    expect(resourcesOf(run)).toEqual([getAtt(table)]);
+    const api = bySid(policyStatements('FunctionsApiRole'), 'ReportRecords');
+    expect(resourcesOf(api)).toEqual([getAtt(table), { 'Fn::Join': ['', [getAtt(table), '/index/byDate']] }]);
+  });
+
+  it('has no "*" resource anywhere except X-Ray (which has no resource-level permissions)', () => {
+    const all = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    expect(all.length).toBeGreaterThan(20);
+    for (const s of all) {
+      const wildcard = resourcesOf(s).some((r) => typeof r === 'string' && r.includes('*'));
+      if (wildcard)
+        expect(
+          actionsOf(s).every((a) => a.startsWith('xray:')),
+          JSON.stringify(s),
+        ).toBe(true);
+      expect(
+        actionsOf(s).some((a) => a.endsWith(':*') || a === '*'),
+        JSON.stringify(s),
+      ).toBe(false);
+    }
+  });
+
+  it('attaches no AWS managed policies to function roles', () => {
+    for (const [, r] of Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Role')) {
+      expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('storage', () => {
+  it('blocks public access, enforces TLS, encrypts and logs access on the reports bucket', () => {
+    const bucket = idOf('AWS::S3::Bucket', 'StorageReports');
+    expect(resources[bucket]!.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      LoggingConfiguration: { DestinationBucketName: { Ref: idOf('AWS::S3::Bucket', 'StorageAccessLogs') } },
+    });
+    expect(resources[bucket]!.Properties.VersioningConfiguration).toBeUndefined();
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+        ]),
+      },
+    });
+  });
+
+  it('expires reports after the retention and aborts incomplete uploads after a day', () => {
+    const rules = (
+      resources[idOf('AWS::S3::Bucket', 'StorageReports')]!.Properties.LifecycleConfiguration as Json
+    ).Rules as Json[];
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Id: 'expire-reports',
+          Prefix: 'reports/',
+          ExpirationInDays: 90,
+          Status: 'Enabled',
+        }),
+        expect.objectContaining({
+          Id: 'abort-incomplete-uploads',
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          Status: 'Enabled',
+        }),
+      ]),
+    );
+  });
+
+  it('retains data on stack deletion by default', () => {
+    for (const type of ['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::SecretsManager::Secret']) {
+      for (const r of Object.values(template.findResources(type))) {
+        expect((r as { DeletionPolicy: string }).DeletionPolicy).toBe('Retain');
+      }
+    }
+  });
+
+  it('keeps state in an on-demand table with the keys, index, TTL and PITR the functions expect', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'byDate',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+    });
+  });
+});
+
+describe('secrets and mail', () => {
+  it('creates the Verifik token without a value and a generated link key of 64 characters', () => {
+    const token = resources[idOf('AWS::SecretsManager::Secret', 'SecretsVerifikToken')]!.Properties;
+    expect(token.SecretString).toBeUndefined();
+    expect(token.Name).toBe('VerifikReports/verifik-token');
+    const key = resources[idOf('AWS::SecretsManager::Secret', 'SecretsLinkSigningKey')]!.Properties;
+    expect(key.SecretString).toBeUndefined();
+    expect(key.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
+  });
+
+  it('verifies the sender domain and requires TLS for delivery', () => {
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'example.com',
+      ConfigurationSetAttributes: {
+        ConfigurationSetName: { Ref: idOf('AWS::SES::ConfigurationSet', 'Mail') },
+      },
+    });
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      DeliveryOptions: { TlsPolicy: 'REQUIRE' },
+    });
+  });
+});
+
+describe('API', () => {
+  const routes = () =>
+    Object.values(resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties as { RouteKey: string; AuthorizationType: string });
+
+  it('requires IAM on the report routes and nothing but the signature on the file route', () => {
+    const byKey = Object.fromEntries(routes().map((r) => [r.RouteKey, r.AuthorizationType]));
+    expect(byKey).toEqual({
+      'POST /reports': 'AWS_IAM',
+      'GET /reports': 'AWS_IAM',
+      'GET /reports/{id}': 'AWS_IAM',
+      'GET /reports/{id}/files/{name}': 'NONE',
+    });
+  });
+
+  it('has no catch-all route', () => {
+    expect(routes().map((r) => r.RouteKey)).not.toContain('$default');
+    expect(routes().every((r) => !r.RouteKey.includes('{proxy+}') && !r.RouteKey.startsWith('ANY'))).toBe(
+      true,
+    );
+  });
+
+  it('throttles the stage and logs access without query strings', () => {
+    const stage = resources[idOf('AWS::ApiGatewayV2::Stage', 'ApiDefaultStage')]!.Properties;
+    expect(stage).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingBurstLimit: 20, ThrottlingRateLimit: 10 },
+      AccessLogSettings: { DestinationArn: getAtt(idOf('AWS::Logs::LogGroup', 'ApiAccessLogs')) },
+    });
+    const format = (stage.AccessLogSettings as { Format: string }).Format;
+    expect(JSON.parse(format)).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+    });
+    expect(format).not.toMatch(/querystring|\$context\.requestUri|signature/i);
+  });
+});
+
+describe('alarms', () => {
+  it('watch errors, throttles and near-timeouts of each function, both queues and API 5xx', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 3 + 2 + 1);
+    const topic = idOf('AWS::SNS::Topic', 'AlarmsTopic');
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topic }] });
+    for (const metric of ['Errors', 'Throttles']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId('Worker') } }],
+        Threshold: 1,
+      });
+    }
+  });
+
+  it('fire on duration at 80% of each timeout', () => {
+    const thresholds = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Duration' } }),
+    )
+      .map((a) => (a as { Properties: { Threshold: number } }).Properties.Threshold)
+      .sort((a, b) => a - b);
+    expect(thresholds).toEqual([23_200, 720_000, 720_000]);
+  });
+
+  it('fire on any visible dead-letter message', () => {
+    for (const queue of ['SchedulesDeadLetters', 'FunctionsFailedRuns']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(idOf('AWS::SQS::Queue', queue), 'QueueName') }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+  });
+
+  it('publish to a KMS-encrypted, TLS-only topic the owners subscribe to by e-mail', () => {
+    const topic = idOf('AWS::SNS::Topic', 'AlarmsTopic');
+    expect(resources[topic]!.Properties.KmsMasterKeyId).toEqual(
+      getAtt(idOf('AWS::KMS::Key', 'AlarmsTopicKey')),
+    );
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'platform@example.com',
+      TopicArn: { Ref: topic },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('outputs', () => {
+  it('name the API URL, bucket, table, secrets, functions and topic', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'ReportsBucketName',
+        'StateTableName',
+        'VerifikTokenSecretArn',
+        'VerifikTokenSecretName',
+        'LinkSigningSecretArn',
+        'LinkSigningSecretName',
+        'ScheduledFunctionName',
+        'AlarmTopicArn',
+        'SesIdentity',
+        'DkimRecord1',
+      ]),
+    );
+    expect(outputs.ReportsBucketName!.Value).toEqual({ Ref: idOf('AWS::S3::Bucket', 'StorageReports') });
+    expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('.execute-api.');
+  });
+});
