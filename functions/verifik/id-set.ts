@@ -81,7 +81,7 @@ export class IdSet {
       throw new RangeError(`partition ${partition} is not in 0..14`);
     if ((this.#size + 1) / this.#capacity > MAX_LOAD) this.#grow();
     const a = fnv1a(id);
-    const b = murmurish(id) | 1; // never 0: (h2 === 0) marks an empty slot
+    const b = (murmurish(id) | 1) >>> 0; // never 0: (h2 === 0) marks an empty slot
     const t = createdAtMs >>> 0;
     const bit = 1 << partition;
     const mask = this.#capacity - 1;
