@@ -239,10 +239,15 @@ class FakeVerifikServer {
 
   private send(res: ServerResponse, a: Answer): void {
     if (res.destroyed) return;
-    const headers =
-      a.body === null ? a.headers : { ...a.headers, 'content-length': String(Buffer.byteLength(a.body)) };
-    res.writeHead(a.status, headers);
-    res.end(a.body ?? undefined);
+    if (a.body === null) {
+      res.writeHead(a.status, a.headers);
+      res.end();
+      return;
+    }
+    // Encode once: the length comes for free and the socket write does not encode again.
+    const bytes = Buffer.from(a.body);
+    res.writeHead(a.status, { ...a.headers, 'content-length': String(bytes.length) });
+    res.end(bytes);
   }
 
   private sendTruncated(
