@@ -16,6 +16,8 @@ import {
   s3ClientConfig,
   usesCustomS3Endpoint,
 } from '../../functions/delivery/aws-clients.js';
+import { attachmentDisposition } from '../../functions/delivery/content-disposition.js';
+import { presignDownload } from '../../functions/delivery/links.js';
 import {
   createS3Sink,
   findPreviousManifest,
@@ -165,7 +167,39 @@ describe('createS3Sink', () => {
     expect(await readManifest(s3, bucket, sink.manifestKey)).toEqual(manifest);
     expect(await openMultipartUploads(bucket)).toBe(0);
 
+    // What a link click redirects to: a presigned GET serving the same bytes under the download name.
+    const url = await presignDownload(s3, bucket, sink.keyOf('validations.xlsx'), {
+      downloadName: 'verifik-daily-2024-12-01.xlsx',
+    });
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe(
+      attachmentDisposition('verifik-daily-2024-12-01.xlsx'),
+    );
+    expect(sha256(new Uint8Array(await res.arrayBuffer()))).toBe(sha256(big));
+
     expect(() => sink.open({ name: 'late.csv', contentType: 'text/csv' })).toThrow(S3SinkStateError);
+  });
+
+  it('stores an empty file as a 0-byte object', async () => {
+    const bucket = await newBucket();
+    const sink = createS3Sink({
+      s3,
+      bucket,
+      definition: 'daily',
+      window: { from: '2024-12-01' },
+      reportId: 'rep-e',
+    });
+    const empty = sink.open({ name: 'validations.csv', contentType: 'text/csv' });
+    empty.stream.end();
+    expect(await empty.done).toEqual({ bytes: 0 });
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: sink.keyOf('validations.csv') }));
+    expect(head.ContentLength).toBe(0);
+    await sink.commit('{}');
+    expect(await keysUnder(bucket, sink.keyPrefix)).toEqual([
+      sink.keyOf('manifest.json'),
+      sink.keyOf('validations.csv'),
+    ]);
   });
 
   it('refuses reserved, unsafe and duplicate file names', async () => {
