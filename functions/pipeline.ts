@@ -1,0 +1,234 @@
+/**
+ * The one place the stages meet: fetch → (summary, xlsx, csv) → sink → manifest.
+ *
+ * Records are read once, as a stream, and fanned out to every consumer side by side; nothing
+ * holds the day in memory. The manifest is committed only after every file is durably stored,
+ * and any failure aborts the sink, so a report either exists complete or not at all.
+ */
+import { randomBytes } from 'node:crypto';
+import { pipeline as pipe } from 'node:stream/promises';
+import type { ReportFormat } from './definitions.js';
+import type { ReportSink, SinkFile } from './delivery/sink.js';
+import { flatten } from './report/columns.js';
+import type { ReportContext, ReportFilters } from './report/context.js';
+import { createDetailsCsvWriter, summaryCsv } from './report/csv.js';
+import { buildManifest, type FileKind, HashingCounter, type Manifest } from './report/manifest.js';
+import { compareSummaries, type Summary, SummaryBuilder, type SummaryDelta } from './report/summary.js';
+import { createXlsxWriter } from './report/xlsx.js';
+import type { ReportWindow } from './time/window.js';
+import type { VerifikClient } from './verifik/client.js';
+import { type ReadProgress, readWindow } from './verifik/paginate.js';
+import { refId } from './verifik/schema.js';
+
+export interface ReportRequest {
+  /** Definition name, or 'on-demand' / 'cli'; part of the report id and the S3 key. */
+  definition: string;
+  window: ReportWindow;
+  /** Empty arrays mean "all". */
+  statuses: string[];
+  types: string[];
+  clients: string[];
+  formats: ReportFormat[];
+}
+
+export interface ReportFile {
+  name: string;
+  kind: FileKind;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+  rows: number;
+}
+
+export interface ReportResult {
+  id: string;
+  manifest: Manifest;
+  summary: Summary;
+  delta: SummaryDelta | null;
+  files: ReportFile[];
+  /** Where the sink put it (directory or s3:// URL). */
+  location: string;
+}
+
+export interface ReadTuning {
+  perPage?: number;
+  concurrency?: number;
+  partitionByStatus?: boolean;
+}
+
+export interface RunReportOptions {
+  request: ReportRequest;
+  reportId: string;
+  verifik: VerifikClient;
+  sink: ReportSink;
+  /** The previous report of the same definition, for deltas. */
+  previous?: Summary | null;
+  now?: () => Date;
+  onProgress?: (p: ReadProgress) => void;
+  read?: ReadTuning;
+  signal?: AbortSignal;
+}
+
+const CONTENT_TYPES: Record<FileKind, string> = {
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'details-csv': 'text/csv; charset=utf-8',
+  'summary-csv': 'text/csv; charset=utf-8',
+};
+
+const FILE_NAMES: Record<FileKind, string> = {
+  xlsx: 'validations.xlsx',
+  'details-csv': 'validations.csv',
+  'summary-csv': 'summary.csv',
+};
+
+/** What names a report: its definition and its days. */
+export interface ReportNaming {
+  definition: string;
+  window: Pick<ReportWindow, 'from' | 'to'>;
+}
+
+/** Url-safe, unique and sortable by creation time: `<definition>-<from>[--<to>]-<yyyymmddThhmmss>-<rand>`. */
+export function newReportId(request: ReportNaming, now: Date): string {
+  const { from, to } = request.window;
+  const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 15);
+  const days = from === to ? from : `${from}--${to}`;
+  return `${request.definition}-${days}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The name offered on download: says what and which day, e.g. `verifik-daily-ops-2024-12-01.xlsx`. */
+export function downloadName(request: ReportNaming, file: string): string {
+  const { from, to } = request.window;
+  const days = from === to ? from : `${from}_${to}`;
+  const dot = file.lastIndexOf('.');
+  return `verifik-${request.definition}-${days}-${file.slice(0, dot)}${file.slice(dot)}`;
+}
+
+interface OpenFile {
+  kind: FileKind;
+  name: string;
+  measure: HashingCounter;
+  sink: SinkFile;
+  /** Resolves when the bytes went through the measure into the sink and the sink stored them. */
+  stored: Promise<void>;
+  rows: number;
+}
+
+export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
+  const { request, reportId, sink } = opts;
+  const now = opts.now ?? (() => new Date());
+  const timeZone = request.window.timeZone;
+  const opened: OpenFile[] = [];
+
+  const open = (kind: FileKind): OpenFile => {
+    const name = FILE_NAMES[kind];
+    const measure = new HashingCounter();
+    const target = sink.open({
+      name,
+      contentType: CONTENT_TYPES[kind],
+      downloadName: downloadName(request, name),
+    });
+    const stored = Promise.all([pipe(measure, target.stream), target.done]).then(() => undefined);
+    // Surface failures through `stored`; never as an unhandled rejection while rows are still being written.
+    stored.catch(() => undefined);
+    const file: OpenFile = { kind, name, measure, sink: target, stored, rows: 0 };
+    opened.push(file);
+    return file;
+  };
+
+  const wantXlsx = request.formats.includes('xlsx');
+  const wantCsv = request.formats.includes('csv');
+  const xlsxFile = wantXlsx ? open('xlsx') : null;
+  const csvFile = wantCsv ? open('details-csv') : null;
+  const xlsx = xlsxFile ? createXlsxWriter(xlsxFile.measure, { timeZone, fileName: xlsxFile.name }) : null;
+  const csv = csvFile ? createDetailsCsvWriter(csvFile.measure, { timeZone, fileName: csvFile.name }) : null;
+
+  try {
+    const read = readWindow(opts.verifik, {
+      window: request.window,
+      statuses: request.statuses,
+      // The API filters one type and one client; more than one is filtered here, record by record.
+      type: request.types.length === 1 ? request.types[0] : undefined,
+      client: request.clients.length === 1 ? request.clients[0] : undefined,
+      perPage: opts.read?.perPage,
+      concurrency: opts.read?.concurrency,
+      partitionByStatus: opts.read?.partitionByStatus,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+    });
+    const types = request.types.length > 1 ? new Set(request.types) : null;
+    const clients = request.clients.length > 1 ? new Set(request.clients) : null;
+    const summary = new SummaryBuilder({ timeZone });
+    let filteredOut = 0;
+
+    for await (const record of read.records) {
+      if ((types && !types.has(record.type ?? '')) || (clients && !clients.has(refId(record.client) ?? ''))) {
+        filteredOut++;
+        continue;
+      }
+      const row = flatten(record);
+      summary.add(record, row);
+      const a = xlsx?.write(row);
+      const b = csv?.write(row);
+      if (a) await a;
+      if (b) await b;
+    }
+    const diagnostics = await read.diagnostics;
+
+    const result = summary.result();
+    const delta = opts.previous ? compareSummaries(result, opts.previous) : null;
+    const ctx: ReportContext = {
+      id: reportId,
+      window: request.window,
+      filters: filtersOf(request),
+      generatedAt: now(),
+      summary: result,
+      ...(delta ? { previous: delta } : {}),
+      diagnostics: {
+        ...diagnosticsRecord(diagnostics),
+        ...(filteredOut ? { filteredOutLocally: filteredOut } : {}),
+      },
+    };
+
+    if (xlsx && xlsxFile) xlsxFile.rows = (await xlsx.finish(ctx)).rows;
+    if (csv && csvFile) csvFile.rows = (await csv.finish()).rows;
+    if (wantCsv) {
+      const s = open('summary-csv');
+      const body = summaryCsv(ctx);
+      s.rows = body.split('\n').filter(Boolean).length - 1;
+      s.measure.end(body);
+    }
+    await Promise.all(opened.map((f) => f.stored));
+
+    const files: ReportFile[] = opened.map((f) => ({
+      name: f.name,
+      kind: f.kind,
+      contentType: CONTENT_TYPES[f.kind],
+      bytes: f.measure.bytes,
+      sha256: f.measure.sha256(),
+      rows: f.rows,
+    }));
+    const manifest = buildManifest(ctx, files);
+    await sink.commit(`${JSON.stringify(manifest, null, 2)}\n`);
+    return { id: reportId, manifest, summary: result, delta, files, location: sink.location };
+  } catch (err) {
+    xlsx?.abort(err);
+    csv?.abort(err);
+    for (const f of opened) f.measure.destroy(err instanceof Error ? err : new Error(String(err)));
+    await sink.abort(err);
+    throw err;
+  }
+}
+
+function filtersOf(request: ReportRequest): ReportFilters {
+  return {
+    status: request.statuses,
+    ...(request.types.length > 0 ? { type: request.types.join(', ') } : {}),
+    ...(request.clients.length > 0 ? { client: request.clients.join(', ') } : {}),
+  };
+}
+
+function diagnosticsRecord(d: object): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const [k, v] of Object.entries(d)) if (typeof v === 'number' || typeof v === 'string') out[k] = v;
+  return out;
+}
