@@ -49,7 +49,8 @@ export type ReportDefinitionInput = z.input<typeof ReportDefinition>;
 export const ReportDefinitions = z.array(ReportDefinition).superRefine((defs, ctx) => {
   const seen = new Set<string>();
   for (const [i, d] of defs.entries()) {
-    if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate definition "${d.name}"` });
+    if (seen.has(d.name))
+      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate definition "${d.name}"` });
     seen.add(d.name);
   }
 });
@@ -60,7 +61,10 @@ export function domainOf(address: string): string {
 }
 
 /** Recipients outside the allowlist, so callers can refuse them by name. */
-export function disallowedRecipients(addresses: readonly string[], allowedDomains: readonly string[]): string[] {
+export function disallowedRecipients(
+  addresses: readonly string[],
+  allowedDomains: readonly string[],
+): string[] {
   const allowed = new Set(allowedDomains.map((d) => d.toLowerCase()));
   return addresses.filter((a) => !allowed.has(domainOf(a)));
 }

@@ -62,7 +62,9 @@ export function reportWindow(from: string, to: string, timeZone: string): Report
   const days = daysBetween(from, to);
   if (days < 1) throw new InvalidDateError(`The range ends (${to}) before it starts (${from}).`);
   if (days > MAX_RANGE_DAYS) {
-    throw new InvalidDateError(`The range ${from}..${to} is ${days} days; at most ${MAX_RANGE_DAYS} are allowed.`);
+    throw new InvalidDateError(
+      `The range ${from}..${to} is ${days} days; at most ${MAX_RANGE_DAYS} are allowed.`,
+    );
   }
   return { start: startOfDay(from, timeZone), end: startOfDay(nextDay(to), timeZone), timeZone, from, to };
 }

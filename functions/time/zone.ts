@@ -9,7 +9,9 @@ import { tzOffset } from '@date-fns/tz';
 export class InvalidTimeZoneError extends Error {
   override name = 'InvalidTimeZoneError';
   constructor(readonly timeZone: string) {
-    super(`Unknown time zone "${timeZone}": use an IANA name such as "UTC", "America/Bogota" or "Europe/Madrid".`);
+    super(
+      `Unknown time zone "${timeZone}": use an IANA name such as "UTC", "America/Bogota" or "Europe/Madrid".`,
+    );
   }
 }
 

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 
-const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not an ISO 8601 instant' });
+const isoInstant = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not an ISO 8601 instant' });
 
 /** `client`, `project` and `livenessSession` arrive as populated objects or as plain id strings. */
 export const Reference = z.union([
