@@ -197,8 +197,18 @@ export class ReportFunctions extends Construct {
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
+        sid: 'FindAbandonedUploads',
+        // A failed run aborts the multipart uploads left under its own prefix. This action has
+        // no s3:prefix condition key; it lists upload ids only, in a bucket that holds only reports.
+        actions: ['s3:ListBucketMultipartUploads'],
+        resources: [storage.bucket.bucketArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
         sid: 'ClaimsAndStatus',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        // Claims and status changes are conditional Put/Update items; nothing is ever deleted (TTL expires them).
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [storage.table.tableArn],
       }),
     );

@@ -210,8 +210,11 @@ describe('IAM', () => {
       const list = bySid(statements, 'ListReportsPrefix');
       expect(resourcesOf(list)).toEqual([getAtt(bucket())]);
       expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['reports/*'] } });
+      const uploads = bySid(statements, 'FindAbandonedUploads');
+      expect(actionsOf(uploads)).toEqual(['s3:ListBucketMultipartUploads']);
+      expect(resourcesOf(uploads)).toEqual([getAtt(bucket())]);
       const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
-      expect(s3).toHaveLength(2);
+      expect(s3).toHaveLength(3);
     }
   });
 
@@ -267,6 +270,7 @@ describe('IAM', () => {
     const table = idOf('AWS::DynamoDB::Table', 'StorageState');
     const run = bySid(policyStatements('FunctionsScheduledRole'), 'ClaimsAndStatus');
     expect(resourcesOf(run)).toEqual([getAtt(table)]);
+    expect(actionsOf(run)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     const api = bySid(policyStatements('FunctionsApiRole'), 'ReportRecords');
     expect(resourcesOf(api)).toEqual([getAtt(table), { 'Fn::Join': ['', [getAtt(table), '/index/byDate']] }]);
   });
