@@ -13,7 +13,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createS3Client,
+  s3Client,
   s3ClientConfig,
+  setClients,
   usesCustomS3Endpoint,
 } from '../../functions/delivery/aws-clients.js';
 import { attachmentDisposition } from '../../functions/delivery/content-disposition.js';
@@ -91,6 +93,23 @@ describe('aws-clients', () => {
       }),
     ).toBe(false);
     expect(s3ClientConfig({ endpoint: 'http://127.0.0.1:1' }, {}).forcePathStyle).toBe(true);
+  });
+
+  it('reaches a stand-in through AWS_ENDPOINT_URL_S3 alone, as the CLI does', async () => {
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, moto.env);
+      delete process.env.AWS_ENDPOINT_URL;
+      process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+      setClients();
+      await s3Client().send(new CreateBucketCommand({ Bucket: 'env-configured' }));
+      await s3Client().send(new PutObjectCommand({ Bucket: 'env-configured', Key: 'k', Body: 'via env' }));
+      expect((await objectBytes('env-configured', 'k')).toString()).toBe('via env');
+    } finally {
+      s3Client().destroy();
+      setClients();
+      process.env = saved;
+    }
   });
 });
 
