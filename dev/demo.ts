@@ -17,7 +17,13 @@ const window = dayWindow(day, TIME_ZONE);
 // A throwaway token, so the demo exercises the same bearer check as the real API.
 const token = randomBytes(18).toString('base64url');
 const fake = await startFakeVerifik({
-  dataset: createDataset({ seed: 20241201, start: window.start, end: window.end, count: COUNT }),
+  dataset: createDataset({
+    seed: 20241201,
+    start: window.start,
+    end: window.end,
+    count: COUNT,
+    timeZone: TIME_ZONE,
+  }),
   token,
 });
 process.stderr.write(
