@@ -94,8 +94,12 @@ export class ReportApi extends Construct {
     });
   }
 
-  /** Base URL for links (`https://<id>.execute-api.<region>.amazonaws.com/`). */
+  /**
+   * Base URL for links, without a trailing slash (`https://<id>.execute-api.<region>.amazonaws.com`),
+   * the same form the API function derives from its own requests. The `$default` stage serves
+   * the root, so no stage segment.
+   */
   get url(): string {
-    return this.stage.url;
+    return this.api.apiEndpoint;
   }
 }

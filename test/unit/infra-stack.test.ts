@@ -120,8 +120,10 @@ describe('functions', () => {
     expect(env('Api').WORKER_FUNCTION_NAME).toEqual({ Ref: functionId('Worker') });
     expect(env('Scheduled').WORKER_FUNCTION_NAME).toBeUndefined();
     expect(env('Worker').WORKER_FUNCTION_NAME).toBeUndefined();
-    expect(JSON.stringify(env('Scheduled').PUBLIC_API_URL)).toContain(
-      idOf('AWS::ApiGatewayV2::Api', 'ApiHttp'),
+    // The API's own endpoint (https://<id>.execute-api.<region>.amazonaws.com, no trailing
+    // slash): links are built as `${PUBLIC_API_URL}/reports/...`.
+    expect(env('Scheduled').PUBLIC_API_URL).toEqual(
+      getAtt(idOf('AWS::ApiGatewayV2::Api', 'ApiHttp'), 'ApiEndpoint'),
     );
     // The worker must not reference the API (it would close a dependency cycle).
     expect(env('Worker').PUBLIC_API_URL).toBeUndefined();
@@ -517,6 +519,6 @@ describe('outputs', () => {
       ]),
     );
     expect(outputs.ReportsBucketName!.Value).toEqual({ Ref: idOf('AWS::S3::Bucket', 'StorageReports') });
-    expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('.execute-api.');
+    expect(outputs.ApiUrl!.Value).toEqual(getAtt(idOf('AWS::ApiGatewayV2::Api', 'ApiHttp'), 'ApiEndpoint'));
   });
 });
