@@ -83,8 +83,11 @@ const RULES: Rule[] = [
   },
   {
     names: [
-      'SecretUnavailableError',
+      'SecretError',
+      'SecretNotFoundError',
       'SecretNotSetError',
+      'SecretFormatError',
+      'LinkKeyError',
       'ResourceNotFoundException',
       'AccessDeniedException',
     ],

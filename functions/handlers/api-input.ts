@@ -1,0 +1,197 @@
+/**
+ * Validation of the reports API's inputs. Every problem is reported with the field it concerns,
+ * all at once, so a client fixes its request in one round.
+ */
+import { z } from 'zod';
+import { disallowedRecipients } from '../definitions.js';
+import { daysBetween, MAX_RANGE_DAYS, parseDay, today, yesterday } from '../time/window.js';
+import { assertTimeZone } from '../time/zone.js';
+import type { FieldError } from './http.js';
+import type { OnDemandRequest } from './worker-payload.js';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** Statuses, types and client ids travel into Verifik query strings: keep them plain. */
+const TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+const tokenList = (what: string) =>
+  z
+    .array(z.string().regex(TOKEN, `each ${what} must be 1–64 letters, digits, "_", ".", ":" or "-"`), {
+      error: `must be an array of ${what} strings`,
+    })
+    .max(20, `at most 20 ${what} values`);
+
+/** One schema per field, so every bad field is reported, not only the first one zod meets. */
+const FIELDS = {
+  date: z.string({ error: 'must be a string YYYY-MM-DD' }),
+  from: z.string({ error: 'must be a string YYYY-MM-DD' }),
+  to: z.string({ error: 'must be a string YYYY-MM-DD' }),
+  timeZone: z.string({ error: 'must be an IANA time zone such as "America/Bogota"' }),
+  statuses: tokenList('status'),
+  types: tokenList('type'),
+  client: z
+    .string({ error: 'must be a client id string' })
+    .regex(TOKEN, 'must be a client id (letters, digits, "_", ".", ":" or "-")'),
+  formats: z
+    .array(z.enum(['xlsx', 'csv'], { error: 'unknown format: use "xlsx" or "csv"' }), {
+      error: 'must be an array such as ["xlsx", "csv"]',
+    })
+    .min(1, 'at least one format'),
+  notify: z
+    .array(z.email({ error: 'not an email address' }), { error: 'must be an array of email addresses' })
+    .max(50, 'at most 50 recipients'),
+} as const;
+
+type Fields = { [K in keyof typeof FIELDS]?: z.infer<(typeof FIELDS)[K]> };
+
+function readFields(body: unknown, errors: FieldError[]): Fields | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    errors.push({ field: 'body', message: 'must be a JSON object' });
+    return null;
+  }
+  const raw = body as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(raw)) {
+    if (!Object.hasOwn(FIELDS, key)) errors.push({ field: key, message: 'unknown field' });
+  }
+  for (const [key, schema] of Object.entries(FIELDS)) {
+    if (raw[key] === undefined) continue;
+    const parsed = (schema as z.ZodType).safeParse(raw[key]);
+    if (parsed.success) out[key] = parsed.data;
+    else {
+      for (const issue of parsed.error.issues) {
+        errors.push({ field: [key, ...issue.path.map(String)].join('.'), message: issue.message });
+      }
+    }
+  }
+  return out as Fields;
+}
+
+function checkDay(field: string, value: string, errors: FieldError[]): boolean {
+  if (!DAY.test(value)) {
+    errors.push({ field, message: `"${value}" is not a date: use YYYY-MM-DD` });
+    return false;
+  }
+  try {
+    parseDay(value);
+    return true;
+  } catch (err) {
+    errors.push({ field, message: (err as Error).message });
+    return false;
+  }
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+/** Validates a `POST /reports` body into the worker's request (window days resolved). */
+export function parseReportRequest(
+  body: unknown,
+  ctx: { allowedDomains: readonly string[]; now: Date },
+): Parsed<OnDemandRequest> {
+  if (body === undefined)
+    return { ok: false, errors: [{ field: 'body', message: 'a JSON body is required' }] };
+  const errors: FieldError[] = [];
+  const b = readFields(body, errors);
+  if (!b) return { ok: false, errors };
+
+  let zone: string | undefined;
+  if (b.timeZone === undefined) {
+    if (!errors.some((e) => e.field === 'timeZone')) {
+      errors.push({ field: 'timeZone', message: 'required: an IANA time zone such as "America/Bogota"' });
+    }
+  } else {
+    try {
+      zone = assertTimeZone(b.timeZone);
+    } catch {
+      errors.push({
+        field: 'timeZone',
+        message: `unknown time zone "${b.timeZone}": use an IANA name such as "America/Bogota"`,
+      });
+    }
+  }
+
+  let from: string | undefined;
+  let to: string | undefined;
+  if (b.date !== undefined) {
+    if (b.from !== undefined)
+      errors.push({ field: 'from', message: 'give either date, or from and to, not both' });
+    if (b.to !== undefined)
+      errors.push({ field: 'to', message: 'give either date, or from and to, not both' });
+    if (checkDay('date', b.date, errors)) from = to = b.date;
+  } else if (b.from !== undefined || b.to !== undefined) {
+    if (b.from === undefined) errors.push({ field: 'from', message: 'required with to' });
+    if (b.to === undefined) errors.push({ field: 'to', message: 'required with from' });
+    const fromOk = b.from !== undefined && checkDay('from', b.from, errors);
+    const toOk = b.to !== undefined && checkDay('to', b.to, errors);
+    if (fromOk && toOk && b.from && b.to) {
+      const days = daysBetween(b.from, b.to);
+      if (days < 1) errors.push({ field: 'to', message: `${b.to} is before from (${b.from})` });
+      else if (days > MAX_RANGE_DAYS) {
+        errors.push({
+          field: 'to',
+          message: `the range is ${days} days; at most ${MAX_RANGE_DAYS} are allowed`,
+        });
+      } else {
+        from = b.from;
+        to = b.to;
+      }
+    }
+  } else if (zone) {
+    from = to = yesterday(zone, ctx.now);
+  }
+  if (zone && to !== undefined && to > today(zone, ctx.now)) {
+    errors.push({
+      field: b.date !== undefined ? 'date' : 'to',
+      message: `${to} has not started yet in ${zone}`,
+    });
+  }
+
+  const notify = [...new Set(b.notify ?? [])];
+  const refused = disallowedRecipients(notify, ctx.allowedDomains);
+  if (refused.length > 0) {
+    errors.push({
+      field: 'notify',
+      message: `not in an allowed recipient domain: ${refused.join(', ')}`,
+    });
+  }
+
+  if (errors.length > 0 || from === undefined || to === undefined || zone === undefined) {
+    return { ok: false, errors: errors.length > 0 ? errors : [{ field: 'date', message: 'required' }] };
+  }
+  return {
+    ok: true,
+    value: {
+      from,
+      to,
+      timeZone: zone,
+      statuses: [...new Set(b.statuses ?? [])],
+      types: [...new Set(b.types ?? [])],
+      clients: b.client ? [b.client] : [],
+      formats: [...new Set(b.formats ?? (['xlsx', 'csv'] as const))],
+      notify,
+    },
+  };
+}
+
+/** `GET /reports?date=YYYY-MM-DD` */
+export function parseListQuery(
+  query: Record<string, string | undefined> | undefined,
+): Parsed<{ date: string }> {
+  const errors: FieldError[] = [];
+  const date = query?.date;
+  for (const key of Object.keys(query ?? {})) {
+    if (key !== 'date') errors.push({ field: key, message: 'unknown query parameter' });
+  }
+  if (date === undefined || date === '') errors.push({ field: 'date', message: 'required: YYYY-MM-DD' });
+  else checkDay('date', date, errors);
+  if (errors.length > 0 || date === undefined) return { ok: false, errors };
+  return { ok: true, value: { date } };
+}
+
+const REPORT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function parseReportId(id: string | undefined): Parsed<string> {
+  if (id === undefined || !REPORT_ID.test(id)) {
+    return { ok: false, errors: [{ field: 'id', message: 'not a report id' }] };
+  }
+  return { ok: true, value: id };
+}

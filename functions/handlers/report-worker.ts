@@ -1,0 +1,35 @@
+/**
+ * The on-demand report worker, invoked asynchronously by the reports API with
+ * `{ reportId, request, baseUrl }`: marks the report running, produces it, records it complete
+ * (figures, manifest) or failed (reason), and mails the `notify` recipients when asked.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { runOnDemandReport, type WorkerOutcome } from './deliver-report.js';
+import { createDeps, type Deps, lazyDeps } from './deps.js';
+import { moduleLogger } from './runtime.js';
+import { WorkerPayload } from './worker-payload.js';
+
+export class InvalidWorkerPayloadError extends Error {
+  override name = 'InvalidWorkerPayloadError';
+}
+
+export function createWorkerHandler(getDeps: () => Deps) {
+  return async (event: unknown): Promise<WorkerOutcome> => {
+    const parsed = WorkerPayload.safeParse(event);
+    if (!parsed.success) {
+      // Only the reports API invokes the worker: a bad payload is a bug, not user input.
+      const problems = parsed.error.issues
+        .map((i) => `${i.path.join('.') || 'event'}: ${i.message}`)
+        .join('; ');
+      throw new InvalidWorkerPayloadError(`Invalid report-worker payload: ${problems}.`);
+    }
+    return runOnDemandReport(getDeps(), parsed.data);
+  };
+}
+
+const logger = moduleLogger('report-worker');
+
+export const handler = middy(
+  createWorkerHandler(lazyDeps(() => createDeps('report-worker', { logger }))),
+).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,0 +1,62 @@
+/**
+ * EventBridge Scheduler → one report definition's daily run: `{ definition, day? }`.
+ * Without `day` it reports on yesterday in the definition's time zone; with it, it backfills.
+ * A failed run is rethrown after the owners were told, so the scheduler's retries, the
+ * dead-letter queue and the error alarms all see it.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { parseDay } from '../time/window.js';
+import { deliverScheduledReport, type ScheduledOutcome } from './deliver-report.js';
+import { createDeps, type Deps, lazyDeps } from './deps.js';
+import { moduleLogger } from './runtime.js';
+
+export const ScheduledEvent = z.object({
+  definition: z.string().min(1, 'names the report definition to run'),
+  day: z
+    .string()
+    .refine(
+      (d) => {
+        try {
+          parseDay(d);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'must be a calendar day YYYY-MM-DD' },
+    )
+    .optional(),
+});
+export type ScheduledEvent = z.infer<typeof ScheduledEvent>;
+
+export class InvalidScheduledEventError extends Error {
+  override name = 'InvalidScheduledEventError';
+}
+
+export function parseScheduledEvent(event: unknown): ScheduledEvent {
+  const parsed = ScheduledEvent.safeParse(event);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || 'event'}: ${i.message}`)
+      .join('; ');
+    throw new InvalidScheduledEventError(
+      `Invalid scheduled-report event (${problems}). Expected { "definition": "<name>", "day"?: "YYYY-MM-DD" }.`,
+    );
+  }
+  return parsed.data;
+}
+
+export function createScheduledHandler(getDeps: () => Deps) {
+  return async (event: unknown): Promise<ScheduledOutcome> => {
+    const input = parseScheduledEvent(event);
+    return deliverScheduledReport(getDeps(), input);
+  };
+}
+
+const logger = moduleLogger('scheduled-report');
+
+export const handler = middy(
+  createScheduledHandler(lazyDeps(() => createDeps('scheduled-report', { logger }))),
+).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,0 +1,26 @@
+/**
+ * What the reports API hands the worker. The request travels as plain JSON (days and zone, not
+ * instants): the worker rebuilds the window itself, so both sides agree by construction.
+ */
+import { z } from 'zod';
+import { ReportFormat } from '../definitions.js';
+
+export const OnDemandRequest = z.object({
+  from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  timeZone: z.string().min(1),
+  statuses: z.array(z.string()).default([]),
+  types: z.array(z.string()).default([]),
+  clients: z.array(z.string()).default([]),
+  formats: z.array(ReportFormat).min(1),
+  notify: z.array(z.email()).max(50).default([]),
+});
+export type OnDemandRequest = z.infer<typeof OnDemandRequest>;
+
+export const WorkerPayload = z.object({
+  reportId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
+  request: OnDemandRequest,
+  /** Public base URL of the API, for links (the worker cannot have it as configuration). */
+  baseUrl: z.url(),
+});
+export type WorkerPayload = z.infer<typeof WorkerPayload>;

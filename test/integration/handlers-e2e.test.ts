@@ -1,0 +1,468 @@
+/**
+ * The three handlers end to end against real servers: moto (S3, SES v2, Secrets Manager,
+ * DynamoDB), the fake Verifik, and the reports API served over HTTP by the API Gateway stand-in.
+ *
+ * The worker is invoked in-process (asynchronously, like `InvocationType: 'Event'`): moto cannot
+ * run Lambda functions here (no Docker), so `invokeWorker` is injected.
+ */
+import { createHash } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type ParsedMail, simpleParser } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js';
+import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
+import { loadConfig } from '../../functions/config.js';
+import type { ReportDefinitionInput } from '../../functions/definitions.js';
+import { signFileLink } from '../../functions/delivery/links.js';
+import { STATE_TABLE } from '../../functions/delivery/state.js';
+import { createDeps, type Deps } from '../../functions/handlers/deps.js';
+import { createWorkerHandler } from '../../functions/handlers/report-worker.js';
+import { createReportsApi } from '../../functions/handlers/reports-api.js';
+import { createScheduledHandler } from '../../functions/handlers/scheduled-report.js';
+import { createSecretSource } from '../../functions/handlers/secret-source.js';
+import type { WorkerPayload } from '../../functions/handlers/worker-payload.js';
+import { Manifest } from '../../functions/report/manifest.js';
+import { createVerifikClient } from '../../functions/verifik/client.js';
+import { type ApiGatewayStandIn, startApiGateway } from '../support/apigw.js';
+import { type Moto, type MotoSentEmail, startMoto } from '../support/moto.js';
+
+const BUCKET = 'reports-bucket';
+const TABLE = 'report-state';
+const TOKEN_SECRET = 'verifik-token';
+const LINK_SECRET = 'link-signing-key';
+const LINK_KEY = 'k'.repeat(48);
+const FROM = 'reports@reports.example';
+const NOW = new Date('2024-12-02T11:00:00Z'); // 06:00 in Bogotá: "yesterday" is 2024-12-01
+const TZ = 'America/Bogota';
+
+const definitions: ReportDefinitionInput[] = [
+  {
+    name: 'daily-ops',
+    schedule: { timeZone: TZ },
+    recipients: ['alice@ops.example', 'bob@ops.example'],
+    owners: ['owner@ops.example'],
+  },
+  {
+    name: 'twin-ops',
+    schedule: { timeZone: TZ },
+    formats: ['csv'],
+    recipients: ['carol@ops.example'],
+    owners: ['owner@ops.example'],
+  },
+  {
+    name: 'retry-ops',
+    schedule: { timeZone: TZ },
+    formats: ['csv'],
+    recipients: ['dave@ops.example'],
+    owners: ['owner@ops.example'],
+  },
+];
+
+let moto: Moto;
+let fake: FakeVerifik;
+let dataset: Dataset;
+let api: ApiGatewayStandIn;
+let s3: S3Client;
+let secretsSm: SecretsManagerClient;
+const workers: Promise<unknown>[] = [];
+
+function env(): Record<string, string> {
+  return {
+    REPORTS_BUCKET: BUCKET,
+    STATE_TABLE: TABLE,
+    VERIFIK_BASE_URL: fake.url,
+    VERIFIK_TOKEN_SECRET_ID: TOKEN_SECRET,
+    LINK_SIGNING_SECRET_ID: LINK_SECRET,
+    MAIL_FROM: FROM,
+    ALLOWED_RECIPIENT_DOMAINS: 'ops.example',
+    REPORT_DEFINITIONS: JSON.stringify(definitions),
+    WORKER_FUNCTION_NAME: 'report-worker',
+    PUBLIC_API_URL: api.url,
+  };
+}
+
+function deps(role: 'scheduled-report' | 'reports-api' | 'report-worker', over: Partial<Deps> = {}): Deps {
+  const silent = new Logger({ serviceName: role, logLevel: 'SILENT' });
+  return createDeps(role, {
+    config: loadConfig(role, env()),
+    s3,
+    ses: new SESv2Client(moto.clientConfig),
+    doc: DynamoDBDocumentClient.from(new DynamoDBClient(moto.clientConfig), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    secrets: createSecretSource({
+      client: secretsSm,
+      verifikTokenSecretId: TOKEN_SECRET,
+      linkSigningSecretId: LINK_SECRET,
+    }),
+    verifik: (token) => createVerifikClient({ baseUrl: fake.url, token, retry: { attempts: 2 } }),
+    logger: silent,
+    now: () => NOW,
+    ...over,
+  });
+}
+
+async function objectBytes(key: string): Promise<Buffer> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return Buffer.from(
+    await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+  );
+}
+
+async function manifests(prefix: string): Promise<{ key: string; manifest: Manifest }[]> {
+  const list = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  const keys = (list.Contents ?? []).map((o) => o.Key ?? '').filter((k) => k.endsWith('/manifest.json'));
+  return Promise.all(
+    keys.map(async (key) => ({
+      key,
+      manifest: Manifest.parse(JSON.parse((await objectBytes(key)).toString())),
+    })),
+  );
+}
+
+async function mailsTo(address: string): Promise<ParsedMail[]> {
+  const sent = await moto.sentEmails();
+  const raw = sent.filter(
+    (m): m is Extract<MotoSentEmail, { kind: 'raw' }> => m.kind === 'raw' && m.destinations.includes(address),
+  );
+  return Promise.all(raw.map((m) => simpleParser(m.raw)));
+}
+
+/** Personal data of the day's records: none of it may appear in a failure mail. */
+function personalData(): string[] {
+  const out: string[] = [];
+  for (const r of dataset) {
+    if (r.identifier) out.push(r.identifier);
+    if (r.ipAddress) out.push(r.ipAddress);
+    out.push(r._id);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  [moto, api] = await Promise.all([
+    startMoto(),
+    // The handler is attached below, once the dependencies exist.
+    startApiGateway({ handler: (e, c) => apiHandler(e, c) }),
+  ]);
+  dataset = createDataset({
+    seed: 7,
+    start: new Date('2024-11-30T05:00:00Z'),
+    end: new Date('2024-12-02T05:00:00Z'),
+    count: 400,
+  });
+  fake = await startFakeVerifik({ dataset, token: 'right-token' });
+  s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
+  secretsSm = new SecretsManagerClient(moto.clientConfig);
+  const dynamo = new DynamoDBClient(moto.clientConfig);
+  await Promise.all([
+    s3.send(new CreateBucketCommand({ Bucket: BUCKET })),
+    secretsSm.send(new CreateSecretCommand({ Name: TOKEN_SECRET, SecretString: 'right-token' })),
+    secretsSm.send(new CreateSecretCommand({ Name: LINK_SECRET, SecretString: LINK_KEY })),
+    moto.verifyIdentity('reports.example'),
+    dynamo.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
+          { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
+          { AttributeName: STATE_TABLE.indexPartitionKey, AttributeType: 'S' },
+          { AttributeName: STATE_TABLE.indexSortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: STATE_TABLE.byDateIndex,
+            KeySchema: [
+              { AttributeName: STATE_TABLE.indexPartitionKey, KeyType: 'HASH' },
+              { AttributeName: STATE_TABLE.indexSortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    ),
+  ]);
+  dynamo.destroy();
+});
+
+afterAll(async () => {
+  await Promise.allSettled(workers);
+  await Promise.allSettled([api?.close(), fake?.close()]);
+  await moto?.stop();
+});
+
+let apiImpl: ReturnType<typeof createReportsApi> | undefined;
+const apiHandler: Parameters<typeof startApiGateway>[0]['handler'] = async (event, context) => {
+  if (!apiImpl) {
+    const worker = createWorkerHandler(() => deps('report-worker'));
+    const invokeWorker = async (payload: WorkerPayload) => {
+      // Like an async Lambda invoke: queued now, run later, the caller does not wait.
+      workers.push(new Promise((resolve) => setImmediate(resolve)).then(() => worker(payload)));
+    };
+    const apiDeps = deps('reports-api', { invokeWorker });
+    apiImpl = createReportsApi(() => apiDeps);
+  }
+  return apiImpl(event, context);
+};
+
+describe('scheduled-report', () => {
+  const scheduled = () => createScheduledHandler(() => deps('scheduled-report'));
+
+  it('reports yesterday end to end: S3 bytes match the manifest, one mail with figures, links and the same files', async () => {
+    const outcome = await scheduled()({ definition: 'daily-ops' });
+    expect(outcome).toMatchObject({ status: 'sent', definition: 'daily-ops', day: '2024-12-01' });
+
+    const [found, ...more] = await manifests('reports/daily-ops/2024/12/01/');
+    expect(more).toHaveLength(0);
+    if (!found) throw new Error('no manifest');
+    const { key, manifest } = found;
+    expect(manifest.files.map((f) => f.kind).sort()).toEqual(['details-csv', 'summary-csv', 'xlsx']);
+    const prefix = key.slice(0, -'manifest.json'.length);
+    const stored = new Map<string, Buffer>();
+    for (const f of manifest.files) {
+      const bytes = await objectBytes(prefix + f.name);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);
+      expect(bytes.length).toBe(f.bytes);
+      stored.set(f.name, bytes);
+    }
+
+    const [mail, ...others] = await mailsTo('alice@ops.example');
+    expect(others).toHaveLength(0);
+    if (!mail) throw new Error('no mail');
+    const total = manifest.totals.validations;
+    expect(total).toBeGreaterThan(50);
+    expect(mail.subject).toMatch(
+      new RegExp(
+        `^\\[daily-ops\\] 2024-12-01 \\(America/Bogota\\): ${total.toLocaleString('en-US')} validations, `,
+      ),
+    );
+    expect(mail.text).toContain(`Validations: ${total.toLocaleString('en-US')}`);
+    for (const [status, count] of Object.entries(manifest.totals.byStatus)) {
+      expect(mail.text).toContain(`  ${status}: ${count.toLocaleString('en-US')} (`);
+    }
+    // Attachments are the S3 objects, byte for byte.
+    expect(mail.attachments).toHaveLength(manifest.files.length);
+    for (const a of mail.attachments) {
+      const name = manifest.files.find((f) => a.filename?.endsWith(`-${f.name}`))?.name;
+      expect(name, `attachment ${a.filename}`).toBeDefined();
+      expect(Buffer.compare(a.content, stored.get(name as string) as Buffer)).toBe(0);
+    }
+    // Every link goes through the API's redirect to the same bytes.
+    const links = [...(mail.text ?? '').matchAll(/(http:\/\/127\.0\.0\.1:\d+\/reports\/\S+)/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(links).toHaveLength(manifest.files.length);
+    for (const link of links) {
+      const res = await fetch(link, { redirect: 'manual' });
+      expect(res.status).toBe(302);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const file = await fetch(res.headers.get('location') as string);
+      expect(file.status).toBe(200);
+      const name = new URL(link).pathname.split('/').pop() as string;
+      expect(Buffer.compare(Buffer.from(await file.arrayBuffer()), stored.get(name) as Buffer)).toBe(0);
+    }
+  });
+
+  it('twice in a row and twice concurrently: exactly one mail per day', async () => {
+    const handler = scheduled();
+    const again = await handler({ definition: 'daily-ops' });
+    expect(again).toMatchObject({ status: 'skipped' });
+    expect(await mailsTo('alice@ops.example')).toHaveLength(1);
+
+    const twins = await Promise.all([
+      handler({ definition: 'twin-ops' }),
+      handler({ definition: 'twin-ops' }),
+    ]);
+    expect(twins.map((t) => t.status).sort()).toEqual(['sent', 'skipped']);
+    const third = await handler({ definition: 'twin-ops', day: '2024-12-01' });
+    expect(third.status).toBe('skipped');
+    expect(await mailsTo('carol@ops.example')).toHaveLength(1);
+  });
+
+  it('a run that fails before sending is retried to completion; the owners get the reason without personal data', async () => {
+    await secretsSm.send(new PutSecretValueCommand({ SecretId: TOKEN_SECRET, SecretString: 'wrong-token' }));
+    const failing = scheduled();
+    await expect(failing({ definition: 'retry-ops' })).rejects.toMatchObject({ name: 'VerifikAuthError' });
+    expect(await mailsTo('dave@ops.example')).toHaveLength(0);
+
+    const ownerMails = (await mailsTo('owner@ops.example')).filter((m) => m.subject?.includes('retry-ops'));
+    expect(ownerMails).toHaveLength(1);
+    const notice = ownerMails[0] as ParsedMail;
+    expect(notice.subject).toBe(
+      '[retry-ops] 2024-12-01 (America/Bogota): report FAILED — Verifik rejected the API token',
+    );
+    expect(notice.text).toContain('What happened: VerifikAuthError: HTTP 401');
+    expect(notice.text).toContain('Renew the Verifik token');
+    const body = `${notice.text}\n${notice.html}`;
+    for (const value of personalData()) expect(body).not.toContain(value);
+    for (const c of dataset.clients) expect(body).not.toContain(c.name);
+    expect(body).not.toContain('wrong-token');
+
+    // The operator fixes the token; the scheduler's retry completes the day.
+    await secretsSm.send(new PutSecretValueCommand({ SecretId: TOKEN_SECRET, SecretString: 'right-token' }));
+    const retried = await scheduled()({ definition: 'retry-ops' });
+    expect(retried.status).toBe('sent');
+    expect(await mailsTo('dave@ops.example')).toHaveLength(1);
+    expect(await scheduled()({ definition: 'retry-ops' })).toMatchObject({ status: 'skipped' });
+    expect(await mailsTo('dave@ops.example')).toHaveLength(1);
+  });
+
+  it('refuses a bad event or an unknown definition with a clear error', async () => {
+    await expect(scheduled()({ definition: 'nope' })).rejects.toThrow(/No report definition named "nope"/);
+    await expect(scheduled()({ definition: 'daily-ops', day: '2024-02-30' })).rejects.toThrow(/YYYY-MM-DD/);
+    await expect(scheduled()({})).rejects.toThrow(/definition/);
+  });
+});
+
+describe('reports-api over HTTP', () => {
+  async function post(body: unknown): Promise<Response> {
+    return fetch(`${api.url}/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  async function waitFor(statusUrl: string): Promise<Record<string, unknown>> {
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(statusUrl);
+      const body = (await res.json()) as Record<string, unknown>;
+      if (body.status === 'complete' || body.status === 'failed') return body;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('report did not finish');
+  }
+
+  it('POST → 202 → poll → complete; a signed link redirects to the S3 bytes; tampered 403, expired 410', async () => {
+    const res = await post({
+      date: '2024-12-01',
+      timeZone: TZ,
+      formats: ['csv'],
+      notify: ['erin@ops.example'],
+    });
+    expect(res.status).toBe(202);
+    const accepted = (await res.json()) as { id: string; status: string; statusUrl: string };
+    expect(accepted.status).toBe('queued');
+    expect(res.headers.get('location')).toBe(accepted.statusUrl);
+    expect(accepted.statusUrl).toBe(`${api.url}/reports/${accepted.id}`);
+
+    const done = await waitFor(accepted.statusUrl);
+    expect(done.status).toBe('complete');
+    const summary = done.summary as { validations: number };
+    const files = done.files as { name: string; sha256: string; url: string }[];
+    expect(files.map((f) => f.name).sort()).toEqual(['summary.csv', 'validations.csv']);
+    expect(summary.validations).toBeGreaterThan(50);
+
+    const csv = files.find((f) => f.name === 'validations.csv') as { sha256: string; url: string };
+    const redirect = await fetch(csv.url, { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    const bytes = Buffer.from(await (await fetch(redirect.headers.get('location') as string)).arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(csv.sha256);
+
+    const url = new URL(csv.url);
+    const sig = url.searchParams.get('signature') as string;
+    url.searchParams.set('signature', `${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BA' : 'AA'}`);
+    const tampered = await fetch(url, { redirect: 'manual' });
+    expect(tampered.status).toBe(403);
+    expect(tampered.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await tampered.text()).toContain('This link is not valid');
+
+    const expired = signFileLink({
+      baseUrl: api.url,
+      reportId: accepted.id,
+      file: 'validations.csv',
+      expiresAt: Math.floor(NOW.getTime() / 1000) - 1,
+      key: Buffer.from(LINK_KEY),
+    });
+    const gone = await fetch(expired, { redirect: 'manual' });
+    expect(gone.status).toBe(410);
+    expect(await gone.text()).toContain('This link has expired');
+
+    const notInManifest = signFileLink({
+      baseUrl: api.url,
+      reportId: accepted.id,
+      file: 'validations.xlsx',
+      expiresAt: Math.floor(NOW.getTime() / 1000) + 60,
+      key: Buffer.from(LINK_KEY),
+    });
+    expect((await fetch(notInManifest, { redirect: 'manual' })).status).toBe(404);
+
+    // The notify recipient got the report mail, with the same links.
+    const [mail] = await mailsTo('erin@ops.example');
+    expect(mail?.subject).toMatch(/^\[on-demand\] 2024-12-01 \(America\/Bogota\): /);
+    expect(mail?.attachments.map((a) => a.filename?.replace(/^.*-/, '')).sort()).toEqual([
+      'summary.csv',
+      'validations.csv',
+    ]);
+
+    // The day's listing has the scheduled and the on-demand reports.
+    const list = await fetch(`${api.url}/reports?date=2024-12-01`);
+    expect(list.status).toBe(200);
+    const listed = (await list.json()) as { reports: { id: string; status: string }[] };
+    expect(listed.reports.map((r) => r.id)).toContain(accepted.id);
+    expect(listed.reports.some((r) => r.id.startsWith('daily-ops-2024-12-01'))).toBe(true);
+  });
+
+  it('bad input → 400 naming every bad field; notify outside the allowlist is refused', async () => {
+    const res = await post({
+      date: '2024-13-01',
+      timeZone: 'Mars/Olympus',
+      formats: ['pdf'],
+      notify: ['someone@elsewhere.example'],
+      colour: 'blue',
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; fields: { field: string; message: string }[] };
+    expect(body.error).toBe('ValidationError');
+    expect(body.fields.map((f) => f.field).sort()).toEqual([
+      'colour',
+      'date',
+      'formats.0',
+      'notify',
+      'timeZone',
+    ]);
+    expect(body.fields.find((f) => f.field === 'notify')?.message).toContain('someone@elsewhere.example');
+
+    const range = await post({ from: '2024-12-05', to: '2024-12-01', timeZone: TZ });
+    expect(((await range.json()) as { fields: { field: string }[] }).fields.map((f) => f.field)).toEqual([
+      'to',
+    ]);
+    const long = await post({ from: '2024-01-01', to: '2024-12-01', timeZone: TZ });
+    expect(((await long.json()) as { fields: { message: string }[] }).fields[0]?.message).toMatch(
+      /at most 93/,
+    );
+    const notJson = await fetch(`${api.url}/reports`, { method: 'POST', body: '{oops' });
+    expect(notJson.status).toBe(400);
+    const badDate = await fetch(`${api.url}/reports?date=yesterday`);
+    expect(badDate.status).toBe(400);
+    expect(((await badDate.json()) as { fields: { field: string }[] }).fields[0]?.field).toBe('date');
+  });
+
+  it('unknown routes 404, wrong methods 405 with Allow, unknown reports 404', async () => {
+    const nope = await fetch(`${api.url}/nope`);
+    expect(nope.status).toBe(404);
+    expect(nope.headers.get('content-type')).toMatch(/application\/json/);
+    const wrong = await fetch(`${api.url}/reports/abc`, { method: 'DELETE' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET');
+    const put = await fetch(`${api.url}/reports`, { method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('POST, GET');
+    const missing = await fetch(`${api.url}/reports/does-not-exist`);
+    expect(missing.status).toBe(404);
+  });
+});
