@@ -98,6 +98,8 @@ export interface WindowRead {
 interface PartitionCounts {
   /** Records received whose id this partition had not delivered before. */
   distinct: number;
+  /** The largest total the server reported for this partition. */
+  lastTotal: number;
 }
 
 interface Partition {
@@ -292,12 +294,18 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
         lastCount = page.records.length;
         yield page;
         stopped = endsPastWindow(page) && !drifted();
+        if (stopped && inflight.size > 0) {
+          // A response still in flight may reveal inserts; then stopping here would be unproven.
+          await Promise.allSettled(inflight.values());
+          stopped = !drifted();
+        }
         want++;
       }
     } finally {
       own.abort(new Error('partition finished'));
       inflight.clear();
     }
+    counts.lastTotal = totals.max;
     if (stopped) diag.stoppedEarly++;
     diag.serverTotal += totals.max;
     diag.totalDrift += totals.max - Math.max(0, totals.first);
@@ -322,8 +330,11 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
   };
 
   /** Accepted records of one partition, a batch per page. */
-  async function* batchesOf(part: Partition, readSignal: AbortSignal): AsyncGenerator<BiometricValidation[]> {
-    const counts: PartitionCounts = { distinct: 0 };
+  async function* batchesOf(
+    part: Partition,
+    counts: PartitionCounts,
+    readSignal: AbortSignal,
+  ): AsyncGenerator<BiometricValidation[]> {
     const bit = 1 << part.index;
     for await (const page of pagesOf(part, counts, readSignal)) {
       const accepted: BiometricValidation[] = [];
@@ -356,11 +367,42 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
     }
   }
 
+  /**
+   * Partitions are read side by side, so one may finish before records are inserted into it while
+   * the others are still being read, and nothing in its own responses would show it. So each one
+   * asks for its total again at the end (one record a request): the same total as its last page
+   * proves its part still holds; a different one fails the read.
+   */
+  async function confirmUnchanged(counts: readonly PartitionCounts[], signal: AbortSignal): Promise<void> {
+    if (partitions.length < 2) return;
+    for (const [i, part] of partitions.entries()) {
+      const c = counts[i];
+      if (!c) continue;
+      diag.requests++;
+      const page = await client.listPage(
+        { ...part.query, page: 1, perPage: 1 },
+        {
+          signal,
+          onRetry: () => {
+            diag.retries++;
+            diag.requests++;
+          },
+        },
+      );
+      if ((page.total ?? 0) !== c.lastTotal) {
+        throw new IncompleteReadError(
+          `${part.label}: its total changed from ${c.lastTotal} to ${page.total ?? 0} while other partitions were read, so records added to it were missed`,
+        );
+      }
+    }
+  }
+
   async function* run(): AsyncGenerator<BiometricValidation> {
     started = now();
     const stop = new AbortController();
     try {
-      const streams = partitions.map((p) => batchesOf(p, stop.signal));
+      const counts = partitions.map((): PartitionCounts => ({ distinct: 0, lastTotal: 0 }));
+      const streams = partitions.map((p, i) => batchesOf(p, counts[i] as PartitionCounts, stop.signal));
       const merged = streams.length === 1 && streams[0] ? streams[0] : mergeByCreatedAt(streams);
       for await (const batch of merged) {
         for (const r of batch) {
@@ -368,6 +410,7 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
           yield r;
         }
       }
+      await confirmUnchanged(counts, stop.signal);
     } finally {
       // Abandons look-ahead requests after an early stop, a failure or a consumer that broke off.
       stop.abort(new Error('read finished'));
