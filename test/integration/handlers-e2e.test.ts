@@ -65,6 +65,28 @@ const definitions: ReportDefinitionInput[] = [
     recipients: ['dave@ops.example'],
     owners: ['owner@ops.example'],
   },
+  {
+    name: 'delta-ops',
+    schedule: { timeZone: TZ },
+    formats: ['csv'],
+    recipients: ['frank@ops.example'],
+    owners: ['owner@ops.example'],
+  },
+  {
+    name: 'quiet-ops',
+    schedule: { timeZone: TZ },
+    clients: ['no-such-client'],
+    recipients: ['grace@ops.example'],
+    owners: ['owner@ops.example'],
+  },
+  {
+    name: 'silent-ops',
+    schedule: { timeZone: TZ },
+    clients: ['no-such-client'],
+    skipIfEmpty: true,
+    recipients: ['heidi@ops.example'],
+    owners: ['owner@ops.example'],
+  },
 ];
 
 let moto: Moto;
@@ -319,6 +341,42 @@ describe('scheduled-report', () => {
     expect(await mailsTo('dave@ops.example')).toHaveLength(1);
     expect(await scheduled()({ definition: 'retry-ops' })).toMatchObject({ status: 'skipped' });
     expect(await mailsTo('dave@ops.example')).toHaveLength(1);
+  });
+
+  it('compares with the previous day: the mail says what changed, from the stored summary.json', async () => {
+    const handler = scheduled();
+    expect((await handler({ definition: 'delta-ops', day: '2024-11-30' })).status).toBe('sent');
+    expect((await handler({ definition: 'delta-ops' })).status).toBe('sent');
+    const [before] = await manifests('reports/delta-ops/2024/11/30/');
+    const [after] = await manifests('reports/delta-ops/2024/12/01/');
+    const prev = before?.manifest.totals.validations ?? -1;
+    const now = after?.manifest.totals.validations ?? -1;
+    expect(prev).toBeGreaterThan(0);
+    const mails = await mailsTo('frank@ops.example');
+    expect(mails).toHaveLength(2);
+    const latest = mails.find((m) => m.subject?.includes('2024-12-01')) as ParsedMail;
+    expect(latest.text).toContain('WHAT CHANGED VS THE PREVIOUS REPORT');
+    const diff = now - prev;
+    const sign = diff > 0 ? '+' : diff < 0 ? '−' : '±';
+    expect(latest.text).toContain(`  Validations: ${now} (previous ${prev}, ${sign}${Math.abs(diff)}`);
+    const first = mails.find((m) => m.subject?.includes('2024-11-30')) as ParsedMail;
+    expect(first.text).not.toContain('WHAT CHANGED');
+  });
+
+  it('a day without validations sends the short "no validations" mail, or nothing when skipIfEmpty', async () => {
+    const handler = scheduled();
+    expect(await handler({ definition: 'quiet-ops' })).toMatchObject({ status: 'sent' });
+    const [quiet, ...more] = await mailsTo('grace@ops.example');
+    expect(more).toHaveLength(0);
+    expect(quiet?.subject).toBe('[quiet-ops] 2024-12-01 (America/Bogota): no validations');
+    expect(quiet?.text).toContain(
+      'There were no validations on 2024-12-01 (America/Bogota) matching this report',
+    );
+    expect(quiet?.attachments).toHaveLength(0);
+
+    expect(await handler({ definition: 'silent-ops' })).toMatchObject({ status: 'done' });
+    expect(await handler({ definition: 'silent-ops' })).toMatchObject({ status: 'skipped' });
+    expect(await mailsTo('heidi@ops.example')).toHaveLength(0);
   });
 
   it('refuses a bad event or an unknown definition with a clear error', async () => {
