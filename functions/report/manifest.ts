@@ -50,7 +50,9 @@ export type Manifest = z.infer<typeof Manifest>;
 /** Builds and validates the manifest; throws (ZodError) if anything is out of shape. */
 export function buildManifest(ctx: ReportContext, files: readonly ManifestFile[]): Manifest {
   const f = ctx.filters;
-  return Manifest.parse({
+  // fromEntries defines own properties, so a status named "__proto__" is a key like any other.
+  const byStatus = Object.fromEntries(ctx.summary.byStatus.map((e) => [e.key, e.count]));
+  const manifest = Manifest.parse({
     id: ctx.id,
     window: {
       start: ctx.window.start.toISOString(),
@@ -65,14 +67,14 @@ export function buildManifest(ctx: ReportContext, files: readonly ManifestFile[]
       ...(f.client ? { client: f.client } : {}),
     },
     generatedAt: ctx.generatedAt.toISOString(),
-    totals: {
-      validations: ctx.summary.totals.validations,
-      // fromEntries defines own properties, so a status named "__proto__" is a key like any other.
-      byStatus: Object.fromEntries(ctx.summary.byStatus.map((e) => [e.key, e.count])),
-    },
+    totals: { validations: ctx.summary.totals.validations, byStatus },
     files,
     diagnostics: { ...ctx.diagnostics },
   });
+  // Validated above; re-attached because parsing copies records by assignment, which would
+  // drop a key such as "__proto__" (an open status set may contain anything).
+  manifest.totals.byStatus = byStatus;
+  return manifest;
 }
 
 /**

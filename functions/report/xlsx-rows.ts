@@ -19,9 +19,13 @@ const MS_PER_DAY = 86_400_000;
 /** Days from Excel's epoch (1899-12-30, 1900 date system) to 1970-01-01. */
 const EXCEL_EPOCH_OFFSET_DAYS = 25_569;
 
-/** Excel serial date of a wall-clock instant expressed "as if UTC". */
+/**
+ * Excel serial date of a wall-clock instant expressed "as if UTC", truncated to whole seconds:
+ * the cells show seconds, and Excel rounds for display, so 23:59:59.999 would read as midnight
+ * of the next day. The CSV keeps the milliseconds.
+ */
 export function excelSerial(wallClockMs: number): number {
-  return wallClockMs / MS_PER_DAY + EXCEL_EPOCH_OFFSET_DAYS;
+  return Math.floor(wallClockMs / 1000) / (MS_PER_DAY / 1000) + EXCEL_EPOCH_OFFSET_DAYS;
 }
 
 // Characters XML 1.0 does not allow (dropped) and the ones that must be escaped. CR is written as

@@ -33,9 +33,12 @@ function seconds(ms: number | null): number | null {
   return ms === null ? null : ms / 1000;
 }
 
-/** A Date whose UTC fields are the wall-clock time in the report zone (Excel has no zones). */
+/**
+ * A Date whose UTC fields are the wall-clock time in the report zone (Excel has no zones),
+ * truncated to the second like the Validations cells (see excelSerial).
+ */
 function wall(clock: ZoneClock, ms: number): Date {
-  return new Date(clock.wallClockMs(ms));
+  return new Date(Math.floor(clock.wallClockMs(ms) / 1000) * 1000);
 }
 
 function share(n: number, total: number): number | null {

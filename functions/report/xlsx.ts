@@ -5,7 +5,7 @@
  * The design decision (see issue 3, "Known traps"): exceljs's stream writer zips entries one
  * after another, and it ignores back-pressure. So:
  *  1. The Validations sheet(s) are created first and streamed while rows arrive; after each
- *     batch we wait until the bytes buffered in front of the zip are below a bound (8 MB by
+ *     batch we wait until the bytes buffered in front of the zip are below a bound (2 MB by
  *     default). That wait can resolve, because the sheet being written is the zip's current entry.
  *  2. Summary and breakdown sheets are created and committed at the end — the summary is only
  *     known then anyway. They are a few KB each.
@@ -55,7 +55,7 @@ export interface XlsxWriterOptions {
   maxRowsPerSheet?: number;
   /** Reject when the output accepted nothing for this long (default 60 s). */
   watchdogMs?: number;
-  /** Bytes allowed to queue in front of the zip before `write` asks the caller to wait (default 8 MB). */
+  /** Bytes allowed to queue in front of the zip before `write` asks the caller to wait (default 2 MB). */
   maxBufferedBytes?: number;
   /** Name used in error messages. */
   fileName?: string;
@@ -177,7 +177,7 @@ class StreamingXlsxWriter implements XlsxWriter {
       throw new RangeError(`maxRowsPerSheet must be an integer from 2 to ${EXCEL_MAX_ROWS}, got ${maxRows}.`);
     }
     this.maxDataRows = maxRows - 1;
-    this.maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.maxBuffered = opts.maxBufferedBytes ?? 2 * 1024 * 1024;
 
     this.wb = new ExcelJS.stream.xlsx.WorkbookWriter({
       stream: out,

@@ -1,0 +1,255 @@
+/**
+ * The Excel writer alone: rows/s and peak RSS, each scenario in its own child process so RSS
+ * is per scenario, all measured in the same run.
+ *
+ *   npx tsx bench/writer.ts [--rows 1000000] [--naive-rows 100000] [--addrow-rows 200000] [--only stream,...]
+ *
+ * Scenarios
+ * - stream:  createXlsxWriter (this project): Validations streamed as raw row XML, drain-aware.
+ * - addrow:  the same workbook layout through exceljs's own row API (`addRow().commit()` with
+ *            Date cells and per-column styles) and the same drain wait: the "before" of the
+ *            writer's hot-path work.
+ * - naive:   the in-memory `new ExcelJS.Workbook()` + `xlsx.writeFile` baseline.
+ * Rows come from a pool of 10,000 flattened generator records, cycled, so generating them costs
+ * nothing measurable and the shape (non-ASCII, missing fields, formula-like text) is realistic.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import ExcelJS from 'exceljs';
+import { createDataset } from '../dev/fake-verifik/generator.js';
+import { DETAIL_COLUMNS, type FlatRow, flatten } from '../functions/report/columns.js';
+import { SummaryBuilder } from '../functions/report/summary.js';
+import { createXlsxWriter } from '../functions/report/xlsx.js';
+import { dayWindow } from '../functions/time/window.js';
+import { ZoneClock } from '../functions/time/zone.js';
+
+export type WriterScenario = 'stream' | 'addrow' | 'naive';
+
+export interface WriterResult {
+  scenario: WriterScenario;
+  rows: number;
+  ms: number;
+  rowsPerSec: number;
+  peakRssMB: number;
+  bytes: number;
+}
+
+export interface WriterBenchOptions {
+  rows?: number;
+  naiveRows?: number;
+  addrowRows?: number;
+  only?: WriterScenario[];
+  /** Extra node flags for the children (e.g. ['--cpu-prof']). */
+  nodeFlags?: string[];
+}
+
+const TIME_ZONE = 'America/Bogota';
+const POOL = 10_000;
+
+function rowPool(): FlatRow[] {
+  const w = dayWindow('2024-12-01', TIME_ZONE);
+  const ds = createDataset({ seed: 7, start: w.start, end: w.end, count: POOL });
+  return [...ds].map(flatten);
+}
+
+function summaryOf(pool: FlatRow[]) {
+  const b = new SummaryBuilder({ timeZone: TIME_ZONE });
+  const w = dayWindow('2024-12-01', TIME_ZONE);
+  const ds = createDataset({ seed: 7, start: w.start, end: w.end, count: POOL });
+  let i = 0;
+  for (const r of ds) b.add(r, pool[i++]);
+  return {
+    id: 'bench',
+    window: w,
+    filters: {},
+    generatedAt: new Date(),
+    summary: b.result(),
+    diagnostics: {},
+  };
+}
+
+async function drain(out: Writable): Promise<void> {
+  if (out.writableNeedDrain) await once(out, 'drain');
+}
+
+async function runStream(file: string, rows: number, pool: FlatRow[]): Promise<void> {
+  const out = createWriteStream(file);
+  const w = createXlsxWriter(out, { timeZone: TIME_ZONE });
+  for (let i = 0; i < rows; i++) {
+    const wait = w.write(pool[i % POOL] as FlatRow);
+    if (wait) await wait;
+  }
+  await w.finish(summaryOf(pool));
+}
+
+/** exceljs's own row API, with the same Validations-first layout and a drain wait on the entry stream. */
+async function runAddRow(file: string, rows: number, pool: FlatRow[]): Promise<void> {
+  const out = createWriteStream(file);
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: out,
+    useStyles: true,
+    useSharedStrings: false,
+  });
+  const ws = wb.addWorksheet('Validations', { views: [{ state: 'frozen', ySplit: 1 }] });
+  const clock = new ZoneClock(TIME_ZONE);
+  ws.columns = DETAIL_COLUMNS.map((c) => ({
+    header: c.header,
+    key: c.key,
+    width: c.width,
+    style: c.kind === 'datetime' ? { numFmt: 'yyyy-mm-dd hh:mm:ss' } : {},
+  }));
+  const entry = (ws as unknown as { stream: { pipes: Writable[] } }).stream;
+  for (let i = 0; i < rows; i++) {
+    const r = pool[i % POOL] as FlatRow;
+    const values = DETAIL_COLUMNS.map((c) => {
+      const v = r[c.key];
+      return c.kind === 'datetime' && v !== null ? new Date(clock.wallClockMs(v as number)) : v;
+    });
+    ws.addRow(values).commit();
+    if (i % 512 === 0) {
+      const p = entry.pipes[0] as Writable & { _writableState?: { length: number } };
+      while ((p._writableState?.length ?? 0) > 8 * 1024 * 1024) await new Promise((r) => setTimeout(r, 5));
+      await drain(out);
+    }
+  }
+  ws.commit();
+  await wb.commit();
+}
+
+async function runNaive(file: string, rows: number, pool: FlatRow[]): Promise<void> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('Validations');
+  const clock = new ZoneClock(TIME_ZONE);
+  ws.columns = DETAIL_COLUMNS.map((c) => ({ header: c.header, key: c.key, width: c.width }));
+  for (let i = 0; i < rows; i++) {
+    const r = pool[i % POOL] as FlatRow;
+    ws.addRow(
+      DETAIL_COLUMNS.map((c) => {
+        const v = r[c.key];
+        return c.kind === 'datetime' && v !== null ? new Date(clock.wallClockMs(v as number)) : v;
+      }),
+    );
+  }
+  await wb.xlsx.writeFile(file);
+}
+
+/** Runs one scenario in this process and prints its result as JSON (child side). */
+async function child(scenario: WriterScenario, rows: number): Promise<void> {
+  const pool = rowPool();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-writer-'));
+  const file = join(dir, `${scenario}.xlsx`);
+  try {
+    const t0 = performance.now();
+    if (scenario === 'stream') await runStream(file, rows, pool);
+    else if (scenario === 'addrow') await runAddRow(file, rows, pool);
+    else await runNaive(file, rows, pool);
+    const ms = performance.now() - t0;
+    const result: WriterResult = {
+      scenario,
+      rows,
+      ms: Math.round(ms),
+      rowsPerSec: Math.round(rows / (ms / 1000)),
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      bytes: statSync(file).size,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function inChild(scenario: WriterScenario, rows: number, nodeFlags: string[]): Promise<WriterResult> {
+  const self = fileURLToPath(import.meta.url);
+  const proc = spawn(
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', self, '--child', scenario, '--rows', String(rows)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let stdout = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (d: string) => {
+    stdout += d;
+  });
+  const [code] = (await once(proc, 'close')) as [number | null];
+  const line = stdout.trim().split('\n').pop() ?? '';
+  if (code !== 0 || !line.startsWith('{')) {
+    throw new Error(`Benchmark scenario "${scenario}" exited with ${code}; output: ${stdout.slice(-500)}`);
+  }
+  return JSON.parse(line) as WriterResult;
+}
+
+/** All scenarios, one child process each; for bench/run.ts. */
+export async function benchWriter(opts: WriterBenchOptions = {}): Promise<WriterResult[]> {
+  const rows = opts.rows ?? 1_000_000;
+  const plan: Array<[WriterScenario, number]> = [
+    ['stream', rows],
+    ['addrow', opts.addrowRows ?? Math.min(rows, 200_000)],
+    ['naive', opts.naiveRows ?? Math.min(rows, 100_000)],
+  ];
+  const results: WriterResult[] = [];
+  for (const [scenario, n] of plan) {
+    if (opts.only && !opts.only.includes(scenario)) continue;
+    results.push(await inChild(scenario, n, opts.nodeFlags ?? []));
+  }
+  return results;
+}
+
+export function formatWriterResults(results: WriterResult[]): string {
+  const lines = results.map(
+    (r) =>
+      `${r.scenario.padEnd(7)} ${String(r.rows).padStart(9)} rows  ${(r.ms / 1000).toFixed(1).padStart(7)} s  ` +
+      `${String(r.rowsPerSec).padStart(8)} rows/s  peak RSS ${String(r.peakRssMB).padStart(5)} MB  ` +
+      `${(r.bytes / 1e6).toFixed(1)} MB file`,
+  );
+  const stream = results.find((r) => r.scenario === 'stream');
+  const naive = results.find((r) => r.scenario === 'naive');
+  const addrow = results.find((r) => r.scenario === 'addrow');
+  if (stream && addrow)
+    lines.push(`stream vs addrow: ${(stream.rowsPerSec / addrow.rowsPerSec).toFixed(2)}× rows/s`);
+  if (stream && naive) {
+    lines.push(
+      `stream vs naive: ${(stream.rowsPerSec / naive.rowsPerSec).toFixed(2)}× rows/s, ` +
+        `${(naive.peakRssMB / stream.peakRssMB).toFixed(2)}× leaner (naive at ${naive.rows} rows, stream at ${stream.rows})`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const scenario = arg('--child') as WriterScenario | undefined;
+  const rows = Number(arg('--rows') ?? 1_000_000);
+  if (scenario) {
+    await child(scenario, rows);
+    return;
+  }
+  const only = arg('--only')?.split(',') as WriterScenario[] | undefined;
+  const results = await benchWriter({
+    rows,
+    ...(arg('--naive-rows') ? { naiveRows: Number(arg('--naive-rows')) } : {}),
+    ...(arg('--addrow-rows') ? { addrowRows: Number(arg('--addrow-rows')) } : {}),
+    ...(only ? { only } : {}),
+    ...(process.argv.includes('--cpu-prof')
+      ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] }
+      : {}),
+  });
+  console.log(formatWriterResults(results));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,151 @@
+/** The CSV outputs parsed back with csv-parse. */
+import { PassThrough, Writable } from 'node:stream';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { createDataset } from '../../dev/fake-verifik/generator.js';
+import { DETAIL_KEYS, flatten } from '../../functions/report/columns.js';
+import type { ReportContext } from '../../functions/report/context.js';
+import { createDetailsCsvWriter, neutralise, summaryCsv } from '../../functions/report/csv.js';
+import { RenderStalledError } from '../../functions/report/errors.js';
+import { SummaryBuilder } from '../../functions/report/summary.js';
+import { dayWindow } from '../../functions/time/window.js';
+import type { BiometricValidation } from '../../functions/verifik/schema.js';
+
+const TZ = 'America/Bogota';
+const WINDOW = dayWindow('2024-12-01', TZ);
+
+const TRICKY: BiometricValidation = {
+  _id: 'trick',
+  status: 'failed',
+  createdAt: '2024-12-01T05:00:00.000Z',
+  completedAt: '2024-12-01T05:01:30.250Z',
+  identifier: '=HYPERLINK("http://evil","click")',
+  ipAddress: '+57 300 1234567',
+  client: { _id: 'c1', name: 'Señora Müller, "Söhne"\nSegunda línea' },
+  type: '@import',
+  riskScore: -0.25,
+  requires2FA: false,
+  livenessSession: '\tsession',
+  biometricData: { quality: '\rbad', livenessScore: 0.5 },
+  verificationResults: { antiSpoofing: '-1+1', identityMatch: 'passed' },
+};
+
+async function renderCsv(
+  records: BiometricValidation[],
+): Promise<{ text: string; raw: Buffer; rows: number }> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  const w = createDetailsCsvWriter(out, { timeZone: TZ });
+  for (const r of records) {
+    const wait = w.write(flatten(r));
+    if (wait) await wait;
+  }
+  const { rows } = await w.finish();
+  const raw = Buffer.concat(chunks);
+  return { raw, text: raw.toString('utf8'), rows };
+}
+
+describe('details CSV', () => {
+  it('starts with a UTF-8 BOM and the canonical header, CRLF line ends', async () => {
+    const { raw, text } = await renderCsv([TRICKY]);
+    expect([...raw.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(text.slice(1).split('\r\n')[0]).toBe(
+      'id,createdAt,updatedAt,completedAt,expiresAt,status,type,identifier,clientId,clientName,projectId,projectName,livenessSession,requires2FA,ipAddress,quality,livenessScore,livenessDetection,identityMatch,antiSpoofing,qualityScore,riskScore',
+    );
+  });
+
+  it('parses back: ISO times with the zone offset, booleans, empty for missing, neutralised text, numbers intact', async () => {
+    const { text } = await renderCsv([TRICKY]);
+    const [row] = parse(text, { bom: true, columns: true }) as Record<string, string>[];
+    expect(Object.keys(row ?? {})).toEqual(DETAIL_KEYS);
+    expect(row).toMatchObject({
+      id: 'trick',
+      createdAt: '2024-12-01T00:00:00.000-05:00',
+      completedAt: '2024-12-01T00:01:30.250-05:00',
+      updatedAt: '',
+      expiresAt: '',
+      identifier: `'=HYPERLINK("http://evil","click")`,
+      ipAddress: "'+57 300 1234567",
+      type: "'@import",
+      livenessSession: "'\tsession",
+      quality: "'\rbad",
+      antiSpoofing: "'-1+1",
+      clientName: 'Señora Müller, "Söhne"\nSegunda línea',
+      requires2FA: 'false',
+      livenessScore: '0.5',
+      riskScore: '-0.25', // a negative number is a number, not a formula
+      livenessDetection: '',
+    });
+  });
+
+  it('writes one row per generated record, in order, with accents intact', async () => {
+    const records = [
+      ...createDataset({ seed: 5, start: WINDOW.start, end: WINDOW.end, count: 5_000, timeZone: TZ }),
+    ];
+    const { text, rows } = await renderCsv(records);
+    expect(rows).toBe(records.length);
+    const parsed = parse(text, { bom: true, columns: true }) as Record<string, string>[];
+    expect(parsed.map((r) => r.id)).toEqual(records.map((r) => r._id));
+    const names = new Set(parsed.map((r) => r.clientName));
+    const expected = new Set(
+      records.map((r) => (typeof r.client === 'object' ? (r.client?.name ?? '') : '')),
+    );
+    expect(names).toEqual(new Set([...expected].map(neutralise)));
+    for (const r of parsed) {
+      for (const key of DETAIL_KEYS) expect(r[key]).not.toMatch(/^[=+\-@\t\r]/);
+    }
+  });
+
+  it('rejects when the output stops draining', async () => {
+    const stuck = new Writable({ highWaterMark: 1024, write() {} });
+    const w = createDetailsCsvWriter(stuck, { timeZone: TZ, watchdogMs: 150 });
+    const rows = [...createDataset({ seed: 5, start: WINDOW.start, end: WINDOW.end, count: 3_000 })].map(
+      flatten,
+    );
+    const run = async () => {
+      for (const row of rows) {
+        const wait = w.write(row);
+        if (wait) await wait;
+      }
+      return w.finish();
+    };
+    await expect(run()).rejects.toBeInstanceOf(RenderStalledError);
+    expect(stuck.destroyed).toBe(true);
+  });
+});
+
+describe('summary CSV', () => {
+  it('is long form (section,key,metric,value) and carries every headline figure', () => {
+    const records = [
+      TRICKY,
+      ...createDataset({ seed: 2, start: WINDOW.start, end: WINDOW.end, count: 500, timeZone: TZ }),
+    ];
+    const b = new SummaryBuilder({ timeZone: TZ });
+    for (const r of records) b.add(r);
+    const summary = b.result();
+    const ctx: ReportContext = {
+      id: 'r-1',
+      window: WINDOW,
+      filters: { type: 'liveness' },
+      generatedAt: new Date('2024-12-02T06:00:00Z'),
+      summary,
+      diagnostics: { dropped: 1, note: '=not a formula' },
+    };
+    const text = summaryCsv(ctx);
+    expect(text.startsWith('\uFEFFsection,key,metric,value\r\n')).toBe(true);
+    const lines = parse(text, { bom: true, columns: true }) as Array<Record<string, string>>;
+    const get = (section: string, key: string, metric: string) =>
+      lines.find((l) => l.section === section && l.key === key && l.metric === metric)?.value;
+    expect(get('totals', '', 'validations')).toBe(String(records.length));
+    expect(get('report', '', 'timeZone')).toBe(TZ);
+    expect(get('report', '', 'filters')).toBe('type = liveness');
+    for (const e of summary.byStatus) expect(get('byStatus', e.key, 'count')).toBe(String(e.count));
+    expect(get('checks', 'identityMatch', 'passRate')).toBe(String(summary.checks.identityMatch.passRate));
+    expect(get('scores', 'livenessScore', 'p90')).toBe(String(summary.scores.livenessScore.p90));
+    expect(get('completion', '', 'p95Ms')).toBe(String(summary.completion.p95Ms));
+    expect(get('highestRisk', '1', 'id')).toBe(summary.risk.top[0]?.id);
+    expect(get('diagnostics', 'note', 'value')).toBe("'=not a formula");
+    expect(get('missing', 'riskScore', 'count')).toBe(String(summary.missing.riskScore));
+  });
+});
