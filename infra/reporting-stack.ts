@@ -147,6 +147,14 @@ export class ReportingStack extends Stack {
     out('ReportsApiFunctionName', this.functions.api.functionName, 'The API function');
     out('WorkerFunctionName', this.functions.worker.functionName, 'On-demand report worker');
     out(
+      'ApiCallerPolicyArn',
+      this.api.callerPolicy.managedPolicyArn,
+      'Attach to users/roles that may call the API',
+    );
+    out('ScheduledLogGroupName', this.functions.logGroups.scheduled.logGroupName, 'Logs of scheduled runs');
+    out('WorkerLogGroupName', this.functions.logGroups.worker.logGroupName, 'Logs of on-demand runs');
+    out('ApiLogGroupName', this.functions.logGroups.api.logGroupName, 'Logs of the API function');
+    out(
       'AlarmTopicArn',
       this.alarms.topic.topicArn,
       'SNS topic for alarms (owners confirm the e-mail subscription)',

@@ -6,11 +6,12 @@
  */
 
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { Validations } from 'aws-cdk-lib';
+import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -30,6 +31,8 @@ export class ReportApi extends Construct {
   readonly api: apigwv2.HttpApi;
   readonly stage: apigwv2.HttpStage;
   readonly accessLogs: logs.LogGroup;
+  /** Attach to the users or roles that may request and read reports (SigV4 callers). */
+  readonly callerPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: ReportApiProps) {
     super(scope, id);
@@ -87,6 +90,26 @@ export class ReportApi extends Construct {
       integration,
       authorizer: new apigwv2.HttpNoneAuthorizer(),
     });
+    this.callerPolicy = new iam.ManagedPolicy(this, 'CallerPolicy', {
+      description: 'Call the Verifik reports API: request reports, list them, read their status',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'CallReportRoutes',
+          actions: ['execute-api:Invoke'],
+          resources: [
+            this.api.arnForExecuteApi('POST', '/reports', this.stage.stageName),
+            this.api.arnForExecuteApi('GET', '/reports', this.stage.stageName),
+            this.api.arnForExecuteApi('GET', '/reports/*', this.stage.stageName),
+          ],
+        }),
+      ],
+    });
+    Validations.of(this.callerPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalId(this.api)}>/$default/GET/reports/*]`,
+      reason:
+        'GET /reports/{id} takes a report id generated per request, so the route is granted by its path pattern; it covers only the read routes under /reports/.',
+    });
+
     Validations.of(fileRoute!).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
@@ -102,4 +125,9 @@ export class ReportApi extends Construct {
   get url(): string {
     return this.api.apiEndpoint;
   }
+}
+
+function logicalId(api: apigwv2.HttpApi): string {
+  const cfn = api.node.defaultChild as CfnResource;
+  return Stack.of(api).resolve(cfn.logicalId) as string;
 }

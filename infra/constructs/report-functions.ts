@@ -5,7 +5,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CfnResource, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Duration, type RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -28,18 +28,33 @@ export function handlerEntry(name: HandlerName): string {
   return join(REPO_ROOT, 'functions', 'handlers', `${name}.ts`);
 }
 
+/** Lambda's limit on a function's environment: keys plus values, 4 KB. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 /**
- * Lambda allows 4 KB of environment variables per function. ARNs and names resolve at deploy
- * time (~1 KB together), so the definitions JSON must fit the rest.
+ * What a deploy-time value (ARN, name, URL) may resolve to. The longest here is a secret ARN
+ * (~110 bytes with a long stack name); 160 keeps the estimate on the safe side.
  */
-export const MAX_DEFINITIONS_ENV_BYTES = 2800;
+const UNRESOLVED_VALUE_BYTES = 160;
+/** Room for variables added after creation (PUBLIC_API_URL on the scheduled function). */
+const LATER_VARIABLES_BYTES = 200;
+
+/** Upper estimate of an environment's size as Lambda counts it. */
+export function environmentBytes(environment: Record<string, string>): number {
+  let total = 0;
+  for (const [key, value] of Object.entries(environment)) {
+    total +=
+      Buffer.byteLength(key) +
+      (Token.isUnresolved(value) ? UNRESOLVED_VALUE_BYTES : Buffer.byteLength(value));
+  }
+  return total;
+}
 
 export class EnvironmentTooLargeError extends Error {
   override name = 'EnvironmentTooLargeError';
-  constructor(bytes: number) {
+  constructor(fn: string, bytes: number, definitionsBytes: number) {
     super(
-      `REPORT_DEFINITIONS is ${bytes} bytes; Lambda allows 4 KB of environment in total, so at most ` +
-        `${MAX_DEFINITIONS_ENV_BYTES} are left for definitions. Shorten descriptions or split definitions across stacks.`,
+      `The ${fn} function's environment would be about ${bytes} bytes (REPORT_DEFINITIONS alone ${definitionsBytes}); ` +
+        `Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}. Shorten descriptions, drop empty filters, or split definitions across stacks.`,
     );
   }
 }
@@ -97,6 +112,7 @@ export class ReportFunctions extends Construct {
   readonly worker: lambda.Function;
   /** Asynchronous invocations (scheduled runs, on-demand runs) that failed after Lambda's retries. */
   readonly failedRuns: sqs.Queue;
+  readonly logGroups = {} as Record<'scheduled' | 'worker' | 'api', logs.LogGroup>;
   private readonly props: ReportFunctionsProps;
 
   constructor(scope: Construct, id: string, props: ReportFunctionsProps) {
@@ -105,8 +121,6 @@ export class ReportFunctions extends Construct {
     const { storage, secrets, mail, settings } = props;
 
     const definitionsJson = JSON.stringify(settings.definitions);
-    const definitionsBytes = Buffer.byteLength(definitionsJson);
-    if (definitionsBytes > MAX_DEFINITIONS_ENV_BYTES) throw new EnvironmentTooLargeError(definitionsBytes);
 
     this.failedRuns = new sqs.Queue(this, 'FailedRuns', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -260,7 +274,7 @@ export class ReportFunctions extends Construct {
   }
 
   private makeFunction(
-    id: string,
+    id: 'Scheduled' | 'Worker' | 'Api',
     name: HandlerName,
     sizing: FunctionSizing,
     environment: Record<string, string>,
@@ -270,6 +284,7 @@ export class ReportFunctions extends Construct {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
+    this.logGroups[id === 'Scheduled' ? 'scheduled' : id === 'Worker' ? 'worker' : 'api'] = logGroup;
     // An explicit role instead of the default one: the default attaches the AWS managed
     // AWSLambdaBasicExecutionRole (logs:* on every log group); this one writes to its own group only.
     const role = new iam.Role(this, `${id}Role`, {
@@ -283,6 +298,14 @@ export class ReportFunctions extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     );
+    const bytes = environmentBytes(environment) + LATER_VARIABLES_BYTES;
+    if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+      throw new EnvironmentTooLargeError(
+        name,
+        bytes,
+        Buffer.byteLength(environment.REPORT_DEFINITIONS ?? ''),
+      );
+    }
     const code = props.code?.(name);
     const fn = new nodejs.NodejsFunction(this, id, {
       description: `Verifik reports: ${name}`,

@@ -5,6 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +18,11 @@ import {
   mergeLayers,
   parseDeploymentConfig,
 } from '../../infra/config.js';
-import { BUNDLING, EnvironmentTooLargeError } from '../../infra/constructs/report-functions.js';
+import {
+  BUNDLING,
+  EnvironmentTooLargeError,
+  environmentBytes,
+} from '../../infra/constructs/report-functions.js';
 
 const stub = () => Code.fromInline('exports.handler = async () => ({})');
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
@@ -182,6 +187,23 @@ describe('configuration in the template', () => {
     expect(JSON.stringify(template.findResources('AWS::S3::Bucket'))).toContain('"ExpirationInDays":30');
     // No DKIM outputs for an address identity.
     expect(Object.keys(template.toJSON().Outputs)).not.toContain('DkimRecord1');
+  });
+
+  it('fits ten typical definitions in the 4 KB Lambda environment', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => definition(`team-${i}`));
+    const { stack } = buildApp({
+      nag: false,
+      functionCode: stub,
+      context: { reporting: { definitions: ten, allowedRecipientDomains: ['corp.example.org'] } },
+    });
+    expect(Template.fromStack(stack).findResources('AWS::Scheduler::Schedule')).toSatisfy(
+      (r: object) => Object.keys(r).length === 10,
+    );
+  });
+
+  it('counts keys and values, with deploy-time values at their longest', () => {
+    expect(environmentBytes({ AB: 'xyz' })).toBe(5);
+    expect(environmentBytes({ A: Token.asString({ Ref: 'Something' }) })).toBe(1 + 160);
   });
 
   it('refuses definitions too large for the 4 KB Lambda environment', () => {

@@ -296,6 +296,20 @@ describe('IAM', () => {
     }
   });
 
+  it('offers API callers a policy for the three IAM routes, on the $default stage only', () => {
+    const policies = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy');
+    expect(policies).toHaveLength(1);
+    const [statement, ...rest] = (policies[0]!.Properties.PolicyDocument as { Statement: Statement[] })
+      .Statement;
+    expect(rest).toEqual([]);
+    expect(actionsOf(statement!)).toEqual(['execute-api:Invoke']);
+    const routes = resourcesOf(statement!).map((r) => {
+      const parts = (r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+      return parts[parts.length - 1];
+    });
+    expect(routes).toEqual(['/$default/POST/reports', '/$default/GET/reports', '/$default/GET/reports/*']);
+  });
+
   it('attaches no AWS managed policies to function roles', () => {
     for (const [, r] of Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Role')) {
       expect(r.Properties.ManagedPolicyArns).toBeUndefined();
@@ -514,6 +528,10 @@ describe('outputs', () => {
         'LinkSigningSecretName',
         'ScheduledFunctionName',
         'AlarmTopicArn',
+        'ApiCallerPolicyArn',
+        'ScheduledLogGroupName',
+        'WorkerLogGroupName',
+        'ApiLogGroupName',
         'SesIdentity',
         'DkimRecord1',
       ]),
