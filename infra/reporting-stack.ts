@@ -87,6 +87,7 @@ export class ReportingStack extends Stack {
     const sizing = config.functions;
     this.alarms = new ReportAlarms(this, 'Alarms', {
       emails: alarmRecipients(config),
+      removalPolicy,
       functions: [
         {
           label: 'Scheduled',

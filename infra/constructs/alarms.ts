@@ -2,7 +2,7 @@
  * Alarms for the owners: a report that failed, a run that could not even start, a function
  * close to its timeout, throttling, and API server errors, all to one encrypted SNS topic.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -32,6 +32,8 @@ export interface WatchedQueue {
 
 export interface ReportAlarmsProps {
   readonly emails: readonly string[];
+  /** For the topic's KMS key (a retained key keeps costing after the stack is gone). */
+  readonly removalPolicy: RemovalPolicy;
   readonly functions: readonly WatchedFunction[];
   readonly queues: readonly WatchedQueue[];
   /** Optional extra metric alarms (e.g. API 5xx), created as given. */
@@ -51,6 +53,7 @@ export class ReportAlarms extends Construct {
     const key = new kms.Key(this, 'TopicKey', {
       description: 'Encrypts the Verifik reports alarm topic',
       enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
     });
     key.addToResourcePolicy(
       new iam.PolicyStatement({

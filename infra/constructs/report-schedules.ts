@@ -32,6 +32,8 @@ export class ReportSchedules extends Construct {
     super(scope, id);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      // SSE-SQS, not the AWS managed KMS key: services sending on our behalf (Scheduler here)
+      // cannot use alias/aws/sqs, and the messages hold only a definition name.
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),

@@ -181,8 +181,15 @@ describe('configuration in the template', () => {
       Properties: { Environment: { Variables: Record<string, string> } };
     };
     expect(fn.Properties.Environment.Variables.LINK_TTL_SECONDS).toBe(String(2 * 86_400));
-    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket'))) {
-      expect((bucket as { DeletionPolicy: string }).DeletionPolicy).toBe('Delete');
+    for (const type of [
+      'AWS::S3::Bucket',
+      'AWS::DynamoDB::Table',
+      'AWS::SecretsManager::Secret',
+      'AWS::KMS::Key',
+    ]) {
+      for (const resource of Object.values(template.findResources(type))) {
+        expect((resource as { DeletionPolicy: string }).DeletionPolicy, type).toBe('Delete');
+      }
     }
     expect(JSON.stringify(template.findResources('AWS::S3::Bucket'))).toContain('"ExpirationInDays":30');
     // No DKIM outputs for an address identity.

@@ -366,7 +366,12 @@ describe('storage', () => {
   });
 
   it('retains data on stack deletion by default', () => {
-    for (const type of ['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::SecretsManager::Secret']) {
+    for (const type of [
+      'AWS::S3::Bucket',
+      'AWS::DynamoDB::Table',
+      'AWS::SecretsManager::Secret',
+      'AWS::Logs::LogGroup',
+    ]) {
       for (const r of Object.values(template.findResources(type))) {
         expect((r as { DeletionPolicy: string }).DeletionPolicy).toBe('Retain');
       }
