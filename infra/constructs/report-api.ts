@@ -4,9 +4,7 @@
  * mailed to people who have no AWS identity). There is no `$default` route: anything not listed
  * here gets API Gateway's 404 without reaching the function.
  */
-
-import type { RemovalPolicy } from 'aws-cdk-lib';
-import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -15,6 +13,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { logicalIdOf } from './logical-id.js';
 
 /** The signed download route: the only one without IAM authorization. */
 export const FILE_ROUTE_PATH = '/reports/{id}/files/{name}';
@@ -105,7 +104,7 @@ export class ReportApi extends Construct {
       ],
     });
     Validations.of(this.callerPolicy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalId(this.api)}>/$default/GET/reports/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalIdOf(this.api)}>/$default/GET/reports/*]`,
       reason:
         'GET /reports/{id} takes a report id generated per request, so the route is granted by its path pattern; it covers only the read routes under /reports/.',
     });
@@ -125,9 +124,4 @@ export class ReportApi extends Construct {
   get url(): string {
     return this.api.apiEndpoint;
   }
-}
-
-function logicalId(api: apigwv2.HttpApi): string {
-  const cfn = api.node.defaultChild as CfnResource;
-  return Stack.of(api).resolve(cfn.logicalId) as string;
 }

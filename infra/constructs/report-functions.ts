@@ -5,7 +5,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CfnResource, Duration, type RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -14,6 +14,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionSizing } from '../config.js';
+import { logicalIdOf } from './logical-id.js';
 import type { ReportMail } from './report-mail.js';
 import type { ReportSecrets } from './report-secrets.js';
 import { REPORTS_PREFIX, ReportStorage } from './report-storage.js';
@@ -341,14 +342,8 @@ export class ReportFunctions extends Construct {
 /** The one wildcard cdk-nag sees in our own statements: objects under the reports prefix. */
 function acknowledgeReportsPrefix(fn: lambda.Function, storage: ReportStorage): void {
   Validations.of(fn.role!).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(storage)}.Arn>/reports/*]`,
+    id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(storage.bucket)}.Arn>/${REPORTS_PREFIX}*]`,
     reason:
       'Report files have a new key per run (reports/<definition>/<date>/<id>/...), so access is scoped to the reports/ prefix, the narrowest fixed scope.',
   });
-}
-
-function logicalIdOf(storage: ReportStorage): string {
-  // cdk-nag names a resource by the logical id it will have in the template.
-  const cfn = storage.bucket.node.defaultChild as CfnResource;
-  return cfn.stack.resolve(cfn.logicalId) as string;
 }
