@@ -28,13 +28,11 @@ export interface BuiltApp {
 export function buildApp(options: BuildOptions = {}): BuiltApp {
   const app = new App({ context: { ...FEATURE_FLAGS, ...options.context }, outdir: options.outdir });
   const config = configFromContext(app.node);
-  const env = {
-    account: config.env.account ?? process.env.CDK_DEFAULT_ACCOUNT,
-    region: config.env.region ?? process.env.CDK_DEFAULT_REGION,
-  };
   const stack = new ReportingStack(app, config.stackName, {
     config,
-    env: env.account || env.region ? env : undefined,
+    // Environment-agnostic unless the configuration pins it: `cdk synth` in CI (no credentials)
+    // and `cdk deploy` (the caller's account and region) then produce the same template.
+    env: config.env.account || config.env.region ? config.env : undefined,
     description: 'Verifik validation reports: scheduled and on-demand reports in S3, mailed through SES',
     functionCode: options.functionCode,
   });

@@ -196,6 +196,18 @@ describe('configuration in the template', () => {
     expect(Object.keys(template.toJSON().Outputs)).not.toContain('DkimRecord1');
   });
 
+  it('is environment-agnostic unless the configuration pins account and region', () => {
+    const agnostic = buildApp({ nag: false, functionCode: stub }).stack;
+    expect(Token.isUnresolved(agnostic.region)).toBe(true);
+    expect(Token.isUnresolved(agnostic.account)).toBe(true);
+    const pinned = buildApp({
+      nag: false,
+      functionCode: stub,
+      context: { reporting: { env: { account: '123456789012', region: 'eu-west-1' } } },
+    }).stack;
+    expect([pinned.account, pinned.region]).toEqual(['123456789012', 'eu-west-1']);
+  });
+
   it('fits ten typical definitions in the 4 KB Lambda environment', () => {
     const ten = Array.from({ length: 10 }, (_, i) => definition(`team-${i}`));
     const { stack } = buildApp({
