@@ -103,6 +103,7 @@ const RULES: Rule[] = [
       'S3UploadError',
       'S3SinkStateError',
       'SinkAbortedError',
+      'AttachmentMismatchError',
     ],
     title: 'Writing the report files failed',
     action: 'Retry the run; if it repeats, check the function memory and the S3 bucket permissions.',

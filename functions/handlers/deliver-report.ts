@@ -10,19 +10,12 @@
  * each manifest, because the manifest carries only totals. It is written after the manifest: if
  * that write fails the report is still complete, only the next day's deltas are lost.
  */
-import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { ReportDefinition } from '../definitions.js';
 import { describeFailure } from '../delivery/mail-failure.js';
-import {
-  type AttachmentDecision,
-  type FailureReason,
-  type RenderedMail,
-  renderEmptyMail,
-  renderFailureMail,
-  renderReportMail,
-} from '../delivery/mail-render.js';
-import { checkRecipients, decideAttachments, type MailAttachment, sendMail } from '../delivery/mail-send.js';
+import { type FailureReason, type RenderedMail, renderFailureMail } from '../delivery/mail-render.js';
+import { composeReportMail } from '../delivery/mail-report.js';
+import { checkRecipients, type MailAttachment, sendMail } from '../delivery/mail-send.js';
 import { createS3Sink, findPreviousManifest, MANIFEST_NAME } from '../delivery/s3-sink.js';
 import {
   claimRun,
@@ -31,6 +24,7 @@ import {
   markRun,
   putReport,
   type ReportRecord,
+  StaleRunError,
   updateReportStatus,
 } from '../delivery/state.js';
 import { downloadName, newReportId, type ReportRequest, type ReportResult, runReport } from '../pipeline.js';
@@ -55,10 +49,6 @@ export class UnknownDefinitionError extends Error {
         'Check the schedule input and REPORT_DEFINITIONS.',
     );
   }
-}
-
-export class AttachmentMismatchError extends Error {
-  override name = 'AttachmentMismatchError';
 }
 
 export function findDefinition(deps: Pick<Deps, 'config'>, name: string): ReportDefinition {
@@ -180,65 +170,36 @@ interface ComposedMail {
   attachments: MailAttachment[];
 }
 
-/** Renders the report mail (or the "no validations" mail) and loads attachments that fit the budget. */
-async function composeReportMail(
+/** The report mail (or the "no validations" mail) with signed links and, when they fit, the files. */
+async function composeMail(
   deps: Deps,
   opts: { label: string; request: ReportRequest; produced: Produced; reportId: string; baseUrl: string },
 ): Promise<ComposedMail> {
   const { result, manifestKey } = opts.produced;
-  const window = opts.request.window;
   const now = deps.now();
-  if (result.summary.totals.validations === 0) {
-    return {
-      mail: renderEmptyMail({
-        definition: opts.label,
-        window,
-        filters: {
-          statuses: opts.request.statuses,
-          types: opts.request.types,
-          clients: opts.request.clients,
-        },
-        generatedAt: now,
+  const empty = result.summary.totals.validations === 0;
+  const { links, expiresAt } = empty
+    ? { links: [], expiresAt: now }
+    : signLinks({
+        baseUrl: opts.baseUrl,
         reportId: opts.reportId,
-      }),
-      attachments: [],
-    };
-  }
-  const { links, expiresAt } = signLinks({
-    baseUrl: opts.baseUrl,
+        files: result.files,
+        key: await deps.secrets.linkKeys(),
+        now,
+        ttlSeconds: deps.config.LINK_TTL_SECONDS,
+      });
+  return composeReportMail({
+    label: opts.label,
+    request: opts.request,
+    result,
     reportId: opts.reportId,
-    files: result.files,
-    key: await deps.secrets.linkKeys(),
-    now,
-    ttlSeconds: deps.config.LINK_TTL_SECONDS,
-  });
-  const decision: AttachmentDecision = decideAttachments(
-    result.files.map((f) => f.bytes),
-    deps.config.ATTACHMENT_BUDGET_BYTES,
-  );
-  const attachments: MailAttachment[] = [];
-  if (decision.mode === 'attached') {
-    for (const f of result.files) {
-      const content = await readObject(deps, fileKey(manifestKey, f.name));
-      // Attach exactly what the manifest describes, or nothing.
-      if (createHash('sha256').update(content).digest('hex') !== f.sha256) {
-        throw new AttachmentMismatchError(`${f.name} in S3 does not match its manifest checksum`);
-      }
-      attachments.push({ filename: downloadName(opts.request, f.name), contentType: f.contentType, content });
-    }
-  }
-  const mail = renderReportMail({
-    definition: opts.label,
-    window,
-    summary: result.summary,
-    delta: result.delta,
     links,
-    attachments: decision,
     linksExpireAt: expiresAt,
-    generatedAt: new Date(result.manifest.generatedAt),
-    reportId: opts.reportId,
+    budgetBytes: deps.config.ATTACHMENT_BUDGET_BYTES,
+    readFile: (name) => readObject(deps, fileKey(manifestKey, name)),
+    attachmentName: (name) => downloadName(opts.request, name),
+    now,
   });
-  return { mail, attachments };
 }
 
 async function send(
@@ -302,6 +263,15 @@ function requestRecord(request: ReportRequest, extra: Record<string, unknown> = 
     formats: request.formats,
     ...extra,
   };
+}
+
+/** A duplicate report made by a run that lost its claim: recorded as such, never left "running". */
+async function supersede(deps: Deps, reportId: string): Promise<void> {
+  await updateReportStatus(deps.doc, deps.config.STATE_TABLE, reportId, {
+    status: 'failed',
+    error: 'superseded: another run of the same day delivered the report',
+    now: deps.now(),
+  }).catch((e) => deps.logger.warn('could not mark the superseded report', { error: (e as Error).name }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,7 +350,7 @@ export async function deliverScheduledReport(deps: Deps, input: ScheduledInput):
     }
     const baseUrl = deps.config.PUBLIC_API_URL;
     if (!baseUrl) throw new Error('PUBLIC_API_URL is not configured: mailed links need the API base URL.');
-    const composed = await composeReportMail(deps, { label: def.name, request, produced, reportId, baseUrl });
+    const composed = await composeMail(deps, { label: def.name, request, produced, reportId, baseUrl });
     await markMailSending(doc, table, { ...update, now: deps.now() });
     stage = 'sending';
     const messageId = await send(deps, def.recipients, composed, reportId);
@@ -398,6 +368,13 @@ export async function deliverScheduledReport(deps: Deps, input: ScheduledInput):
     log.info('scheduled report mailed', { definition: def.name, day, reportId, messageId, empty });
     return { status: 'sent', definition: def.name, day, reportId, messageId };
   } catch (err) {
+    if (err instanceof StaleRunError) {
+      // Another run holds the day now (a twin that also won a claim, or a takeover after our
+      // lease ran out): it sends the mail. Not a failure, so nothing to alert or retry.
+      log.warn('scheduled run superseded by another run', { definition: def.name, day, reportId });
+      if (recorded) await supersede(deps, reportId);
+      return { status: 'skipped', definition: def.name, day, reason: `superseded: ${err.message}` };
+    }
     const reason = describeFailure(err, reportId);
     log.error('scheduled run failed', { definition: def.name, day, reportId, stage, reason: reason.detail });
     // `sending` → failed only because SES answered with an error: the mail was not accepted.
@@ -485,7 +462,7 @@ export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Pro
       await markRun(doc, table, { ...update, status: 'done', now: deps.now() });
       return { status: 'complete', reportId };
     }
-    const composed = await composeReportMail(deps, {
+    const composed = await composeMail(deps, {
       label: ON_DEMAND,
       request,
       produced,
@@ -500,6 +477,10 @@ export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Pro
     log.info('on-demand report complete', { reportId, messageId });
     return { status: 'complete', reportId, messageId };
   } catch (err) {
+    if (err instanceof StaleRunError) {
+      log.warn('on-demand run superseded by a duplicate delivery', { reportId });
+      return { status: 'skipped', reportId, reason: `superseded: ${err.message}` };
+    }
     const reason = describeFailure(err, reportId);
     log.error('on-demand report failed', { reportId, reason: reason.detail });
     await markRun(doc, table, { ...update, status: 'failed', reason: reason.detail, now: deps.now() }).catch(
