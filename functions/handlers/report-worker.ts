@@ -3,11 +3,9 @@
  * `{ reportId, request, baseUrl }`: marks the report running, produces it, records it complete
  * (figures, manifest) or failed (reason), and mails the `notify` recipients when asked.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import { runOnDemandReport, type WorkerOutcome } from './deliver-report.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
-import { moduleLogger } from './runtime.js';
+import { lambdaEntry, moduleLogger } from './runtime.js';
 import { WorkerPayload } from './worker-payload.js';
 
 export class InvalidWorkerPayloadError extends Error {
@@ -30,6 +28,10 @@ export function createWorkerHandler(getDeps: () => Deps) {
 
 const logger = moduleLogger('report-worker');
 
-export const handler = middy(
-  createWorkerHandler(lazyDeps(() => createDeps('report-worker', { logger }))),
-).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = lambdaEntry({
+  serviceName: 'report-worker',
+  metricPrefix: 'WorkerRun',
+  logger,
+  run: createWorkerHandler(lazyDeps(() => createDeps('report-worker', { logger }))),
+  outcome: (r) => r.status,
+});

@@ -8,8 +8,6 @@
  * Thin: validate, call state/links/S3, shape the answer. Never logs query strings (the file
  * route's carries a signature) or bodies (they carry recipients).
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { presignDownload, verifyFileLink } from '../delivery/links.js';
 import { readManifest } from '../delivery/s3-sink.js';
@@ -33,7 +31,7 @@ import {
   validationError,
 } from './http.js';
 import { fileKey, signLinks } from './report-links.js';
-import { moduleLogger } from './runtime.js';
+import { lambdaEntry, moduleLogger } from './runtime.js';
 
 /** How long the S3 URL a valid click is redirected to stays valid. */
 export const DOWNLOAD_URL_SECONDS = 300;
@@ -218,6 +216,10 @@ export function createReportsApi(getDeps: () => Deps) {
 
 const logger = moduleLogger('reports-api');
 
-export const handler = middy(createReportsApi(lazyDeps(() => createDeps('reports-api', { logger })))).use(
-  injectLambdaContext(logger, { resetKeys: true }),
-);
+export const handler = lambdaEntry({
+  serviceName: 'reports-api',
+  metricPrefix: 'ApiResponse',
+  logger,
+  run: createReportsApi(lazyDeps(() => createDeps('reports-api', { logger }))),
+  outcome: (r) => String(r.statusCode ?? 200),
+});

@@ -4,13 +4,11 @@
  * A failed run is rethrown after the owners were told, so the scheduler's retries, the
  * dead-letter queue and the error alarms all see it.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import { z } from 'zod';
 import { parseDay } from '../time/window.js';
 import { deliverScheduledReport, type ScheduledOutcome } from './deliver-report.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
-import { moduleLogger } from './runtime.js';
+import { lambdaEntry, moduleLogger } from './runtime.js';
 
 export const ScheduledEvent = z.object({
   definition: z.string().min(1, 'names the report definition to run'),
@@ -57,6 +55,10 @@ export function createScheduledHandler(getDeps: () => Deps) {
 
 const logger = moduleLogger('scheduled-report');
 
-export const handler = middy(
-  createScheduledHandler(lazyDeps(() => createDeps('scheduled-report', { logger }))),
-).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = lambdaEntry({
+  serviceName: 'scheduled-report',
+  metricPrefix: 'ScheduledRun',
+  logger,
+  run: createScheduledHandler(lazyDeps(() => createDeps('scheduled-report', { logger }))),
+  outcome: (r) => r.status,
+});

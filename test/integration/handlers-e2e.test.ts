@@ -16,12 +16,14 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { loadConfig } from '../../functions/config.js';
 import type { ReportDefinitionInput } from '../../functions/definitions.js';
+import { setClients } from '../../functions/delivery/aws-clients.js';
 import { signFileLink } from '../../functions/delivery/links.js';
 import { STATE_TABLE } from '../../functions/delivery/state.js';
 import { createDeps, type Deps } from '../../functions/handlers/deps.js';
@@ -77,6 +79,13 @@ const definitions: ReportDefinitionInput[] = [
     schedule: { timeZone: TZ },
     formats: ['csv'],
     recipients: ['ivan@ops.example'],
+    owners: ['owner@ops.example'],
+  },
+  {
+    name: 'env-ops',
+    schedule: { timeZone: TZ },
+    formats: ['csv'],
+    recipients: ['judy@ops.example'],
     owners: ['owner@ops.example'],
   },
   {
@@ -138,6 +147,23 @@ function deps(role: 'scheduled-report' | 'reports-api' | 'report-worker', over: 
     now: () => NOW,
     ...over,
   });
+}
+
+function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'scheduled-report',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:scheduled-report',
+    memoryLimitInMB: '1024',
+    awsRequestId: 'test-request',
+    logGroupName: 'g',
+    logStreamName: 's',
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
 }
 
 async function objectBytes(key: string): Promise<Buffer> {
@@ -429,6 +455,16 @@ describe('scheduled-report', () => {
     expect(await handler({ definition: 'silent-ops' })).toMatchObject({ status: 'done' });
     expect(await handler({ definition: 'silent-ops' })).toMatchObject({ status: 'skipped' });
     expect(await mailsTo('heidi@ops.example')).toHaveLength(0);
+  });
+
+  it('the deployed entry point wires itself from the environment alone (SDK endpoint variables, secrets)', async () => {
+    Object.assign(process.env, env(), moto.env);
+    setClients(); // the shared SDK clients are built from these variables on first use
+    const { handler } = await import('../../functions/handlers/scheduled-report.js');
+    const outcome = await handler({ definition: 'env-ops', day: '2024-12-01' }, lambdaContext());
+    expect(outcome).toMatchObject({ status: 'sent', day: '2024-12-01' });
+    const [mail] = await mailsTo('judy@ops.example');
+    expect(mail?.subject).toMatch(/^\[env-ops\] 2024-12-01 \(America\/Bogota\): \d+ validations/);
   });
 
   it('refuses a bad event or an unknown definition with a clear error', async () => {
