@@ -32,7 +32,6 @@ export function excelSerial(wallClockMs: number): number {
 // a character reference, otherwise XML parsers normalise it to LF.
 const NEEDS_WORK = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 const NEEDS_WORK_ALL = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
-const EDGE_SPACE = /^\s|\s$/;
 
 function escapeChar(ch: string): string {
   switch (ch) {
@@ -112,9 +111,11 @@ export function createRowRenderer(opts: RowRendererOptions): (row: FlatRow, rowN
           break;
         default: {
           const text = xmlText(value as string);
-          xml += EDGE_SPACE.test(text)
-            ? `<c r="${ref}" s="${s}" t="inlineStr"><is><t xml:space="preserve">${text}</t></is></c>`
-            : `<c r="${ref}" s="${s}" t="inlineStr"><is><t>${text}</t></is></c>`;
+          // Leading or trailing whitespace needs xml:space="preserve" or readers trim it.
+          xml +=
+            text.length > 0 && (text.charCodeAt(0) <= 32 || text.charCodeAt(text.length - 1) <= 32)
+              ? `<c r="${ref}" s="${s}" t="inlineStr"><is><t xml:space="preserve">${text}</t></is></c>`
+              : `<c r="${ref}" s="${s}" t="inlineStr"><is><t>${text}</t></is></c>`;
         }
       }
     }
