@@ -2,9 +2,12 @@
  * The two secrets the functions read: the Verifik API token (the operator puts its value after
  * the first deploy) and the key that signs download links (generated here, never seen by anyone).
  */
-import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+
+/** Not a secret: the value the functions recognise as "token not set yet". */
+export const VERIFIK_TOKEN_PLACEHOLDER = 'REPLACE_ME';
 
 export interface ReportSecretsProps {
   /** Secret names start with this (the stack name), so operators can type them: `<prefix>/verifik-token`. */
@@ -19,14 +22,15 @@ export class ReportSecrets extends Construct {
   constructor(scope: Construct, id: string, props: ReportSecretsProps) {
     super(scope, id);
 
-    // No value in the template or in code: CloudFormation fills it with a random placeholder,
-    // which Verifik rejects (401) until the operator runs
+    // No token in the template or in code: the secret starts as the literal placeholder REPLACE_ME,
+    // which the functions recognise and refuse with the exact command to run
     //   aws secretsmanager put-secret-value --secret-id <VerifikTokenSecretArn> --secret-string "$TOKEN"
+    // (a random placeholder would only surface as a confusing 401 from Verifik).
     this.verifikToken = new secretsmanager.Secret(this, 'VerifikToken', {
       secretName: `${props.namePrefix}/verifik-token`,
       description:
         'Verifik API bearer token for the report functions. Put the real token with put-secret-value.',
-      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      secretStringValue: SecretValue.unsafePlainText(VERIFIK_TOKEN_PLACEHOLDER),
       removalPolicy: props.removalPolicy,
     });
     Validations.of(this.verifikToken).acknowledge({
