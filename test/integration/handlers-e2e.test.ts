@@ -89,6 +89,12 @@ const definitions: ReportDefinitionInput[] = [
     owners: ['owner@ops.example'],
   },
   {
+    name: 'big-ops',
+    schedule: { timeZone: TZ },
+    recipients: ['kim@ops.example'],
+    owners: ['owner@ops.example'],
+  },
+  {
     name: 'quiet-ops',
     schedule: { timeZone: TZ },
     clients: ['no-such-client'],
@@ -467,6 +473,22 @@ describe('scheduled-report', () => {
     expect(mail?.subject).toMatch(/^\[env-ops\] 2024-12-01 \(America\/Bogota\): \d+ validations/);
   });
 
+  it('files over the attachment budget go by link only, and the mail says so', async () => {
+    const small = { ...loadConfig('scheduled-report', env()), ATTACHMENT_BUDGET_BYTES: 10_000 };
+    const outcome = await createScheduledHandler(() => deps('scheduled-report', { config: small }))({
+      definition: 'big-ops',
+    });
+    expect(outcome.status).toBe('sent');
+    const [mail] = await mailsTo('kim@ops.example');
+    expect(mail?.attachments).toHaveLength(0);
+    expect(mail?.text).toContain('The files are NOT attached');
+    expect(mail?.text).toContain("over this mail's 9.8 KB attachment budget");
+    const links = [...(mail?.text ?? '').matchAll(/(http:\/\/127\.0\.0\.1:\d+\/reports\/\S+)/g)];
+    expect(links).toHaveLength(3);
+    const res = await fetch(links[0]?.[1] as string, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+  });
+
   it('refuses a bad event or an unknown definition with a clear error', async () => {
     await expect(scheduled()({ definition: 'nope' })).rejects.toThrow(/No report definition named "nope"/);
     await expect(scheduled()({ definition: 'daily-ops', day: '2024-02-30' })).rejects.toThrow(/YYYY-MM-DD/);
@@ -561,6 +583,32 @@ describe('reports-api over HTTP', () => {
     const listed = (await list.json()) as { reports: { id: string; status: string }[] };
     expect(listed.reports.map((r) => r.id)).toContain(accepted.id);
     expect(listed.reports.some((r) => r.id.startsWith('daily-ops-2024-12-01'))).toBe(true);
+  });
+
+  it('a report that fails is recorded failed with its reason, and notify gets the notice', async () => {
+    await secretsSm.send(new PutSecretValueCommand({ SecretId: TOKEN_SECRET, SecretString: 'wrong-token' }));
+    try {
+      const res = await post({
+        date: '2024-12-01',
+        timeZone: TZ,
+        formats: ['csv'],
+        notify: ['lee@ops.example'],
+      });
+      expect(res.status).toBe(202);
+      const { statusUrl } = (await res.json()) as { statusUrl: string };
+      const done = await waitFor(statusUrl);
+      expect(done.status).toBe('failed');
+      expect(done.error).toBe('VerifikAuthError: HTTP 401 UNAUTHORIZED');
+      expect(done.files).toBeUndefined();
+      const [notice] = await mailsTo('lee@ops.example');
+      expect(notice?.subject).toBe(
+        '[on-demand] 2024-12-01 (America/Bogota): report FAILED — Verifik rejected the API token',
+      );
+    } finally {
+      await secretsSm.send(
+        new PutSecretValueCommand({ SecretId: TOKEN_SECRET, SecretString: 'right-token' }),
+      );
+    }
   });
 
   it('bad input → 400 naming every bad field; notify outside the allowlist is refused', async () => {
