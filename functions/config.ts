@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { ReportDefinitions } from './definitions.js';
+// Seven days: a mailed link is our own endpoint, so it is not capped by SigV4's presign limit.
+import { DEFAULT_LINK_TTL_SECONDS } from './delivery/links.js';
 
 /**
  * Default attachment budget, measured on the base64-encoded size of all attachments together.
@@ -14,8 +16,6 @@ import { ReportDefinitions } from './definitions.js';
  * for the HTML body and headers; anything bigger goes by link.
  */
 export const DEFAULT_ATTACHMENT_BUDGET_BYTES = 7 * 1024 * 1024;
-/** Seven days: the period a mailed link keeps working (our own endpoint, so it is not capped by SigV4). */
-export const DEFAULT_LINK_TTL_SECONDS = 7 * 24 * 3600;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -72,12 +72,19 @@ const definitionsJson = z
   })
   .pipe(ReportDefinitions);
 
-const optionalUrl = (fallback?: string) =>
+/** A URL, or the fallback when unset or blank. */
+const urlWithDefault = (fallback: string) =>
   z
     .string()
     .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim()))
-    .pipe(fallback === undefined ? z.url().optional() : z.url());
+    .transform((v) => (v?.trim() ? v.trim() : fallback))
+    .pipe(z.url({ error: 'not a URL' }));
+
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v.trim() : undefined))
+  .pipe(z.url({ error: 'not a URL' }).optional());
 
 const Base = z.object({
   REPORTS_BUCKET: required('S3 bucket for reports'),
@@ -89,7 +96,7 @@ const Base = z.object({
       return p.endsWith('/') ? p : `${p}/`;
     }),
   STATE_TABLE: required('DynamoDB table for claims and report status'),
-  VERIFIK_BASE_URL: optionalUrl('https://api.verifik.co') as z.ZodType<string, string | undefined>,
+  VERIFIK_BASE_URL: urlWithDefault('https://api.verifik.co'),
   VERIFIK_TOKEN_SECRET_ID: required('Secrets Manager id of the Verifik token'),
   LINK_SIGNING_SECRET_ID: required('Secrets Manager id of the link-signing key'),
   MAIL_FROM: z.email({ error: 'missing or not an email address (the verified SES sender)' }),
@@ -111,7 +118,7 @@ const Base = z.object({
    * payload instead, because giving the worker this variable would make the API depend on the
    * worker and the worker on the API (a CloudFormation cycle).
    */
-  PUBLIC_API_URL: optionalUrl() as z.ZodType<string | undefined, string | undefined>,
+  PUBLIC_API_URL: optionalUrl,
 });
 
 export type Config = z.infer<typeof Base>;
