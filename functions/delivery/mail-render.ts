@@ -160,7 +160,10 @@ function figuresOf(summary: Summary, delta: SummaryDelta | null): Figures {
   const t = summary.totals;
   const headline = [
     { label: 'Validations', value: formatCount(t.validations) },
-    { label: 'Failed', value: `${formatCount(t.failed)} (${formatRate(share(t.failed, t.validations))})` },
+    {
+      label: 'Failed (status or a failed check)',
+      value: `${formatCount(t.failed)} (${formatRate(share(t.failed, t.validations))})`,
+    },
     { label: `High risk (score ≥ ${summary.risk.thresholds.high})`, value: formatCount(t.highRisk) },
   ];
   const statuses = summary.byStatus.map((s) => ({

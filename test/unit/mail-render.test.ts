@@ -172,7 +172,7 @@ describe('renderReportMail', () => {
   it('the text alternative carries the same figures as the HTML', () => {
     const { text } = renderReportMail(input());
     expect(text).toContain('Validations: 40');
-    expect(text).toContain('Failed: 4 (10.0%)');
+    expect(text).toContain('Failed (status or a failed check): 4 (10.0%)');
     expect(text).toContain('High risk (score ≥ 0.7): 3');
     expect(text).toContain('  completed: 36 (90.0%)');
     expect(text).toContain('  Identity match: pass rate 100.0% (passed 40, failed 0, missing 0)');
