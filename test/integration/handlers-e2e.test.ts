@@ -213,7 +213,16 @@ beforeAll(async () => {
   [moto, api] = await Promise.all([
     startMoto(),
     // The handler is attached below, once the dependencies exist.
-    startApiGateway({ handler: (e, c) => apiHandler(e, c) }),
+    startApiGateway({
+      handler: (e, c) => apiHandler(e, c),
+      // The routes the CDK stack declares; anything else still reaches the handler ($default).
+      routes: [
+        { method: 'POST', path: '/reports' },
+        { method: 'GET', path: '/reports' },
+        { method: 'GET', path: '/reports/{id}' },
+        { method: 'GET', path: '/reports/{id}/files/{name}' },
+      ],
+    }),
   ]);
   dataset = createDataset({
     seed: 7,
@@ -658,5 +667,13 @@ describe('reports-api over HTTP', () => {
     expect(put.headers.get('allow')).toBe('POST, GET');
     const missing = await fetch(`${api.url}/reports/does-not-exist`);
     expect(missing.status).toBe(404);
+    // The stand-in shaped the events as API Gateway does.
+    const last = api.events.at(-1);
+    expect(last).toMatchObject({
+      routeKey: 'GET /reports/{id}',
+      rawPath: '/reports/does-not-exist',
+      pathParameters: { id: 'does-not-exist' },
+      requestContext: { http: { method: 'GET' }, stage: '$default' },
+    });
   });
 });
