@@ -6,13 +6,15 @@
  * `Retry-After` capped by the remaining time budget), and the wait itself happens in a
  * `beforeRetry` hook so that it can be observed (`onRetry`) and injected (`sleep`) in tests.
  *
- * The body is read and validated inside ky's `afterResponse` hook, because that is the only place
- * where a failure can still be retried by ky: a body cut off mid-transfer (connection reset,
- * JSON that stops inside a value) is transient and retried; a complete body that is not a
- * documented envelope is malformed and is not retried, as it would come back the same.
+ * A 2xx body is read, parsed and validated inside the `fetch` that ky calls, so ky's per-attempt
+ * timeout covers the whole transfer and its retry loop sees body failures: a body cut off
+ * mid-transfer (connection reset, JSON that stops inside a value) is transient and retried; a
+ * complete body that is not a documented envelope is malformed and not retried, as it would come
+ * back the same. (Reading in an `afterResponse` hook would also work, but ky hands hooks a clone,
+ * which copies every body once more.)
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import ky, { isForceRetryError, isHTTPError, isNetworkError, isTimeoutError, type KyResponse } from 'ky';
+import ky, { isHTTPError, isNetworkError, isTimeoutError } from 'ky';
 import { readListBody } from './envelope.js';
 import {
   readErrorBody,
@@ -91,19 +93,9 @@ function networkDetail(error: unknown): string {
   return parts.join(': ') || String(error);
 }
 
-class BodyTimeout extends Error {}
-
-/** ky times the response head only; the body of a stalled transfer needs its own limit. */
-async function readTextWithin(response: Response, ms: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BodyTimeout()), ms);
-  });
-  try {
-    return await Promise.race([response.text(), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** A 2xx body that ended early; internal: it becomes a retry or a VerifikUnavailableError. */
+class BodyCutOff extends Error {
+  override name = 'BodyCutOff';
 }
 
 export function createVerifikClient(options: VerifikClientOptions): VerifikClient {
@@ -117,6 +109,7 @@ export function createVerifikClient(options: VerifikClientOptions): VerifikClien
   const random = options.random ?? Math.random;
   const secrets = [options.token];
   const base = options.baseUrl.replace(/\/+$/, '');
+  const baseFetch = options.fetch ?? globalThis.fetch;
   const urlFor = (query: ListQuery) => `${base}${LIST_PATH}?${toQueryString(query)}`;
 
   async function listPage(query: ListQuery, callOptions: ListPageOptions = {}): Promise<Page> {
@@ -171,37 +164,29 @@ export function createVerifikClient(options: VerifikClientOptions): VerifikClien
         return { kind: 'status', status: error.response.status, retryAfterMs };
       }
       if (isTimeoutError(error)) return { kind: 'timeout' };
+      if (error instanceof BodyCutOff) return { kind: 'truncated', detail: error.message };
       if (isNetworkError(error)) return { kind: 'network', detail: networkDetail(error.cause) };
       return null;
     };
 
-    /** Reads and validates a 2xx body inside ky's loop, so a cut-off body can still be retried. */
-    const readBody = async (response: KyResponse) => {
-      if (!response.ok) return undefined;
+    /** ky's `fetch`: for 2xx, the whole body is read and validated here, inside ky's timeout and retry loop. */
+    const fetchAndRead = async (input: Request | URL | string, init?: RequestInit): Promise<Response> => {
+      const response = await baseFetch(input, init);
+      if (!response.ok) return response;
       let text: string;
       try {
-        text = await readTextWithin(response, timeoutMs);
+        text = await response.text();
       } catch (error) {
-        void response.body?.cancel().catch(() => {});
-        const failure: Failure =
-          error instanceof BodyTimeout
-            ? { kind: 'timeout' }
-            : { kind: 'truncated', detail: networkDetail(error) };
-        if (decide(failure))
-          return ky.retry({ delay: 0, code: failure.kind === 'timeout' ? 'BODY_TIMEOUT' : 'BODY_CUT_OFF' });
-        throw exhausted();
+        if (init?.signal?.aborted || callOptions.signal?.aborted) throw error; // ky's timeout or the caller
+        throw new BodyCutOff(networkDetail(error));
       }
       const verdict = readListBody(response.status, text, requestedPage);
       if (verdict.ok) {
         page = verdict.page;
-        // The body is consumed; hand ky an empty stand-in so it does not keep the original buffered.
+        // ky only needs the status from here on; the records are already out.
         return new Response(null, { status: 200 });
       }
-      if (verdict.kind === 'truncated') {
-        if (decide({ kind: 'truncated', detail: verdict.detail }))
-          return ky.retry({ delay: 0, code: 'BODY_TRUNCATED' });
-        throw exhausted();
-      }
+      if (verdict.kind === 'truncated') throw new BodyCutOff(verdict.detail);
       throw new VerifikMalformedResponseError({
         url,
         status: response.status,
@@ -252,8 +237,8 @@ export function createVerifikClient(options: VerifikClientOptions): VerifikClien
         lastFailure = classify(error);
         return exhausted();
       }
-      if (isTimeoutError(error) || isNetworkError(error) || isForceRetryError(error)) {
-        if (!isForceRetryError(error)) lastFailure = classify(error);
+      if (isTimeoutError(error) || isNetworkError(error) || error instanceof BodyCutOff) {
+        lastFailure = classify(error);
         return exhausted();
       }
       return error;
@@ -264,7 +249,7 @@ export function createVerifikClient(options: VerifikClientOptions): VerifikClien
         headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
         timeout: timeoutMs,
         throwHttpErrors: true,
-        ...(options.fetch ? { fetch: options.fetch } : {}),
+        fetch: fetchAndRead,
         ...(callOptions.signal ? { signal: callOptions.signal } : {}),
         retry: {
           limit: retry.attempts - 1,
@@ -277,10 +262,7 @@ export function createVerifikClient(options: VerifikClientOptions): VerifikClien
           delay: () => 0,
           retryOnTimeout: true,
         },
-        hooks: {
-          afterResponse: [({ response }) => readBody(response)],
-          beforeRetry: [() => sleep(pendingDelayMs, callOptions.signal)],
-        },
+        hooks: { beforeRetry: [() => sleep(pendingDelayMs, callOptions.signal)] },
       });
     } catch (error) {
       throw toVerifikError(error);

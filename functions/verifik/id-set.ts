@@ -11,21 +11,17 @@
 
 const MAX_LOAD = 0.75;
 
-/** FNV-1a, 32-bit. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** A murmur3-style mix, independent of FNV so that the pair behaves as one 64-bit hash. */
-function murmurish(s: string): number {
+/**
+ * Two independent 32-bit hashes of `s` in one pass (FNV-1a and a murmur3-style mix), so that the
+ * pair behaves as one 64-bit hash. Written to `out` to avoid allocating per id.
+ */
+function hashPair(s: string, out: Uint32Array): void {
+  let f = 0x811c9dc5;
   let h = 0x9747b28c;
   for (let i = 0; i < s.length; i++) {
-    let k = Math.imul(s.charCodeAt(i), 0xcc9e2d51);
+    const c = s.charCodeAt(i);
+    f = Math.imul(f ^ c, 0x01000193);
+    let k = Math.imul(c, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
     h = (h << 13) | (h >>> 19);
@@ -37,7 +33,8 @@ function murmurish(s: string): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  out[0] = f;
+  out[1] = h | 1; // never 0: (h2 === 0) marks an empty slot
 }
 
 /** Partitions use bits 0..14 of the mask; bit 15 says a copy of the record was accepted (yielded). */
@@ -52,6 +49,7 @@ export class IdSet {
   #t: Uint32Array;
   #mask: Uint16Array;
   #lastSlot = -1;
+  readonly #scratch = new Uint32Array(2);
 
   constructor(expected = 1024) {
     let cap = 1024;
@@ -80,8 +78,9 @@ export class IdSet {
     if (!(partition >= 0 && partition < MAX_PARTITIONS))
       throw new RangeError(`partition ${partition} is not in 0..14`);
     if ((this.#size + 1) / this.#capacity > MAX_LOAD) this.#grow();
-    const a = fnv1a(id);
-    const b = (murmurish(id) | 1) >>> 0; // never 0: (h2 === 0) marks an empty slot
+    hashPair(id, this.#scratch);
+    const a = this.#scratch[0] as number;
+    const b = this.#scratch[1] as number;
     const t = createdAtMs >>> 0;
     const bit = 1 << partition;
     const mask = this.#capacity - 1;

@@ -397,19 +397,14 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
     }
   }
 
-  async function* run(): AsyncGenerator<BiometricValidation> {
+  async function* run(): AsyncGenerator<BiometricValidation[]> {
     started = now();
     const stop = new AbortController();
     try {
       const counts = partitions.map((): PartitionCounts => ({ distinct: 0, lastTotal: 0 }));
       const streams = partitions.map((p, i) => batchesOf(p, counts[i] as PartitionCounts, stop.signal));
       const merged = streams.length === 1 && streams[0] ? streams[0] : mergeByCreatedAt(streams);
-      for await (const batch of merged) {
-        for (const r of batch) {
-          diag.records++;
-          yield r;
-        }
-      }
+      yield* merged;
       await confirmUnchanged(counts, stop.signal);
     } finally {
       // Abandons look-ahead requests after an early stop, a failure or a consumer that broke off.
@@ -433,29 +428,42 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
       iterated = true;
       const inner = run();
       let done = false;
+      // Records are served from the current batch without another async generator per record.
+      let batch: BiometricValidation[] = [];
+      let at = 0;
       return {
-        async next() {
-          try {
-            const step = await inner.next();
-            if (step.done && !done) {
+        async next(): Promise<IteratorResult<BiometricValidation>> {
+          while (at >= batch.length) {
+            if (done) return { done: true, value: undefined };
+            let step: IteratorResult<BiometricValidation[]>;
+            try {
+              step = await inner.next();
+            } catch (error) {
+              done = true;
+              settle.reject(error);
+              throw error;
+            }
+            if (step.done) {
               done = true;
               settle.resolve(snapshot());
+              return { done: true, value: undefined };
             }
-            return step;
-          } catch (error) {
-            done = true;
-            settle.reject(error);
-            throw error;
+            batch = step.value;
+            at = 0;
           }
+          diag.records++;
+          return { done: false, value: batch[at++] as BiometricValidation };
         },
-        async return() {
+        async return(): Promise<IteratorResult<BiometricValidation>> {
           if (!done) {
             done = true;
             settle.reject(
               new Error('The consumer stopped reading before the end; the diagnostics are incomplete.'),
             );
           }
-          return inner.return(undefined);
+          batch = [];
+          await inner.return(undefined);
+          return { done: true, value: undefined };
         },
       };
     },

@@ -1,0 +1,121 @@
+/**
+ * The fake Verifik in its own process for the benchmark, so that the reader's RSS and CPU are
+ * measured alone. Prints one JSON line `{url, token, start, end}` when listening; exits when its
+ * stdin closes (the parent died or is done) or on SIGTERM.
+ *
+ *   tsx bench/fake-verifik-process.ts --count 100000 --latency-ms 20 [--prerender 500,20] [--seed 1]
+ *
+ * `--prerender` renders, before listening, every page the benchmark's readers will ask for (the
+ * whole window, ascending, client and project populated, at those page sizes) and answers them
+ * from memory after the latency. The benchmark runs on a 2-core machine where the fake's own
+ * rendering (≈3–8 ms a 500-record page) would otherwise compete with the reader for CPU and make
+ * the server, not the reader, the bottleneck. The bodies are exactly what the fake would send
+ * (same dataset, same envelope); any other request is passed on to the real fake.
+ */
+import { once } from 'node:events';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { createDataset, type Dataset } from '../dev/fake-verifik/generator.js';
+import { LIST_PATH, startFakeVerifik } from '../dev/fake-verifik/server.js';
+import { dayWindow } from '../functions/time/window.js';
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '100000' },
+    'latency-ms': { type: 'string', default: '20' },
+    seed: { type: 'string', default: '1' },
+    day: { type: 'string', default: '2024-12-01' },
+    tz: { type: 'string', default: 'America/Bogota' },
+    prerender: { type: 'string', default: '' },
+  },
+});
+const latencyMs = Number(values['latency-ms']);
+const window = dayWindow(values.day, values.tz);
+const dataset = createDataset({
+  seed: Number(values.seed),
+  count: Number(values.count),
+  start: window.start,
+  end: window.end,
+});
+const fake = await startFakeVerifik({ dataset, token: 'bench-token', faults: { latencyMs } });
+
+/** The query the readers send for the whole window at `perPage`, minus `page`, in a canonical order. */
+function windowKey(perPage: number): string {
+  const q = new URLSearchParams();
+  q.set('perPage', String(perPage));
+  q.append('populates[]', 'client');
+  q.append('populates[]', 'project');
+  q.set('where>_createdAt', new Date(window.start.getTime() - 1).toISOString());
+  q.set('where<_createdAt', window.end.toISOString());
+  q.set('sort', 'createdAt');
+  q.sort();
+  return q.toString();
+}
+
+function render(ds: Dataset, perPage: number): Buffer[] {
+  const total = ds.size;
+  const pages = Math.ceil(total / perPage);
+  const bodies: Buffer[] = [];
+  for (let p = 1; p <= pages; p++) {
+    const data = [];
+    for (let i = (p - 1) * perPage; i < Math.min(total, p * perPage); i++) data.push(ds.record(i));
+    bodies.push(
+      Buffer.from(JSON.stringify({ success: true, data, pagination: { page: p, perPage, total, pages } })),
+    );
+  }
+  return bodies;
+}
+
+const rendered = new Map<string, Buffer[]>();
+for (const size of values.prerender.split(',').filter(Boolean).map(Number)) {
+  rendered.set(windowKey(size), render(dataset, size));
+}
+
+const upstream = new URL(fake.url);
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url ?? '/', 'http://bench.invalid');
+  const page = Number(url.searchParams.get('page'));
+  const rest = new URLSearchParams(url.searchParams);
+  rest.delete('page');
+  rest.sort();
+  const pages = url.pathname === LIST_PATH ? rendered.get(rest.toString()) : undefined;
+  const body = pages?.[page - 1];
+  if (body && req.headers.authorization === `Bearer ${fake.token}`) {
+    await sleep(latencyMs);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+    res.end(body);
+    return;
+  }
+  const proxied = request(
+    { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+    (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    },
+  );
+  proxied.on('error', () => res.destroy());
+  req.pipe(proxied);
+});
+server.listen(0, '127.0.0.1');
+await once(server, 'listening');
+const { port } = server.address() as AddressInfo;
+
+process.stdout.write(
+  `${JSON.stringify({
+    url: `http://127.0.0.1:${port}`,
+    token: fake.token,
+    start: window.start.toISOString(),
+    end: window.end.toISOString(),
+  })}\n`,
+);
+const shutdown = () => {
+  server.closeAllConnections();
+  server.close();
+  fake.close().finally(() => process.exit(0));
+};
+process.stdin.on('end', shutdown);
+process.stdin.on('close', shutdown);
+process.stdin.resume();
+process.once('SIGTERM', shutdown);
