@@ -11,7 +11,13 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { presignDownload, verifyFileLink } from '../delivery/links.js';
 import { readManifest } from '../delivery/s3-sink.js';
-import { getReport, listReportsByDate, putReport, type ReportRecord } from '../delivery/state.js';
+import {
+  getReport,
+  listReportsByDate,
+  putReport,
+  type ReportRecord,
+  updateReportStatus,
+} from '../delivery/state.js';
 import { downloadName, newReportId } from '../pipeline.js';
 import { Manifest } from '../report/manifest.js';
 import { reportWindow } from '../time/window.js';
@@ -76,8 +82,26 @@ export function createReportsApi(getDeps: () => Deps) {
     const reportId = newReportId(onDemandReportRequest(request), now);
     const baseUrl = baseUrlOf(event);
     await putReport(deps.doc, deps.config.STATE_TABLE, queuedRecord(reportId, request, now));
-    await deps.invokeWorker({ reportId, request, baseUrl });
     const statusUrl = `${baseUrl}/reports/${reportId}`;
+    try {
+      await deps.invokeWorker({ reportId, request, baseUrl });
+    } catch (err) {
+      // Never leave a report "queued" that nothing will run.
+      deps.logger.error('could not start the report worker', { reportId, error: (err as Error).name });
+      await updateReportStatus(deps.doc, deps.config.STATE_TABLE, reportId, {
+        status: 'failed',
+        error: 'the report worker could not be started; try again',
+        now: deps.now(),
+      }).catch((e) =>
+        deps.logger.error('could not mark the report failed', { reportId, error: (e as Error).name }),
+      );
+      return json(503, {
+        error: 'ServiceUnavailable',
+        message: 'The report could not be started. Try again in a minute.',
+        id: reportId,
+        statusUrl,
+      });
+    }
     deps.logger.info('report queued', {
       reportId,
       from: request.from,

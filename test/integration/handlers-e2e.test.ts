@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js';
@@ -653,6 +653,31 @@ describe('reports-api over HTTP', () => {
     const badDate = await fetch(`${api.url}/reports?date=yesterday`);
     expect(badDate.status).toBe(400);
     expect(((await badDate.json()) as { fields: { field: string }[] }).fields[0]?.field).toBe('date');
+  });
+
+  it('a worker that cannot be started: 503, and the report is recorded failed (never left queued)', async () => {
+    const broken = createReportsApi(() =>
+      deps('reports-api', {
+        invokeWorker: async () => {
+          throw new Error('Lambda throttled');
+        },
+      }),
+    );
+    const res = await broken({
+      ...(api.events.find((e) => e.requestContext.http.method === 'POST') as APIGatewayProxyEventV2),
+      body: JSON.stringify({ date: '2024-12-01', timeZone: TZ }),
+      isBase64Encoded: false,
+    });
+    expect(res.statusCode).toBe(503);
+    const { id } = JSON.parse(res.body ?? '{}') as { id: string };
+    const status = (await (await fetch(`${api.url}/reports/${id}`)).json()) as {
+      status: string;
+      error: string;
+    };
+    expect(status).toMatchObject({
+      status: 'failed',
+      error: 'the report worker could not be started; try again',
+    });
   });
 
   it('unknown routes 404, wrong methods 405 with Allow, unknown reports 404', async () => {
