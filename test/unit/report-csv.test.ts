@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { DETAIL_KEYS, flatten } from '../../functions/report/columns.js';
 import type { ReportContext } from '../../functions/report/context.js';
-import { createDetailsCsvWriter, neutralise, summaryCsv } from '../../functions/report/csv.js';
+import { createDetailsCsvWriter, csvLine, neutralise, summaryCsv } from '../../functions/report/csv.js';
 import { RenderStalledError } from '../../functions/report/errors.js';
 import { SummaryBuilder } from '../../functions/report/summary.js';
 import { dayWindow } from '../../functions/time/window.js';
@@ -112,6 +112,30 @@ describe('details CSV', () => {
     };
     await expect(run()).rejects.toBeInstanceOf(RenderStalledError);
     expect(stuck.destroyed).toBe(true);
+  });
+});
+
+describe('RFC 4180 encoding', () => {
+  it('round-trips awkward fields through csv-parse', () => {
+    const alphabet = ['a', ',', '"', '\r', '\n', ' ', 'ñ', '€', '😀', '\t', "'", ';'];
+    let x = 7;
+    const next = (): number => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      return x;
+    };
+    const records: string[][] = [];
+    for (let r = 0; r < 300; r++) {
+      const fields: string[] = [];
+      for (let f = 0; f < 5; f++) {
+        let v = '';
+        const len = next() % 9;
+        for (let k = 0; k < len; k++) v += alphabet[next() % alphabet.length];
+        fields.push(v);
+      }
+      records.push(fields);
+    }
+    expect(parse(records.map(csvLine).join(''))).toEqual(records);
+    expect(csvLine(['"', 'a,b', ''])).toBe('"""","a,b",\r\n');
   });
 });
 
