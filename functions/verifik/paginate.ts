@@ -106,6 +106,8 @@ interface Partition {
   index: number;
   label: string;
   query: ListQuery;
+  /** The statuses this partition may deliver (its own one when partitioned), null for all. */
+  statuses: ReadonlySet<string> | null;
 }
 
 /** Accepts a record if it belongs to the window and the filters; the server's word is not enough. */
@@ -172,10 +174,22 @@ function buildPartitions(opts: ReadWindowOptions, perPage: number): Partition[] 
         `partitionByStatus supports at most ${MAX_PARTITIONS} statuses, got ${statuses.length}.`,
       );
     }
-    return statuses.map((s, index) => ({ index, label: `status ${s}`, query: { ...base, status: s } }));
+    return statuses.map((s, index) => ({
+      index,
+      label: `status ${s}`,
+      query: { ...base, status: s },
+      statuses: new Set([s]),
+    }));
   }
   const query = statuses ? { ...base, statusIn: statuses } : base;
-  return [{ index: 0, label: statuses ? `statuses ${statuses.join(',')}` : 'all statuses', query }];
+  return [
+    {
+      index: 0,
+      label: statuses ? `statuses ${statuses.join(',')}` : 'all statuses',
+      query,
+      statuses: statuses ? new Set(statuses) : null,
+    },
+  ];
 }
 
 export function readWindow(client: VerifikClient, opts: ReadWindowOptions): WindowRead {
@@ -196,13 +210,13 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
   const ids = new IdSet();
   const limit = pLimit(concurrency);
   const lookahead = Math.max(1, Math.ceil(concurrency / partitions.length));
-  const filter = {
+  const filterOf = (part: Partition) => ({
     startMs,
     endMs,
-    statuses: opts.statuses && opts.statuses.length > 0 ? new Set(opts.statuses) : null,
+    statuses: part.statuses,
     ...(opts.type !== undefined ? { type: opts.type } : {}),
     ...(opts.client !== undefined ? { client: opts.client } : {}),
-  };
+  });
   let started = 0;
   let acceptedSoFar = 0;
 
@@ -336,6 +350,7 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
     readSignal: AbortSignal,
   ): AsyncGenerator<BiometricValidation[]> {
     const bit = 1 << part.index;
+    const filter = filterOf(part);
     for await (const page of pagesOf(part, counts, readSignal)) {
       const accepted: BiometricValidation[] = [];
       for (const r of page.records) {
