@@ -3,8 +3,9 @@
  * `{ reportId, request, baseUrl }`: marks the report running, produces it, records it complete
  * (figures, manifest) or failed (reason), and mails the `notify` recipients when asked.
  */
-import { runOnDemandReport, type WorkerOutcome } from './deliver-report.js';
+
 import { createDeps, type Deps, lazyDeps } from './deps.js';
+import { runOnDemandReport, type WorkerOutcome } from './on-demand-run.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
 import { WorkerPayload } from './worker-payload.js';
 

@@ -22,7 +22,6 @@ import { downloadName, newReportId } from '../pipeline.js';
 import { Manifest } from '../report/manifest.js';
 import { reportWindow } from '../time/window.js';
 import { parseListQuery, parseReportId, parseReportRequest } from './api-input.js';
-import { onDemandReportRequest, queuedRecord } from './deliver-report.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
 import {
   baseUrlOf,
@@ -36,6 +35,7 @@ import {
   redirect,
   validationError,
 } from './http.js';
+import { onDemandReportRequest, queuedRecord } from './on-demand-run.js';
 import { fileKey, signLinks } from './report-links.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
 

@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import { parseDay } from '../time/window.js';
-import { deliverScheduledReport, type ScheduledOutcome } from './deliver-report.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
+import { deliverScheduledReport, type ScheduledOutcome } from './scheduled-run.js';
 
 export const ScheduledEvent = z.object({
   definition: z.string().min(1, 'names the report definition to run'),

@@ -1,0 +1,134 @@
+/**
+ * On-demand reports: the record the API writes when it accepts one, and the worker's run.
+ * Lambda may deliver an async invocation twice, so the worker claims the report id like a
+ * scheduled day: only one delivery does the work and sends the mail.
+ */
+import { describeFailure } from '../delivery/mail-failure.js';
+import {
+  claimRun,
+  markMailSending,
+  markMailSent,
+  markRun,
+  type ReportRecord,
+  StaleRunError,
+  updateReportStatus,
+} from '../delivery/state.js';
+import type { ReportRequest } from '../pipeline.js';
+import { reportWindow } from '../time/window.js';
+import type { Deps } from './deps.js';
+import {
+  composeMail,
+  headlineFigures,
+  mailFailure,
+  produce,
+  RUN_LEASE_SECONDS,
+  requestRecord,
+  sendReportMail,
+} from './report-run.js';
+import type { OnDemandRequest, WorkerPayload } from './worker-payload.js';
+
+export const ON_DEMAND = 'on-demand';
+
+export function onDemandReportRequest(request: OnDemandRequest): ReportRequest {
+  return {
+    definition: ON_DEMAND,
+    window: reportWindow(request.from, request.to, request.timeZone),
+    statuses: request.statuses,
+    types: request.types,
+    clients: request.clients,
+    formats: request.formats,
+  };
+}
+
+/** The record the API writes when it accepts a report. */
+export function queuedRecord(reportId: string, request: OnDemandRequest, now: Date): ReportRecord {
+  return {
+    id: reportId,
+    status: 'queued',
+    request: requestRecord(onDemandReportRequest(request), { notify: request.notify }),
+    createdAt: now.toISOString(),
+    date: request.from,
+  };
+}
+
+export type WorkerOutcome =
+  | { status: 'skipped'; reportId: string; reason: string }
+  | { status: 'complete'; reportId: string; messageId?: string }
+  | { status: 'failed'; reportId: string; reason: string };
+
+/** Runs one on-demand report and records its outcome; failures are recorded, not rethrown. */
+export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Promise<WorkerOutcome> {
+  const { reportId, baseUrl } = payload;
+  const { doc } = deps;
+  const table = deps.config.STATE_TABLE;
+  const log = deps.logger;
+  const runId = deps.newRunId();
+  const claim = await claimRun(doc, table, {
+    definition: ON_DEMAND,
+    day: reportId,
+    runId,
+    leaseSeconds: RUN_LEASE_SECONDS,
+    now: deps.now(),
+  });
+  if (!claim.claimed) {
+    log.info('worker skipped a duplicate delivery', { reportId, holder: claim.status });
+    return { status: 'skipped', reportId, reason: `report ${reportId} is already ${claim.status}` };
+  }
+  const update = { definition: ON_DEMAND, day: reportId, runId, reportId };
+  const request = onDemandReportRequest(payload.request);
+  const notify = payload.request.notify;
+  try {
+    await updateReportStatus(doc, table, reportId, { status: 'running', now: deps.now() });
+    const produced = await produce(deps, request, reportId, null);
+    await updateReportStatus(doc, table, reportId, {
+      status: 'complete',
+      manifestKey: produced.manifestKey,
+      summary: headlineFigures(produced.result.summary),
+      now: deps.now(),
+    });
+    if (notify.length === 0) {
+      await markRun(doc, table, { ...update, status: 'done', now: deps.now() });
+      return { status: 'complete', reportId };
+    }
+    const composed = await composeMail(deps, {
+      label: ON_DEMAND,
+      request,
+      produced,
+      reportId,
+      baseUrl,
+    });
+    await markMailSending(doc, table, { ...update, now: deps.now() });
+    const messageId = await sendReportMail(deps, notify, composed, reportId);
+    await markMailSent(doc, table, { ...update, messageId, now: deps.now() }).catch((err) =>
+      log.error('mail sent but not recorded as sent', { reportId, error: (err as Error).name }),
+    );
+    log.info('on-demand report complete', { reportId, messageId });
+    return { status: 'complete', reportId, messageId };
+  } catch (err) {
+    if (err instanceof StaleRunError) {
+      log.warn('on-demand run superseded by a duplicate delivery', { reportId });
+      return { status: 'skipped', reportId, reason: `superseded: ${err.message}` };
+    }
+    const reason = describeFailure(err, reportId);
+    log.error('on-demand report failed', { reportId, reason: reason.detail });
+    await markRun(doc, table, { ...update, status: 'failed', reason: reason.detail, now: deps.now() }).catch(
+      (e) => log.error('could not mark the run failed', { error: (e as Error).name }),
+    );
+    await updateReportStatus(doc, table, reportId, {
+      status: 'failed',
+      error: reason.detail,
+      now: deps.now(),
+    }).catch((e) => log.warn('could not mark the report failed', { error: (e as Error).name }));
+    await mailFailure(deps, {
+      to: notify,
+      label: ON_DEMAND,
+      window: request.window,
+      reason,
+      reportId,
+      willRetry: false,
+    });
+    // Recorded and told: the caller polls the status. Not rethrown, so Lambda does not retry a
+    // report whose failure is already visible (a new POST is the retry).
+    return { status: 'failed', reportId, reason: reason.detail };
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The steps every report run shares: find the previous summary, produce the report into S3
+ * (with `summary.json` beside the manifest), compose and send its mail, tell people about a
+ * failure. scheduled-run.ts and on-demand-run.ts put them in order around their claims.
+ *
+ * The previous report's summary (for "what changed" deltas) is stored as `summary.json` next to
+ * each manifest, because the manifest carries only totals. It is written after the manifest: if
+ * that write fails the report is still complete, only the next day's deltas are lost.
+ */
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { type FailureReason, type RenderedMail, renderFailureMail } from '../delivery/mail-render.js';
+import { composeReportMail } from '../delivery/mail-report.js';
+import { type MailAttachment, sendMail } from '../delivery/mail-send.js';
+import { createS3Sink, findPreviousManifest, MANIFEST_NAME } from '../delivery/s3-sink.js';
+import { updateReportStatus } from '../delivery/state.js';
+import { downloadName, type ReportRequest, type ReportResult, runReport } from '../pipeline.js';
+import { CHECK_KEYS } from '../report/columns.js';
+import type { Summary } from '../report/summary.js';
+import type { ReportWindow } from '../time/window.js';
+import type { Deps } from './deps.js';
+import { fileKey, signLinks } from './report-links.js';
+
+export const SUMMARY_NAME = 'summary.json';
+/** Longer than Lambda's 15-minute maximum, so a live run's claim is never taken over. */
+export const RUN_LEASE_SECONDS = 16 * 60;
+/** Deltas compare with the newest report of the same definition within this many days back. */
+const PREVIOUS_DAYS_BACK = 7;
+
+export function headlineFigures(summary: Summary): Record<string, unknown> {
+  return {
+    validations: summary.totals.validations,
+    failed: summary.totals.failed,
+    highRisk: summary.totals.highRisk,
+    byStatus: Object.fromEntries(summary.byStatus.map((s) => [s.key, s.count])),
+    passRates: Object.fromEntries(CHECK_KEYS.map((k) => [k, summary.checks[k].passRate])),
+  };
+}
+
+function summaryKey(manifestKey: string): string {
+  return `${manifestKey.slice(0, -MANIFEST_NAME.length)}${SUMMARY_NAME}`;
+}
+
+async function readObject(deps: Pick<Deps, 's3' | 'config'>, key: string): Promise<Buffer> {
+  const res = await deps.s3.send(new GetObjectCommand({ Bucket: deps.config.REPORTS_BUCKET, Key: key }));
+  if (!res.Body) throw new Error(`s3://${deps.config.REPORTS_BUCKET}/${key} has no body`);
+  return Buffer.from(await res.Body.transformToByteArray());
+}
+
+/** The newest earlier summary of this definition, or null (first run, gap, or unreadable: deltas are optional). */
+export async function previousSummary(
+  deps: Deps,
+  definition: string,
+  day: string,
+  reportId: string,
+): Promise<Summary | null> {
+  try {
+    const previous = await findPreviousManifest({
+      s3: deps.s3,
+      bucket: deps.config.REPORTS_BUCKET,
+      prefix: deps.config.REPORTS_PREFIX,
+      definition,
+      day,
+      maxDaysBack: PREVIOUS_DAYS_BACK,
+      excludeReportId: reportId,
+    });
+    if (!previous) return null;
+    return JSON.parse((await readObject(deps, summaryKey(previous.key))).toString('utf8')) as Summary;
+  } catch (err) {
+    deps.logger.warn('previous summary unavailable; the mail goes without deltas', {
+      error: (err as Error).name,
+    });
+    return null;
+  }
+}
+
+export interface Produced {
+  result: ReportResult;
+  manifestKey: string;
+}
+
+/** Runs the pipeline into S3 and stores the summary beside the manifest. */
+export async function produce(
+  deps: Deps,
+  request: ReportRequest,
+  reportId: string,
+  previous: Summary | null,
+): Promise<Produced> {
+  const token = await deps.secrets.verifikToken();
+  const sink = createS3Sink({
+    s3: deps.s3,
+    bucket: deps.config.REPORTS_BUCKET,
+    prefix: deps.config.REPORTS_PREFIX,
+    definition: request.definition,
+    window: request.window,
+    reportId,
+  });
+  let result: ReportResult;
+  try {
+    result = await runReport({
+      request,
+      reportId,
+      verifik: deps.verifik(token),
+      sink,
+      previous,
+      now: deps.now,
+    });
+  } catch (err) {
+    // A rejected token may have been replaced already: read it afresh on the next attempt.
+    if ((err as Error).name === 'VerifikAuthError') deps.secrets.invalidate();
+    throw err;
+  }
+  try {
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: deps.config.REPORTS_BUCKET,
+        Key: summaryKey(sink.manifestKey),
+        Body: JSON.stringify(result.summary),
+        ContentType: 'application/json',
+        ServerSideEncryption: 'AES256',
+      }),
+    );
+  } catch (err) {
+    deps.logger.warn('could not store summary.json; the next report will have no deltas', {
+      error: (err as Error).name,
+    });
+  }
+  return { result, manifestKey: sink.manifestKey };
+}
+
+interface ComposedMail {
+  mail: RenderedMail;
+  attachments: MailAttachment[];
+}
+
+/** The report mail (or the "no validations" mail) with signed links and, when they fit, the files. */
+export async function composeMail(
+  deps: Deps,
+  opts: { label: string; request: ReportRequest; produced: Produced; reportId: string; baseUrl: string },
+): Promise<ComposedMail> {
+  const { result, manifestKey } = opts.produced;
+  const now = deps.now();
+  const empty = result.summary.totals.validations === 0;
+  const { links, expiresAt } = empty
+    ? { links: [], expiresAt: now }
+    : signLinks({
+        baseUrl: opts.baseUrl,
+        reportId: opts.reportId,
+        files: result.files,
+        key: await deps.secrets.linkKeys(),
+        now,
+        ttlSeconds: deps.config.LINK_TTL_SECONDS,
+      });
+  return composeReportMail({
+    label: opts.label,
+    request: opts.request,
+    result,
+    reportId: opts.reportId,
+    links,
+    linksExpireAt: expiresAt,
+    budgetBytes: deps.config.ATTACHMENT_BUDGET_BYTES,
+    readFile: (name) => readObject(deps, fileKey(manifestKey, name)),
+    attachmentName: (name) => downloadName(opts.request, name),
+    now,
+  });
+}
+
+export async function sendReportMail(
+  deps: Deps,
+  to: readonly string[],
+  composed: ComposedMail,
+  reportId: string,
+): Promise<string> {
+  return sendMail({
+    ses: deps.ses,
+    from: deps.config.MAIL_FROM,
+    to,
+    allowedDomains: deps.config.ALLOWED_RECIPIENT_DOMAINS,
+    mail: composed.mail,
+    attachments: composed.attachments,
+    configurationSet: deps.config.SES_CONFIGURATION_SET,
+    headers: { 'X-Report-Id': reportId },
+  });
+}
+
+/** Best effort: a failure notice that cannot be sent is logged, never thrown over the real error. */
+export async function mailFailure(
+  deps: Deps,
+  opts: {
+    to: readonly string[];
+    label: string;
+    window: ReportWindow;
+    reason: FailureReason;
+    reportId: string;
+    willRetry: boolean;
+  },
+): Promise<void> {
+  if (opts.to.length === 0) return;
+  try {
+    const mail = renderFailureMail({
+      definition: opts.label,
+      window: opts.window,
+      reason: opts.reason,
+      reportId: opts.reportId,
+      occurredAt: deps.now(),
+      willRetry: opts.willRetry,
+    });
+    await sendReportMail(deps, opts.to, { mail, attachments: [] }, opts.reportId);
+  } catch (err) {
+    deps.logger.error('could not mail the failure notice', {
+      reportId: opts.reportId,
+      error: (err as Error).name,
+    });
+  }
+}
+
+export function requestRecord(
+  request: ReportRequest,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    definition: request.definition,
+    from: request.window.from,
+    to: request.window.to,
+    timeZone: request.window.timeZone,
+    statuses: request.statuses,
+    types: request.types,
+    clients: request.clients,
+    formats: request.formats,
+    ...extra,
+  };
+}
+
+/** A duplicate report made by a run that lost its claim: recorded as such, never left "running". */
+export async function supersede(deps: Deps, reportId: string): Promise<void> {
+  await updateReportStatus(deps.doc, deps.config.STATE_TABLE, reportId, {
+    status: 'failed',
+    error: 'superseded: another run of the same day delivered the report',
+    now: deps.now(),
+  }).catch((e) => deps.logger.warn('could not mark the superseded report', { error: (e as Error).name }));
+}
