@@ -11,7 +11,6 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Config, type FunctionRole, loadConfig } from '../config.js';
 import { dynamoDocClient, s3Client, secretsClient, sesClient } from '../delivery/aws-clients.js';
-import type { LinkKeys } from '../delivery/links.js';
 import { createVerifikClient, type VerifikClient } from '../verifik/client.js';
 import { createSecretSource, type SecretSource } from './secret-source.js';
 import type { WorkerPayload } from './worker-payload.js';
@@ -34,8 +33,6 @@ export interface Deps {
   /** Unique per invocation attempt: who holds a day's claim. */
   newRunId(): string;
 }
-
-export type { LinkKeys };
 
 /** Lambda's async invoke payload limit is 256 KB; ours is a few hundred bytes. */
 function lambdaInvoker(functionName: string): (payload: WorkerPayload) => Promise<void> {
