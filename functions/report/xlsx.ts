@@ -253,6 +253,12 @@ class StreamingXlsxWriter implements XlsxWriter {
 
   async finish(ctx: ReportContext): Promise<{ rows: number; sheets: string[] }> {
     if (this.state !== 'open') throw new WriterStateError('finish() called twice or after abort()');
+    if (ctx.window.timeZone !== this.opts.timeZone) {
+      throw new WriterStateError(
+        `The report's zone (${ctx.window.timeZone}) differs from the writer's (${this.opts.timeZone}): ` +
+          'create the writer with the report window’s time zone.',
+      );
+    }
     this.state = 'finishing';
     this.guard.assertOk();
     if (this.sheet === null) this.nextValidationsSheet();

@@ -220,6 +220,13 @@ describe('xlsx writer', () => {
     expect(ids).toEqual(rows.map((r) => r._id));
   });
 
+  it('refuses to finish with a report zone other than the one its dates were written in', async () => {
+    const out = new PassThrough();
+    out.resume();
+    const w = createXlsxWriter(out, { timeZone: 'UTC' });
+    await expect(w.finish(contextFor([]))).rejects.toThrow(/differs from the writer's \(UTC\)/);
+  });
+
   it('writes a valid workbook for a day without validations', async () => {
     const { buf, result } = await render([]);
     expect(result.rows).toBe(0);
