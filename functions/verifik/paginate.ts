@@ -1,7 +1,8 @@
 /**
  * Reads one report window completely: every validation in [start, end) that matches the filters,
  * each exactly once, in ascending `createdAt` order, as an async stream whose memory is bounded by
- * concurrency × page size, not by the day. A read that cannot prove it is complete fails with
+ * the pages in flight (concurrency + 1 pages), not by the day — plus a compact table of the ids
+ * seen (`id-set.ts`, ~14 bytes a record). A read that cannot prove it is complete fails with
  * `IncompleteReadError` at the end of the stream instead of ending quietly short.
  *
  * Shape: `readWindow()` returns `{ records, diagnostics, snapshot }`. Iterate `records` once; the
@@ -16,13 +17,18 @@
  * - Every record is checked against the window and the filters, because the server silently
  *   ignores parameters it does not know; mismatches are dropped and counted.
  * - Pages are sorted ascending, so once a page ends past the window end nothing later can be in
- *   it: the read stops early, unless `total` changed during the read (then positions shifted and
- *   only a read to the end, checked against the final total, proves nothing was skipped).
+ *   it: the read stops early, unless `total` changed during the read, in any response including
+ *   those still in flight (then positions shifted and only a read to the end, checked against the
+ *   final total, proves nothing was skipped).
  * - Records inserted while reading shift later pages: the same record reappears on the next page
  *   (dropped as a duplicate) and `total` grows (the extra tail pages are fetched).
  * - At the end, the distinct records received must reach the largest `total` the server
  *   reported, every page but the last must have been full, and `total` must never have shrunk;
- *   otherwise records may have been skipped, and the read fails.
+ *   otherwise records may have been skipped, and the read fails. Records inserted into pages
+ *   already read cannot be put back into an ordered stream that has moved on: the read fails
+ *   rather than return a set that is short of what the server now holds.
+ * - Partitions are confirmed at the end (their totals asked again), since one may finish before
+ *   records are added to it while the others are still being read.
  */
 import pLimit from 'p-limit';
 import type { ReportWindow } from '../time/window.js';
@@ -226,7 +232,10 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
     elapsedMs: started === 0 ? 0 : Math.round(now() - started),
   });
 
-  /** Pages of one partition, in page order, with bounded look-ahead. */
+  /**
+   * Pages of one partition, in page order. At most `lookahead` requests are in flight, so memory is
+   * bounded by (lookahead + 1) pages: the ones in flight and the one being consumed.
+   */
   async function* pagesOf(
     part: Partition,
     counts: PartitionCounts,
@@ -284,6 +293,13 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
 
       let next = 2;
       let want = 2;
+      const launchUpTo = (last: number) => {
+        for (; next <= Math.min(last, lastPage); next++) {
+          const p = fetchPage(next);
+          p.catch(() => {}); // awaited in turn, or abandoned after an early stop or a failure
+          inflight.set(next, p);
+        }
+      };
       while (!stopped) {
         if (want > lastPage) {
           // Records inserted during the read grow `total`: fetch the tail they pushed out, starting
@@ -294,15 +310,12 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
           lastPage = grown;
           next = Math.max(next, want + 1);
         }
-        while (next <= lastPage && next < want + lookahead) {
-          const p = fetchPage(next);
-          p.catch(() => {}); // awaited below, or abandoned after an early stop or a failure
-          inflight.set(next, p);
-          next++;
-        }
+        launchUpTo(want + lookahead - 1);
         const pending = inflight.get(want) ?? fetchPage(want);
         inflight.delete(want);
         const page = await pending;
+        // Keep `lookahead` requests busy while this page is being consumed.
+        launchUpTo(want + lookahead);
         // Every page before the last must be full, or records between them may be missing.
         if (lastCount < served) shortPages.push(want - 1);
         lastCount = page.records.length;
