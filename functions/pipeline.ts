@@ -5,7 +5,8 @@
  * holds the day in memory. The manifest is committed only after every file is durably stored,
  * and any failure aborts the sink, so a report either exists complete or not at all.
  */
-import { randomBytes } from 'node:crypto';
+export { downloadName, newReportId, type ReportNaming } from './report-naming.js';
+
 import { pipeline as pipe } from 'node:stream/promises';
 import type { ReportFormat } from './definitions.js';
 import type { ReportSink, SinkFile } from './delivery/sink.js';
@@ -15,6 +16,7 @@ import { createDetailsCsvWriter, summaryCsv } from './report/csv.js';
 import { buildManifest, type FileKind, HashingCounter, type Manifest } from './report/manifest.js';
 import { compareSummaries, type Summary, SummaryBuilder, type SummaryDelta } from './report/summary.js';
 import { createXlsxWriter } from './report/xlsx.js';
+import { downloadName } from './report-naming.js';
 import type { ReportWindow } from './time/window.js';
 import type { VerifikClient } from './verifik/client.js';
 import { type ReadProgress, readWindow } from './verifik/paginate.js';
@@ -80,28 +82,6 @@ const FILE_NAMES: Record<FileKind, string> = {
   'details-csv': 'validations.csv',
   'summary-csv': 'summary.csv',
 };
-
-/** What names a report: its definition and its days. */
-export interface ReportNaming {
-  definition: string;
-  window: Pick<ReportWindow, 'from' | 'to'>;
-}
-
-/** Url-safe, unique and sortable by creation time: `<definition>-<from>[--<to>]-<yyyymmddThhmmss>-<rand>`. */
-export function newReportId(request: ReportNaming, now: Date): string {
-  const { from, to } = request.window;
-  const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 15);
-  const days = from === to ? from : `${from}--${to}`;
-  return `${request.definition}-${days}-${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-/** The name offered on download: says what and which day, e.g. `verifik-daily-ops-2024-12-01.xlsx`. */
-export function downloadName(request: ReportNaming, file: string): string {
-  const { from, to } = request.window;
-  const days = from === to ? from : `${from}_${to}`;
-  const dot = file.lastIndexOf('.');
-  return `verifik-${request.definition}-${days}-${file.slice(0, dot)}${file.slice(dot)}`;
-}
 
 interface OpenFile {
   kind: FileKind;

@@ -18,8 +18,8 @@ import {
   type ReportRecord,
   updateReportStatus,
 } from '../delivery/state.js';
-import { downloadName, newReportId } from '../pipeline.js';
 import { Manifest } from '../report/manifest.js';
+import { downloadName, newReportId } from '../report-naming.js';
 import { reportWindow } from '../time/window.js';
 import { parseListQuery, parseReportId, parseReportRequest } from './api-input.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';

@@ -17,7 +17,8 @@ import {
   StaleRunError,
   updateReportStatus,
 } from '../delivery/state.js';
-import { newReportId, type ReportRequest } from '../pipeline.js';
+import type { ReportRequest } from '../pipeline.js';
+import { newReportId } from '../report-naming.js';
 import { dayWindow, yesterday } from '../time/window.js';
 import type { Deps } from './deps.js';
 import {

@@ -248,7 +248,8 @@ export class ReportFunctions extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReportRecords',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        // UpdateItem: a report whose worker could not be started is marked failed (503 path).
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
         resources: [storage.table.tableArn, `${storage.table.tableArn}/index/${ReportStorage.BY_DATE_INDEX}`],
       }),
     );

@@ -275,6 +275,7 @@ describe('IAM', () => {
     expect(actionsOf(run)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     const api = bySid(policyStatements('FunctionsApiRole'), 'ReportRecords');
     expect(resourcesOf(api)).toEqual([getAtt(table), { 'Fn::Join': ['', [getAtt(table), '/index/byDate']] }]);
+    expect(actionsOf(api)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']);
   });
 
   it('has no "*" resource anywhere except X-Ray (which has no resource-level permissions)', () => {

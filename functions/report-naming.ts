@@ -1,0 +1,28 @@
+/**
+ * How reports are named: ids and download file names. Kept apart from the pipeline so the API
+ * function can name reports without bundling the renderers (exceljs).
+ */
+import { randomBytes } from 'node:crypto';
+import type { ReportWindow } from './time/window.js';
+
+/** What names a report: its definition and its days. */
+export interface ReportNaming {
+  definition: string;
+  window: Pick<ReportWindow, 'from' | 'to'>;
+}
+
+/** Url-safe, unique and sortable by creation time: `<definition>-<from>[--<to>]-<yyyymmddThhmmss>-<rand>`. */
+export function newReportId(request: ReportNaming, now: Date): string {
+  const { from, to } = request.window;
+  const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 15);
+  const days = from === to ? from : `${from}--${to}`;
+  return `${request.definition}-${days}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The name offered on download: says what and which day, e.g. `verifik-daily-ops-2024-12-01.xlsx`. */
+export function downloadName(request: ReportNaming, file: string): string {
+  const { from, to } = request.window;
+  const days = from === to ? from : `${from}_${to}`;
+  const dot = file.lastIndexOf('.');
+  return `verifik-${request.definition}-${days}-${file.slice(0, dot)}${file.slice(dot)}`;
+}
