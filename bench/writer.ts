@@ -2,7 +2,8 @@
  * The Excel writer alone: rows/s and peak RSS, each scenario in its own child process so RSS
  * is per scenario, all measured in the same run.
  *
- *   npx tsx bench/writer.ts [--rows 1000000] [--naive-rows 100000] [--addrow-rows 200000] [--only stream,...]
+ *   npx tsx bench/writer.ts [--rows 1000000] [--naive-rows 100000] [--addrow-rows 200000]
+ *                           [--only stream,stream-lean,addrow,naive] [--cpu-prof]
  *
  * Scenarios
  * - stream:  createXlsxWriter (this project): Validations streamed as raw row XML, drain-aware.
@@ -36,6 +37,7 @@ export type WriterScenario = 'stream' | 'stream-lean' | 'addrow' | 'naive';
  * NODE_OPTIONS=--max-semi-space-size=8 does the same. "stream-lean" measures the writer so.
  */
 const LEAN_FLAGS = ['--max-semi-space-size=8'];
+const PROFILE_DIR = join(tmpdir(), 'verifik-bench-profiles');
 
 export interface WriterResult {
   scenario: WriterScenario;
@@ -255,10 +257,11 @@ async function main(): Promise<void> {
     ...(arg('--addrow-rows') ? { addrowRows: Number(arg('--addrow-rows')) } : {}),
     ...(only ? { only } : {}),
     ...(process.argv.includes('--cpu-prof')
-      ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] }
+      ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] }
       : {}),
   });
   console.log(formatWriterResults(results));
+  if (process.argv.includes('--cpu-prof')) console.log(`CPU profiles: ${PROFILE_DIR}`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
