@@ -40,6 +40,8 @@ import { type BiometricValidation, type Page, refId } from './schema.js';
 
 export const DEFAULT_PER_PAGE = 500;
 export const DEFAULT_CONCURRENCY = 4;
+/** Ids pre-allocated for from the server's total (~25 MB); beyond it the id table grows as needed. */
+const MAX_ID_RESERVATION = 1_500_000;
 
 export interface ReadWindowOptions {
   window: Pick<ReportWindow, 'start' | 'end'>;
@@ -285,6 +287,8 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
       }
       // The page size the server really serves: a first page shorter than the total reveals a cap.
       if (firstCount < total) served = firstCount;
+      // Sized once from the total; capped, since a server that ignores the window reports far more.
+      ids.reserve(Math.min(total, MAX_ID_RESERVATION));
       diag.perPageServed = diag.perPageServed === 0 ? served : Math.min(diag.perPageServed, served);
       yield first;
       let lastPage = Math.max(1, Math.ceil(total / served));

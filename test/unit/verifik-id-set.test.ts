@@ -36,8 +36,21 @@ describe('IdSet', () => {
     expect(() => set.mark('y', 5, 15)).toThrow(RangeError);
   });
 
-  it('uses about 14 bytes a slot', () => {
-    const set = new IdSet(1_000_000);
-    expect(set.bytes).toBe(2 ** 21 * 14);
+  it('uses 14 bytes a slot at most 75% full, sized up front by reserve()', () => {
+    const set = new IdSet();
+    set.reserve(1_000_000);
+    expect(set.bytes).toBe(Math.ceil(1_000_000 / 0.75) * 14);
+    for (let i = 0; i < 1000; i++) set.mark(objectId(i), i);
+    expect(set.size).toBe(1000);
+    expect(set.bytes).toBe(Math.ceil(1_000_000 / 0.75) * 14);
+  });
+
+  it('keeps its ids through a resize', () => {
+    const set = new IdSet();
+    for (let i = 0; i < 5000; i++) set.mark(objectId(i), i);
+    set.reserve(100_000);
+    let found = 0;
+    for (let i = 0; i < 5000; i++) if (set.mark(objectId(i), i) !== 0) found++;
+    expect(found).toBe(5000);
   });
 });
