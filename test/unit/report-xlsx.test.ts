@@ -218,6 +218,12 @@ describe('xlsx writer', () => {
         .map((r) => r['Validation ID']),
     );
     expect(ids).toEqual(rows.map((r) => r._id));
+    // Exactly full sheets: no empty trailing sheet.
+    const exact = await render(generated.slice(0, 20), { maxRowsPerSheet: 11 });
+    expect(exact.result.sheets.filter((n) => n.startsWith('Validations'))).toEqual([
+      'Validations',
+      'Validations (2)',
+    ]);
   });
 
   it('refuses to finish with a report zone other than the one its dates were written in', async () => {
