@@ -5,7 +5,7 @@
  * (b) the limit, pages ÷ concurrency × latency.
  *
  *   npx tsx bench/data-layer.ts [--sizes 100000,1000000] [--naive-max-pages N] [--latency-ms 20]
- *     [--live-server] [--json]
+ *     [--live-server] [--no-tuned] [--json]
  *
  * The fake pre-renders the pages the readers ask for (see bench/fake-verifik-process.ts), so that
  * on a 2-core machine its own rendering does not take the CPU the reader is measured on;
@@ -32,13 +32,16 @@ export interface DataLayerOptions {
   naiveMaxPages?: number;
   /** Let the fake render every page live instead of pre-rendering the pages the readers ask for. */
   liveServer?: boolean;
+  /** Also run the streaming reader with `--max-semi-space-size=8` (default true). */
+  tuned?: boolean;
   log?: (line: string) => void;
 }
 
 export interface BenchResult {
   scenario: 'data-layer';
   size: number;
-  variant: 'streaming' | 'naive' | 'limit';
+  /** `streaming-tuned`: the same reader with `--max-semi-space-size=8` (V8's young generation capped). */
+  variant: 'streaming' | 'streaming-tuned' | 'naive' | 'limit';
   wallMs: number;
   recordsPerSec: number;
   /** Peak RSS of the reader process (null for the limit and for extrapolated runs). */
@@ -60,8 +63,12 @@ export interface Goal {
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 /** Runs a TypeScript script with this Node and tsx; resolves with its single JSON output line. */
-function runScript(script: string, args: string[]): { child: ChildProcess; firstLine: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', here(script), ...args], {
+function runScript(
+  script: string,
+  args: string[],
+  nodeFlags: string[] = [],
+): { child: ChildProcess; firstLine: Promise<string> } {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', here(script), ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout as NonNullable<ChildProcess['stdout']> });
@@ -92,18 +99,16 @@ async function startServer(size: number, latencyMs: number, prerender: number[])
   };
 }
 
-async function runReader(server: { url: string; token: string; start: string; end: string }, args: string[]) {
-  const { child, firstLine } = runScript('./data-layer-reader.ts', [
-    '--url',
-    server.url,
-    '--token',
-    server.token,
-    '--start',
-    server.start,
-    '--end',
-    server.end,
-    ...args,
-  ]);
+async function runReader(
+  server: { url: string; token: string; start: string; end: string },
+  args: string[],
+  nodeFlags: string[] = [],
+) {
+  const { child, firstLine } = runScript(
+    './data-layer-reader.ts',
+    ['--url', server.url, '--token', server.token, '--start', server.start, '--end', server.end, ...args],
+    nodeFlags,
+  );
   const run = JSON.parse(await firstLine) as ReaderRun;
   if (child.exitCode === null) await once(child, 'exit');
   return run;
@@ -126,29 +131,36 @@ export async function benchDataLayer(opts: DataLayerOptions = {}): Promise<Bench
     const prerender = opts.liveServer ? [] : naiveHere ? [perPage, 20] : [perPage];
     const server = await startServer(size, latencyMs, prerender);
     try {
-      const s = await runReader(server, [
+      const streamingArgs = [
         '--mode',
         'streaming',
         '--per-page',
         String(perPage),
         '--concurrency',
         String(concurrency),
-      ]);
-      if (s.records !== size)
-        throw new Error(`the streaming reader read ${s.records} of ${size} validations`);
-      results.push({
-        scenario: 'data-layer',
-        size,
-        variant: 'streaming',
-        wallMs: round(s.wallMs),
-        recordsPerSec: round(s.records / (s.wallMs / 1000)),
-        peakRssMb: round(s.maxRssMb, 1),
-        pages: s.pages,
-        requests: s.requests,
-        measured: true,
-        note: `perPage ${perPage}, concurrency ${concurrency}, stream consumed record by record; reader CPU ${s.cpuMs} ms${opts.liveServer ? ', live server' : ''}`,
-      });
-      log(`  streaming: ${round(s.wallMs)} ms, peak RSS ${round(s.maxRssMb)} MB`);
+      ];
+      const variants: [BenchResult['variant'], string[]][] = [['streaming', []]];
+      if (opts.tuned ?? true) variants.push(['streaming-tuned', ['--max-semi-space-size=8']]);
+      for (const [variant, flags] of variants) {
+        const s = await runReader(server, streamingArgs, flags);
+        if (s.records !== size)
+          throw new Error(`the streaming reader read ${s.records} of ${size} validations`);
+        results.push({
+          scenario: 'data-layer',
+          size,
+          variant,
+          wallMs: round(s.wallMs),
+          recordsPerSec: round(s.records / (s.wallMs / 1000)),
+          peakRssMb: round(s.maxRssMb, 1),
+          pages: s.pages,
+          requests: s.requests,
+          measured: true,
+          note:
+            `perPage ${perPage}, concurrency ${concurrency}, consumed record by record; reader CPU ${s.cpuMs} ms` +
+            `${flags.length ? `; node ${flags.join(' ')}` : ''}${opts.liveServer ? '; live server' : ''}`,
+        });
+        log(`  ${variant}: ${round(s.wallMs)} ms, peak RSS ${round(s.maxRssMb)} MB, CPU ${s.cpuMs} ms`);
+      }
 
       const pages = Math.ceil(size / perPage);
       const limitMs = (pages / concurrency) * latencyMs;
@@ -244,16 +256,18 @@ export function dataLayerGoals(results: BenchResult[]): Goal[] {
       });
     }
   }
-  const small = find(results, 100_000, 'streaming') ?? find(results, sizes[0] ?? 0, 'streaming');
-  const large = find(results, 1_000_000, 'streaming') ?? find(results, sizes.at(-1) ?? 0, 'streaming');
-  if (small && large && small !== large && small.peakRssMb && large.peakRssMb) {
-    const x = large.peakRssMb / small.peakRssMb;
-    goals.push({
-      name: `peak RSS ${large.size} ÷ ${small.size}`,
-      target: '≤ 1.3×',
-      actual: `${x.toFixed(2)}× (${large.peakRssMb} / ${small.peakRssMb} MB)`,
-      pass: x <= 1.3,
-    });
+  for (const variant of ['streaming', 'streaming-tuned'] as const) {
+    const small = find(results, sizes[0] ?? 0, variant);
+    const large = find(results, sizes.at(-1) ?? 0, variant);
+    if (small && large && small !== large && small.peakRssMb && large.peakRssMb) {
+      const x = large.peakRssMb / small.peakRssMb;
+      goals.push({
+        name: `peak RSS ${large.size} ÷ ${small.size}${variant === 'streaming' ? '' : ' (semi-space 8 MB)'}`,
+        target: '≤ 1.3×',
+        actual: `${x.toFixed(2)}× (${large.peakRssMb} / ${small.peakRssMb} MB)`,
+        pass: x <= 1.3,
+      });
+    }
   }
   return goals;
 }
@@ -261,7 +275,7 @@ export function dataLayerGoals(results: BenchResult[]): Goal[] {
 export function formatDataLayer(results: BenchResult[]): string {
   const rows = results.map(
     (r) =>
-      `${String(r.size).padStart(9)}  ${r.variant.padEnd(9)}  ${`${(r.wallMs / 1000).toFixed(2)} s`.padStart(10)}  ` +
+      `${String(r.size).padStart(9)}  ${r.variant.padEnd(15)}  ${`${(r.wallMs / 1000).toFixed(2)} s`.padStart(10)}  ` +
       `${String(r.recordsPerSec).padStart(9)}/s  ${r.peakRssMb === null ? '       —' : `${r.peakRssMb.toFixed(0).padStart(5)} MB`}  ` +
       `${r.measured ? '' : '(not measured) '}${r.note}`,
   );
@@ -269,7 +283,7 @@ export function formatDataLayer(results: BenchResult[]): string {
     (g) => `  ${g.pass ? 'PASS' : 'FAIL'}  ${g.name}: ${g.actual} (goal ${g.target})`,
   );
   return [
-    '     size  variant          wall  records/s  peak RSS  note',
+    '     size  variant                wall  records/s  peak RSS  note',
     ...rows,
     '',
     'goals:',
@@ -284,6 +298,7 @@ async function main() {
       'latency-ms': { type: 'string' },
       'naive-max-pages': { type: 'string' },
       'live-server': { type: 'boolean' },
+      'no-tuned': { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
@@ -292,6 +307,7 @@ async function main() {
     ...(values['latency-ms'] ? { latencyMs: Number(values['latency-ms']) } : {}),
     ...(values['naive-max-pages'] ? { naiveMaxPages: Number(values['naive-max-pages']) } : {}),
     ...(values['live-server'] ? { liveServer: true } : {}),
+    ...(values['no-tuned'] ? { tuned: false } : {}),
   });
   console.log(
     values.json
