@@ -14,6 +14,7 @@ import { ZoneClock } from '../time/zone.js';
 import { CHECK_KEYS, DETAIL_COLUMNS, DETAIL_KEYS, type FlatRow } from './columns.js';
 import { describeFilters, type ReportContext } from './context.js';
 import { WriterStateError } from './errors.js';
+import { IsoFormatter } from './iso-format.js';
 import { OutputGuard } from './output-guard.js';
 import type { Distribution } from './quantiles.js';
 
@@ -45,18 +46,29 @@ export function neutralise(text: string): string {
   return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13 ? `'${text}` : text;
 }
 
-/** One flat row as CSV cells: instants ISO 8601 with the zone's offset, booleans true/false, missing empty. */
-export function csvCells(row: FlatRow, clock: ZoneClock): string[] {
-  const cells: string[] = new Array(DETAIL_COLUMNS.length);
-  for (let i = 0; i < DETAIL_COLUMNS.length; i++) {
-    const col = DETAIL_COLUMNS[i] as (typeof DETAIL_COLUMNS)[number];
-    const v = row[col.key];
-    if (v === null) cells[i] = '';
-    else if (col.kind === 'datetime') cells[i] = clock.iso(v as number);
-    else if (typeof v === 'string') cells[i] = neutralise(v);
-    else cells[i] = String(v);
+const KEYS = DETAIL_COLUMNS.map((c) => c.key);
+const IS_DATETIME = DETAIL_COLUMNS.map((c) => c.kind === 'datetime');
+
+/**
+ * One flat row as a CSV record: instants ISO 8601 with the zone's offset, booleans true/false,
+ * missing empty, text neutralised and quoted as needed. Only text cells can need quoting: ISO
+ * instants and numbers never contain a quote, comma or line break.
+ */
+export function csvRecord(row: FlatRow, iso: IsoFormatter): string {
+  let line = '';
+  for (let i = 0; i < KEYS.length; i++) {
+    const v = row[KEYS[i] as keyof FlatRow];
+    const cell =
+      v === null
+        ? ''
+        : IS_DATETIME[i]
+          ? iso.format(v as number)
+          : typeof v === 'string'
+            ? csvField(neutralise(v))
+            : String(v);
+    line += i === 0 ? cell : `,${cell}`;
   }
-  return cells;
+  return `${line}\r\n`;
 }
 
 export interface DetailsCsvWriter {
@@ -71,7 +83,7 @@ export function createDetailsCsvWriter(
   out: Writable,
   opts: { timeZone: string; watchdogMs?: number; fileName?: string },
 ): DetailsCsvWriter {
-  const clock = new ZoneClock(opts.timeZone);
+  const iso = new IsoFormatter(new ZoneClock(opts.timeZone));
   const guard = new OutputGuard(
     opts.fileName ?? 'the details CSV',
     opts.watchdogMs ?? 60_000,
@@ -105,7 +117,7 @@ export function createDetailsCsvWriter(
     write(row) {
       if (state !== 'open') throw new WriterStateError('write() after finish() or abort()');
       guard.assertOk();
-      const line = csvLine(csvCells(row, clock));
+      const line = csvRecord(row, iso);
       rows++;
       // A UTF-16 unit never takes more than 3 UTF-8 bytes: a cheap, safe fit check.
       if (batchLength + line.length * 3 > BATCH_BYTES) {

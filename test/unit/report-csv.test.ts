@@ -7,8 +7,10 @@ import { DETAIL_KEYS, flatten } from '../../functions/report/columns.js';
 import type { ReportContext } from '../../functions/report/context.js';
 import { createDetailsCsvWriter, csvLine, neutralise, summaryCsv } from '../../functions/report/csv.js';
 import { RenderStalledError } from '../../functions/report/errors.js';
+import { IsoFormatter } from '../../functions/report/iso-format.js';
 import { SummaryBuilder } from '../../functions/report/summary.js';
 import { dayWindow } from '../../functions/time/window.js';
+import { ZoneClock } from '../../functions/time/zone.js';
 import type { BiometricValidation } from '../../functions/verifik/schema.js';
 
 const TZ = 'America/Bogota';
@@ -112,6 +114,35 @@ describe('details CSV', () => {
     };
     await expect(run()).rejects.toBeInstanceOf(RenderStalledError);
     expect(stuck.destroyed).toBe(true);
+  });
+});
+
+describe('IsoFormatter', () => {
+  it.each([
+    'UTC',
+    'America/Bogota',
+    'Europe/Madrid',
+    'America/Santiago',
+    'Australia/Lord_Howe',
+    'Asia/Kolkata',
+    'America/St_Johns',
+    'Pacific/Chatham',
+  ])('formats exactly like ZoneClock.iso in %s', (zone) => {
+    const clock = new ZoneClock(zone);
+    const fast = new IsoFormatter(clock);
+    let x = 12345;
+    const next = (): number => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      return x / 2147483648;
+    };
+    // Random instants over 1960–2040, then dense runs across this zone's 2024 DST changes.
+    for (let i = 0; i < 3_000; i++) {
+      const ms = Math.floor(-315_619_200_000 + next() * 2_524_608_000_000);
+      expect(fast.format(ms)).toBe(clock.iso(ms));
+    }
+    for (let ms = Date.UTC(2024, 0, 1); ms < Date.UTC(2025, 0, 1); ms += 3_599_999) {
+      expect(fast.format(ms)).toBe(clock.iso(ms));
+    }
   });
 });
 
