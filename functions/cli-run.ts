@@ -1,12 +1,56 @@
-/** The CLI's I/O half: wires the real adapters (Verifik client, a sink) around the pipeline. */
+/** The CLI's I/O half: wires the real adapters (Verifik client, a sink, SES) around the pipeline. */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CliIo, CliOptions } from './cli.js';
+import { CliConfigError } from './cli-errors.js';
+import { DEFAULT_ATTACHMENT_BUDGET_BYTES } from './config.js';
+import { createS3Client, createSesClient } from './delivery/aws-clients.js';
+import { presignDownload } from './delivery/links.js';
 import { createLocalSink } from './delivery/local-sink.js';
-import { newReportId, type ReportRequest, type ReportResult, runReport } from './pipeline.js';
+import { composeReportMail } from './delivery/mail-report.js';
+import { checkRecipients, sendMail } from './delivery/mail-send.js';
+import { createS3Sink, type S3ReportSink } from './delivery/s3-sink.js';
+import type { ReportSink } from './delivery/sink.js';
+import { downloadName, newReportId, type ReportRequest, type ReportResult, runReport } from './pipeline.js';
 import { reportWindow } from './time/window.js';
 import { createVerifikClient } from './verifik/client.js';
 import type { ReadProgress } from './verifik/paginate.js';
 
 export const DEFAULT_BASE_URL = 'https://api.verifik.co';
+/** SigV4 presigned URLs cannot outlive 7 days; links in CLI mails are presigned S3 URLs. */
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+interface MailSetup {
+  from: string;
+  allowedDomains: string[];
+  to: string[];
+  budgetBytes: number;
+  linkSeconds: number;
+  configurationSet: string | undefined;
+}
+
+/** Checked before any work, so a mail that could never be sent does not cost a report run. */
+function mailSetup(options: CliOptions, env: NodeJS.ProcessEnv): MailSetup | null {
+  if (options.mailTo.length === 0) return null;
+  const from = env.MAIL_FROM;
+  const allowedDomains = (env.ALLOWED_RECIPIENT_DOMAINS ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
+  if (!from) throw new CliConfigError('--mail-to needs MAIL_FROM: a sender address SES has verified.');
+  if (allowedDomains.length === 0) {
+    throw new CliConfigError(
+      '--mail-to needs ALLOWED_RECIPIENT_DOMAINS (comma-separated): reports carry personal data and only go to allowed domains.',
+    );
+  }
+  const to = checkRecipients(options.mailTo, allowedDomains);
+  const linkSeconds = Math.min(Number(env.LINK_TTL_SECONDS ?? MAX_PRESIGN_SECONDS), MAX_PRESIGN_SECONDS);
+  const budgetBytes = Number(env.ATTACHMENT_BUDGET_BYTES ?? DEFAULT_ATTACHMENT_BUDGET_BYTES);
+  if (!Number.isFinite(linkSeconds) || linkSeconds <= 0)
+    throw new CliConfigError('LINK_TTL_SECONDS must be a positive number.');
+  if (!Number.isFinite(budgetBytes) || budgetBytes < 0)
+    throw new CliConfigError('ATTACHMENT_BUDGET_BYTES must be a number ≥ 0.');
+  return { from, allowedDomains, to, budgetBytes, linkSeconds, configurationSet: env.SES_CONFIGURATION_SET };
+}
 
 export async function executeCliReport(
   options: CliOptions,
@@ -20,20 +64,81 @@ export async function executeCliReport(
     clients: options.clients,
     formats: options.formats,
   };
+  const mail = mailSetup(options, io.env);
   const verifik = createVerifikClient({ baseUrl: io.env.VERIFIK_BASE_URL ?? DEFAULT_BASE_URL, token });
   const reportId = newReportId(request, io.now());
-  const progress = progressLine(io.stderr);
+  const s3 = options.bucket ? createS3Client() : null;
+  const sink: ReportSink | S3ReportSink =
+    s3 && options.bucket
+      ? createS3Sink({
+          s3,
+          bucket: options.bucket,
+          prefix: io.env.REPORTS_PREFIX ?? 'reports/',
+          definition: request.definition,
+          window: request.window,
+          reportId,
+        })
+      : createLocalSink({ dir: options.out, reportId });
 
-  const sink = createLocalSink({ dir: options.out, reportId });
+  const progress = progressLine(io.stderr);
+  let result: ReportResult;
   try {
-    const result = await runReport({ request, reportId, verifik, sink, onProgress: progress.update });
+    result = await runReport({ request, reportId, verifik, sink, onProgress: progress.update });
+  } finally {
     progress.done();
-    if (!options.json) io.stdout.write(humanSummary(result));
-    return result;
-  } catch (err) {
-    progress.done();
-    throw err;
   }
+  if (!options.json) io.stdout.write(humanSummary(result));
+  if (mail && s3 && 'keyOf' in sink) {
+    const messageId = await mailReport({ request, result, sink, s3, mail, now: io.now() });
+    if (!options.json) io.stdout.write(`  mailed to  ${mail.to.join(', ')} (SES message ${messageId})\n`);
+  }
+  return result;
+}
+
+async function mailReport(input: {
+  request: ReportRequest;
+  result: ReportResult;
+  sink: S3ReportSink;
+  s3: S3Client;
+  mail: MailSetup;
+  now: Date;
+}): Promise<string> {
+  const { request, result, sink, s3, mail, now } = input;
+  const links = await Promise.all(
+    result.files.map(async (f) => ({
+      name: f.name,
+      bytes: f.bytes,
+      url: await presignDownload(s3, sink.bucket, sink.keyOf(f.name), {
+        expiresInSeconds: mail.linkSeconds,
+        downloadName: downloadName(request, f.name),
+      }),
+    })),
+  );
+  const composed = await composeReportMail({
+    label: request.definition,
+    request,
+    result,
+    reportId: result.id,
+    links,
+    linksExpireAt: new Date(now.getTime() + mail.linkSeconds * 1000),
+    budgetBytes: mail.budgetBytes,
+    readFile: async (name) => {
+      const object = await s3.send(new GetObjectCommand({ Bucket: sink.bucket, Key: sink.keyOf(name) }));
+      return Buffer.from(await object.Body!.transformToByteArray());
+    },
+    attachmentName: (name) => downloadName(request, name),
+    now,
+  });
+  return sendMail({
+    ses: createSesClient(),
+    from: mail.from,
+    to: mail.to,
+    allowedDomains: mail.allowedDomains,
+    mail: composed.mail,
+    attachments: composed.attachments,
+    configurationSet: mail.configurationSet,
+    headers: { 'X-Verifik-Report-Id': result.id },
+  });
 }
 
 /** "pages 12 · 5,400 records · 3,210/s", redrawn in place on a terminal, silent otherwise. */
@@ -61,19 +166,19 @@ function progressLine(out: CliIo['stderr']) {
 export function humanSummary(result: ReportResult): string {
   const { manifest, summary } = result;
   const w = manifest.window;
+  const n = (x: number) => x.toLocaleString('en-US');
   const lines = [
     `Report ${result.id}`,
-    `  window     ${w.from === w.to ? w.from : `${w.from} .. ${w.to}`} (${w.timeZone})`,
-    `  validations ${summary.totals.validations.toLocaleString('en-US')}`,
-    `  by status  ${
+    `  window      ${w.from === w.to ? w.from : `${w.from} .. ${w.to}`} (${w.timeZone})`,
+    `  validations ${n(summary.totals.validations)}`,
+    `  by status   ${
       Object.entries(manifest.totals.byStatus)
-        .map(([s, n]) => `${s} ${n.toLocaleString('en-US')}`)
+        .map(([s, c]) => `${s} ${n(c)}`)
         .join(', ') || '—'
     }`,
-    `  files in   ${result.location}`,
+    `  files in    ${result.location}`,
     ...result.files.map(
-      (f) =>
-        `    ${f.name.padEnd(18)} ${f.bytes.toLocaleString('en-US').padStart(12)} bytes  ${f.rows.toLocaleString('en-US')} rows`,
+      (f) => `    ${f.name.padEnd(18)} ${n(f.bytes).padStart(12)} bytes  ${n(f.rows)} rows`,
     ),
   ];
   return `${lines.join('\n')}\n`;

@@ -1,0 +1,308 @@
+/**
+ * The CLI end to end over real HTTP: the fake Verifik, a local directory, and (with --bucket /
+ * --mail-to) moto's S3 and SES v2. Figures are checked against the generator's own records.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
+import { simpleParser } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import XLSX from 'xlsx';
+import { createDataset, type Dataset, expectedRecords } from '../../dev/fake-verifik/generator.js';
+import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
+import { EXIT, runCli } from '../../functions/cli.js';
+import { Manifest } from '../../functions/report/manifest.js';
+import { dayWindow } from '../../functions/time/window.js';
+import { type Moto, startMoto } from '../support/moto.js';
+
+const DAY = '2024-12-01';
+const TZ = 'America/Bogota';
+const window = dayWindow(DAY, TZ);
+
+let fake: FakeVerifik;
+let dataset: Dataset;
+let out: string;
+
+beforeAll(async () => {
+  // Records on both sides of the window prove the window is applied.
+  dataset = createDataset({
+    seed: 42,
+    count: 3000,
+    start: new Date(window.start.getTime() - 3 * 3600_000),
+    end: new Date(window.end.getTime() + 3 * 3600_000),
+    timeZone: TZ,
+  });
+  fake = await startFakeVerifik({ dataset, token: 'cli-secret-token', faults: { maxPerPage: 250 } });
+  out = mkdtempSync(join(tmpdir(), 'cli-test-'));
+});
+afterAll(async () => {
+  await fake.close();
+  rmSync(out, { recursive: true, force: true });
+});
+
+function io(env: Record<string, string | undefined> = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (d) => {
+    o += d;
+  });
+  stderr.on('data', (d) => {
+    e += d;
+  });
+  return {
+    io: {
+      stdout,
+      stderr,
+      env: { VERIFIK_BASE_URL: fake.url, VERIFIK_TOKEN: fake.token, ...env },
+      now: () => new Date('2024-12-02T12:00:00Z'),
+    },
+    out: () => o,
+    err: () => e,
+  };
+}
+
+function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
+  const m: Record<string, number> = {};
+  for (const i of items) m[key(i)] = (m[key(i)] ?? 0) + 1;
+  return m;
+}
+
+const reportDirs = (dir: string) => readdirSync(dir);
+
+describe('verifik-reports into a directory', () => {
+  it('writes a complete report whose figures equal the generator records of the window', async () => {
+    const run = io();
+    const code = await runCli(['--date', DAY, '--tz', TZ, '--out', out, '--json'], run.io);
+    expect(run.err()).toBe('');
+    expect(code).toBe(EXIT.ok);
+    const manifest = Manifest.parse(JSON.parse(run.out()));
+    const expected = expectedRecords(dataset, { start: window.start, end: window.end });
+    expect(expected.length).toBeGreaterThan(1000);
+    expect(expected.length).toBeLessThan(dataset.size);
+    expect(manifest.totals.validations).toBe(expected.length);
+    expect(manifest.totals.byStatus).toEqual(countBy(expected, (r) => r.status));
+    expect(manifest.window).toMatchObject({
+      timeZone: TZ,
+      start: window.start.toISOString(),
+      end: window.end.toISOString(),
+    });
+
+    const dir = join(out, manifest.id);
+    expect(readdirSync(dir).sort()).toEqual([
+      'manifest.json',
+      'summary.csv',
+      'validations.csv',
+      'validations.xlsx',
+    ]);
+    for (const f of manifest.files) {
+      const bytes = readFileSync(join(dir, f.name));
+      expect(bytes.length).toBe(f.bytes);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);
+    }
+    const csv = parse(readFileSync(join(dir, 'validations.csv')), { bom: true, columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(csv.map((r) => r.id)).toEqual(expected.map((r) => r._id));
+    const wb = XLSX.read(readFileSync(join(dir, 'validations.xlsx')), { sheetRows: 3 });
+    expect(wb.SheetNames[0]).toBe('Summary');
+    expect(wb.SheetNames).toContain('Validations');
+  });
+
+  it('applies status and type filters, including several types filtered record by record', async () => {
+    const run = io();
+    const code = await runCli(
+      [
+        '--date',
+        DAY,
+        '--tz',
+        TZ,
+        '--out',
+        out,
+        '--json',
+        '--status',
+        'failed',
+        '--status',
+        'expired',
+        '--type',
+        'login',
+        '--type',
+        'onboarding',
+        '--format',
+        'csv',
+      ],
+      run.io,
+    );
+    expect(code).toBe(EXIT.ok);
+    const manifest = Manifest.parse(JSON.parse(run.out()));
+    const expected = expectedRecords(dataset, {
+      start: window.start,
+      end: window.end,
+      statuses: ['failed', 'expired'],
+    }).filter((r) => r.type === 'login' || r.type === 'onboarding');
+    expect(expected.length).toBeGreaterThan(0);
+    expect(manifest.totals.validations).toBe(expected.length);
+    expect(manifest.files.map((f) => f.kind).sort()).toEqual(['details-csv', 'summary-csv']);
+  });
+
+  it('prints a human summary with the file paths when not asked for JSON', async () => {
+    const run = io();
+    expect(await runCli(['--date', DAY, '--tz', TZ, '--out', out, '--format', 'xlsx'], run.io)).toBe(EXIT.ok);
+    expect(run.out()).toMatch(/validations \d/);
+    expect(run.out()).toContain('validations.xlsx');
+    expect(run.out()).toContain(out);
+  });
+});
+
+describe('verifik-reports refuses bad input and leaves nothing behind', () => {
+  it.each([
+    [['--date', '2024-02-30'], /no day 30/],
+    [['--date', '01/12/2024'], /YYYY-MM-DD/],
+    [['--tz', 'Mars/Olympus'], /Unknown time zone/],
+    [['--from', '2024-12-05', '--to', '2024-12-01'], /before it starts/],
+    [['--from', '2024-12-05'], /go together/],
+    [['--format', 'pdf'], /--format/],
+    [['--frobnicate'], /Unknown option/],
+    [['--mail-to', 'ops@example.com'], /needs --bucket/],
+  ])('%j exits 2 with a message', async (args, message) => {
+    const run = io();
+    expect(await runCli([...args, '--out', out], run.io)).toBe(EXIT.usage);
+    expect(run.err()).toMatch(message);
+  });
+
+  it('exits 2 without a token and says what to do', async () => {
+    const run = io({ VERIFIK_TOKEN: '' });
+    expect(await runCli(['--date', DAY, '--out', out], run.io)).toBe(EXIT.usage);
+    expect(run.err()).toMatch(/VERIFIK_TOKEN/);
+  });
+
+  it('exits 3 on a rejected token, never prints the token, and leaves no report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-auth-'));
+    const run = io({ VERIFIK_TOKEN: 'wrong-token-0123456789' });
+    expect(await runCli(['--date', DAY, '--tz', TZ, '--out', dir], run.io)).toBe(EXIT.auth);
+    expect(run.err()).toMatch(/rejected the token/);
+    expect(run.err()).toMatch(/No report was written/);
+    expect(run.err() + run.out()).not.toContain('wrong-token-0123456789');
+    expect(reportDirs(dir)).toEqual([]);
+  });
+
+  it('exits 4 on a malformed page mid-read and leaves no report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-malformed-'));
+    fake.faults.push(
+      { kind: 'malformed', body: '{"data": 5}' },
+      { when: (r) => r.query.get('page') === '3' },
+    );
+    const run = io();
+    const code = await runCli(['--date', DAY, '--tz', TZ, '--out', dir], run.io);
+    fake.faults.clear();
+    fake.faults.set({ maxPerPage: 250 });
+    expect(code).toBe(EXIT.upstream);
+    expect(run.err()).toMatch(/cannot read/);
+    expect(reportDirs(dir)).toEqual([]);
+  });
+});
+
+describe('the verifik-reports bin', () => {
+  it('runs as a command: --help exits 0, a bad date exits 2', () => {
+    const help = spawnSync(process.execPath, ['bin/verifik-reports.js', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--date YYYY-MM-DD/);
+    const bad = spawnSync(process.execPath, ['bin/verifik-reports.js', '--date', 'yesterday'], {
+      encoding: 'utf8',
+      env: { ...process.env, VERIFIK_TOKEN: 'x' },
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/YYYY-MM-DD/);
+  });
+});
+
+describe('verifik-reports --bucket --mail-to (moto S3 and SES v2)', () => {
+  let moto: Moto;
+  let s3: S3Client;
+  const bucket = 'cli-reports';
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    // The CLI configures its AWS clients from the standard SDK variables, as it would against AWS.
+    Object.assign(process.env, moto.env);
+    s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await moto.verifyIdentity('reports@example.com');
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  const mailEnv = { MAIL_FROM: 'reports@example.com', ALLOWED_RECIPIENT_DOMAINS: 'example.com' };
+
+  it('stores the files in S3 and mails them; attachments equal the stored objects', async () => {
+    const run = io(mailEnv);
+    const code = await runCli(
+      [
+        '--date',
+        DAY,
+        '--tz',
+        TZ,
+        '--bucket',
+        bucket,
+        '--mail-to',
+        'ops@example.com',
+        '--definition',
+        'daily-ops',
+        '--json',
+      ],
+      run.io,
+    );
+    expect(run.err()).toBe('');
+    expect(code).toBe(EXIT.ok);
+    const manifest = Manifest.parse(JSON.parse(run.out()));
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'reports/daily-ops/2024/12/01/' }),
+    );
+    const keys = (listed.Contents ?? []).map((o) => o.Key!);
+    expect(keys).toContain(`reports/daily-ops/2024/12/01/${manifest.id}/manifest.json`);
+
+    const mails = await moto.sentEmails();
+    expect(mails).toHaveLength(1);
+    const parsed = await simpleParser((mails[0] as { raw: string }).raw);
+    expect(parsed.subject).toContain('daily-ops');
+    expect(parsed.subject).toContain(manifest.totals.validations.toLocaleString('en-US'));
+    expect(parsed.attachments.length).toBe(manifest.files.length);
+    for (const f of manifest.files) {
+      const object = await s3.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: `reports/daily-ops/2024/12/01/${manifest.id}/${f.name}`,
+        }),
+      );
+      const stored = Buffer.from(await object.Body!.transformToByteArray());
+      expect(createHash('sha256').update(stored).digest('hex')).toBe(f.sha256);
+      const attached = parsed.attachments.find(
+        (a) =>
+          a.filename?.endsWith(f.name.slice(f.name.indexOf('.'))) &&
+          a.filename.includes(f.name.split('.')[0]!),
+      );
+      expect(attached?.content.equals(stored)).toBe(true);
+    }
+  });
+
+  it('refuses a recipient outside the allowed domains before doing any work', async () => {
+    const before = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const run = io(mailEnv);
+    const code = await runCli(
+      ['--date', DAY, '--tz', TZ, '--bucket', bucket, '--mail-to', 'someone@evil.test'],
+      run.io,
+    );
+    expect(run.err()).toContain('someone@evil.test');
+    expect(code).toBe(EXIT.usage);
+    const after = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(after.KeyCount).toBe(before.KeyCount);
+  });
+});
