@@ -1,7 +1,7 @@
 /**
  * Reads one report window completely: every validation in [start, end) that matches the filters,
  * each exactly once, in ascending `createdAt` order, as an async stream whose memory is bounded by
- * the pages in flight (concurrency + 1 pages), not by the day — plus a compact table of the ids
+ * the pages queued or in flight (2 × concurrency + 1 pages), not by the day — plus a compact table of the ids
  * seen (`id-set.ts`, ~14 bytes a record). A read that cannot prove it is complete fails with
  * `IncompleteReadError` at the end of the stream instead of ending quietly short.
  *
@@ -217,7 +217,9 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
   const diag = emptyDiagnostics(perPage, partitions.length);
   const ids = new IdSet();
   const limit = pLimit(concurrency);
-  const lookahead = Math.max(1, Math.ceil(concurrency / partitions.length));
+  // Pages queued per partition: twice its share of the requests, so that a request starts (through
+  // the shared limiter) the moment another completes, not when the consumer gets to the next page.
+  const lookahead = 2 * Math.max(1, Math.ceil(concurrency / partitions.length));
   const filterOf = (part: Partition) => ({
     startMs,
     endMs,
@@ -235,8 +237,9 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
   });
 
   /**
-   * Pages of one partition, in page order. At most `lookahead` requests are in flight, so memory is
-   * bounded by (lookahead + 1) pages: the ones in flight and the one being consumed.
+   * Pages of one partition, in page order. At most `lookahead` pages are queued, in flight or
+   * received but not yet consumed (the limiter keeps `concurrency` of them on the wire), so memory
+   * is bounded by lookahead + 1 pages, the +1 being the one the consumer is on.
    */
   async function* pagesOf(
     part: Partition,
