@@ -200,11 +200,7 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
 }
 
 function filtersOf(request: ReportRequest): ReportFilters {
-  return {
-    status: request.statuses,
-    ...(request.types.length > 0 ? { type: request.types.join(', ') } : {}),
-    ...(request.clients.length > 0 ? { client: request.clients.join(', ') } : {}),
-  };
+  return { statuses: request.statuses, types: request.types, clients: request.clients };
 }
 
 function diagnosticsRecord(d: object): Record<string, number | string> {

@@ -7,9 +7,9 @@ import type { Summary, SummaryDelta } from './summary.js';
 
 /** The filters a report was asked for; absent means "all". */
 export interface ReportFilters {
-  status?: readonly string[];
-  type?: string;
-  client?: string;
+  statuses?: readonly string[];
+  types?: readonly string[];
+  clients?: readonly string[];
 }
 
 export interface ReportContext {
@@ -27,8 +27,11 @@ export interface ReportContext {
 /** "status=failed,expired; client=abc" — or "none" — for sheets and notes. */
 export function describeFilters(filters: ReportFilters): string {
   const parts: string[] = [];
-  if (filters.status && filters.status.length > 0) parts.push(`status = ${filters.status.join(', ')}`);
-  if (filters.type) parts.push(`type = ${filters.type}`);
-  if (filters.client) parts.push(`client = ${filters.client}`);
+  const add = (label: string, values: readonly string[] | undefined) => {
+    if (values && values.length > 0) parts.push(`${label} = ${values.join(', ')}`);
+  };
+  add('status', filters.statuses);
+  add('type', filters.types);
+  add('client', filters.clients);
   return parts.length === 0 ? 'none (all validations)' : parts.join('; ');
 }

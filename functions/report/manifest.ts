@@ -33,9 +33,9 @@ export const Manifest = z.object({
     to: Day,
   }),
   filters: z.object({
-    status: z.array(z.string()).optional(),
-    type: z.string().optional(),
-    client: z.string().optional(),
+    statuses: z.array(z.string()).optional(),
+    types: z.array(z.string()).optional(),
+    clients: z.array(z.string()).optional(),
   }),
   generatedAt: z.iso.datetime({ offset: true }),
   totals: z.object({
@@ -62,9 +62,9 @@ export function buildManifest(ctx: ReportContext, files: readonly ManifestFile[]
       to: ctx.window.to,
     },
     filters: {
-      ...(f.status && f.status.length > 0 ? { status: [...f.status] } : {}),
-      ...(f.type ? { type: f.type } : {}),
-      ...(f.client ? { client: f.client } : {}),
+      ...(f.statuses && f.statuses.length > 0 ? { statuses: [...f.statuses] } : {}),
+      ...(f.types && f.types.length > 0 ? { types: [...f.types] } : {}),
+      ...(f.clients && f.clients.length > 0 ? { clients: [...f.clients] } : {}),
     },
     generatedAt: ctx.generatedAt.toISOString(),
     totals: { validations: ctx.summary.totals.validations, byStatus },

@@ -182,7 +182,7 @@ describe('summary CSV', () => {
     const ctx: ReportContext = {
       id: 'r-1',
       window: WINDOW,
-      filters: { type: 'liveness' },
+      filters: { types: ['liveness'] },
       generatedAt: new Date('2024-12-02T06:00:00Z'),
       summary,
       diagnostics: { dropped: 1, note: '=not a formula' },

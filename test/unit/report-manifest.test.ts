@@ -14,7 +14,7 @@ function context(): ReportContext {
   return {
     id: 'daily-2024-10-27',
     window: dayWindow('2024-10-27', 'Europe/Madrid'),
-    filters: { status: ['failed'], client: 'c1' },
+    filters: { statuses: ['failed'], clients: ['c1'] },
     generatedAt: new Date('2024-10-28T05:00:00Z'),
     summary: b.result(),
     diagnostics: { pages: 2, droppedDuplicates: 0 },
@@ -37,7 +37,7 @@ describe('manifest', () => {
     });
     expect(m.totals.validations).toBe(2);
     expect(Object.keys(m.totals.byStatus).sort()).toEqual(['__proto__', 'failed']);
-    expect(m.filters).toEqual({ status: ['failed'], client: 'c1' });
+    expect(m.filters).toEqual({ statuses: ['failed'], clients: ['c1'] });
   });
 
   it('refuses a file entry that is out of shape', () => {

@@ -53,7 +53,7 @@ function contextFor(records: BiometricValidation[], extra: Partial<ReportContext
   return {
     id: 'daily-2024-12-01',
     window: WINDOW,
-    filters: { status: ['failed', 'completed'] },
+    filters: { statuses: ['failed', 'completed'] },
     generatedAt: new Date('2024-12-02T06:00:00.000Z'),
     summary: b.result(),
     diagnostics: { pages: 3, droppedOutsideWindow: 2 },
