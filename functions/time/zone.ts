@@ -2,7 +2,7 @@
  * Time-zone arithmetic for report windows and for rendering instants in the report's zone.
  * `@date-fns/tz` does the zone rules; the per-UTC-hour offset cache below exists because a
  * report renders millions of timestamps and zone offsets only change on (at most) hour
- * boundaries in the IANA database, so one lookup per hour replaces one per record.
+ * rarely (and at most a few times a year), so one lookup per UTC hour replaces one per record.
  */
 import { tzOffset } from '@date-fns/tz';
 
@@ -31,7 +31,8 @@ const HOUR = 3_600_000;
 
 /** Offset lookups for one zone, memoised per UTC hour. */
 export class ZoneClock {
-  private readonly cache = new Map<number, number>();
+  /** Offset for every instant of a UTC hour, or null when the offset changes inside that hour. */
+  private readonly cache = new Map<number, number | null>();
   constructor(readonly timeZone: string) {
     assertTimeZone(timeZone);
   }
@@ -41,11 +42,15 @@ export class ZoneClock {
     const hour = Math.floor(ms / HOUR);
     let offset = this.cache.get(hour);
     if (offset === undefined) {
-      offset = tzOffset(this.timeZone, new Date(hour * HOUR));
+      // Most zones change on the hour, but some do not (Australia/Lord_Howe at :30, historic
+      // zones at odd minutes): an hour whose two ends disagree is never cached.
+      const first = tzOffset(this.timeZone, new Date(hour * HOUR));
+      const last = tzOffset(this.timeZone, new Date(hour * HOUR + HOUR - 1));
+      offset = first === last ? first : null;
       if (this.cache.size > 100_000) this.cache.clear();
       this.cache.set(hour, offset);
     }
-    return offset;
+    return offset ?? tzOffset(this.timeZone, new Date(ms));
   }
 
   /** Local wall-clock time as if it were UTC (for Excel cells, which have no zone). */

@@ -59,4 +59,12 @@ describe('ZoneClock', () => {
     expect(new ZoneClock('Asia/Kathmandu').iso(0)).toBe('1970-01-01T05:30:00.000+05:30');
     expect(new ZoneClock('UTC').dayOf(Date.parse('2024-12-01T23:59:59Z'))).toBe('2024-12-01');
   });
+
+  it('is exact in zones whose clocks change off the hour (Lord Howe moves 30 minutes at 15:30 UTC)', () => {
+    const clock = new ZoneClock('Australia/Lord_Howe');
+    // Warm the cache with the first half of that UTC hour, then ask for the second half.
+    expect(clock.iso(Date.parse('2024-10-05T15:10:00Z'))).toBe('2024-10-06T01:40:00.000+10:30');
+    expect(clock.iso(Date.parse('2024-10-05T15:40:00Z'))).toBe('2024-10-06T02:40:00.000+11:00');
+    expect(clock.hourOf(Date.parse('2024-10-05T15:29:59Z'))).toBe(1);
+  });
 });
