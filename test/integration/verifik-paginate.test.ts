@@ -312,6 +312,20 @@ describe('reads that cannot be proven complete', () => {
     await expect(read.diagnostics).rejects.toBeInstanceOf(VerifikAuthError);
   });
 
+  it('an abort signal ends the read with its reason', async () => {
+    const ds = dataset(13, 2_000);
+    const fake = await serve(ds, { latencyMs: 5 });
+    const ctl = new AbortController();
+    const read = readWindow(clientFor(fake), { window, perPage: 50, concurrency: 2, signal: ctl.signal });
+    let n = 0;
+    const run = (async () => {
+      for await (const _ of read.records) if (++n === 100) ctl.abort(new Error('report cancelled'));
+    })();
+    await expect(run).rejects.toThrow('report cancelled');
+    await expect(read.diagnostics).rejects.toThrow('report cancelled');
+    expect(n).toBeLessThan(ds.size);
+  });
+
   it('a consumer that stops early gets no diagnostics, and the look-ahead is abandoned', async () => {
     const ds = dataset(12, 3_000);
     const fake = await serve(ds, { latencyMs: 5 });
