@@ -90,8 +90,10 @@ export interface ReadDiagnostics {
   partitions: number;
   /** Partitions that stopped before their last page because records passed the window end. */
   stoppedEarly: number;
-  /** Pages whose records were not in ascending `createdAt` order (the server ignored `sort`). */
+  /** Pages whose records were in no `createdAt` order at all (then no early stop). */
   unsortedPages: number;
+  /** Partitions read from the last page back, because the server ignored `sort` and sent newest first. */
+  reversedPartitions: number;
   /** Memory of the id table used for de-duplication. */
   idSetBytes: number;
   elapsedMs: number;
@@ -148,9 +150,27 @@ function emptyDiagnostics(perPage: number, partitions: number): ReadDiagnostics 
     partitions,
     stoppedEarly: 0,
     unsortedPages: 0,
+    reversedPartitions: 0,
     idSetBytes: 0,
     elapsedMs: 0,
   };
+}
+
+/** A page whose records go from newer to older (and not all at one instant). */
+function isNewestFirst(records: readonly BiometricValidation[]): boolean {
+  const first = records[0];
+  const last = records.at(-1);
+  if (!first || !last || !(Date.parse(first.createdAt) > Date.parse(last.createdAt))) return false;
+  for (let i = 1; i < records.length; i++) {
+    const a = records[i - 1];
+    const b = records[i];
+    if (a && b && Date.parse(a.createdAt) < Date.parse(b.createdAt)) return false;
+  }
+  return true;
+}
+
+function reversed(page: Page): Page {
+  return { ...page, records: [...page.records].reverse() };
 }
 
 function isAscending(records: readonly BiometricValidation[]): boolean {
@@ -277,6 +297,7 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
 
     const inflight = new Map<number, Promise<Page>>();
     let stopped = false;
+    let newestFirst = false;
     let served = perPage;
     const shortPages: number[] = [];
     try {
@@ -293,51 +314,87 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
       // Sized once from the total; capped, since a server that ignores the window reports far more.
       ids.reserve(Math.min(total, MAX_ID_RESERVATION));
       diag.perPageServed = diag.perPageServed === 0 ? served : Math.min(diag.perPageServed, served);
-      yield first;
       let lastPage = Math.max(1, Math.ceil(total / served));
-      let lastCount = firstCount;
-      stopped = endsPastWindow(first) && !drifted();
+      if (isNewestFirst(first.records)) {
+        // The server ignored sort=createdAt (its default is newest first): read the pages from the
+        // last one back, each reversed, so that the stream is still ascending.
+        newestFirst = true;
+        diag.reversedPartitions++;
+        let next = lastPage;
+        const launchDownTo = (lowest: number) => {
+          for (; next >= Math.max(2, lowest); next--) {
+            const p = fetchPage(next);
+            p.catch(() => {}); // awaited in turn, or abandoned after an early stop or a failure
+            inflight.set(next, p);
+          }
+        };
+        for (let want = lastPage; want >= 2 && !stopped; want--) {
+          launchDownTo(want - lookahead + 1);
+          const pending = inflight.get(want) ?? fetchPage(want);
+          inflight.delete(want);
+          const page = reversed(await pending);
+          launchDownTo(want - lookahead);
+          // Every page but the highest-numbered one must be full.
+          if (want < lastPage && page.records.length < served) shortPages.push(want);
+          yield page;
+          stopped = endsPastWindow(page) && !drifted();
+          if (stopped && inflight.size > 0) {
+            await Promise.allSettled(inflight.values());
+            stopped = !drifted();
+          }
+        }
+        if (!stopped) yield reversed(first);
+      } else {
+        yield first;
+        let lastCount = firstCount;
+        stopped = endsPastWindow(first) && !drifted();
 
-      let next = 2;
-      let want = 2;
-      const launchUpTo = (last: number) => {
-        for (; next <= Math.min(last, lastPage); next++) {
-          const p = fetchPage(next);
-          p.catch(() => {}); // awaited in turn, or abandoned after an early stop or a failure
-          inflight.set(next, p);
+        let next = 2;
+        let want = 2;
+        const launchUpTo = (last: number) => {
+          for (; next <= Math.min(last, lastPage); next++) {
+            const p = fetchPage(next);
+            p.catch(() => {}); // awaited in turn, or abandoned after an early stop or a failure
+            inflight.set(next, p);
+          }
+        };
+        while (!stopped) {
+          if (want > lastPage) {
+            // Records inserted during the read grow `total`: fetch the tail they pushed out, starting
+            // again at the old last page if it was partial (its end may have moved).
+            const grown = Math.ceil(totals.max / served);
+            if (grown <= lastPage) break;
+            if (lastCount < served) want = lastPage;
+            lastPage = grown;
+            next = Math.max(next, want + 1);
+          }
+          launchUpTo(want + lookahead - 1);
+          const pending = inflight.get(want) ?? fetchPage(want);
+          inflight.delete(want);
+          const page = await pending;
+          // Keep `lookahead` requests busy while this page is being consumed.
+          launchUpTo(want + lookahead);
+          // Every page before the last must be full, or records between them may be missing.
+          if (lastCount < served) shortPages.push(want - 1);
+          lastCount = page.records.length;
+          yield page;
+          stopped = endsPastWindow(page) && !drifted();
+          if (stopped && inflight.size > 0) {
+            // A response still in flight may reveal inserts; then stopping here would be unproven.
+            await Promise.allSettled(inflight.values());
+            stopped = !drifted();
+          }
+          want++;
         }
-      };
-      while (!stopped) {
-        if (want > lastPage) {
-          // Records inserted during the read grow `total`: fetch the tail they pushed out, starting
-          // again at the old last page if it was partial (its end may have moved).
-          const grown = Math.ceil(totals.max / served);
-          if (grown <= lastPage) break;
-          if (lastCount < served) want = lastPage;
-          lastPage = grown;
-          next = Math.max(next, want + 1);
-        }
-        launchUpTo(want + lookahead - 1);
-        const pending = inflight.get(want) ?? fetchPage(want);
-        inflight.delete(want);
-        const page = await pending;
-        // Keep `lookahead` requests busy while this page is being consumed.
-        launchUpTo(want + lookahead);
-        // Every page before the last must be full, or records between them may be missing.
-        if (lastCount < served) shortPages.push(want - 1);
-        lastCount = page.records.length;
-        yield page;
-        stopped = endsPastWindow(page) && !drifted();
-        if (stopped && inflight.size > 0) {
-          // A response still in flight may reveal inserts; then stopping here would be unproven.
-          await Promise.allSettled(inflight.values());
-          stopped = !drifted();
-        }
-        want++;
       }
     } finally {
       own.abort(new Error('partition finished'));
       inflight.clear();
+    }
+    if (newestFirst && drifted()) {
+      throw new IncompleteReadError(
+        `${part.label}: the server ignored sort=createdAt (it sends the newest first, so the pages were read from the last one back) and its total changed from ${totals.first} to ${totals.max} during the read, so records may have moved into pages already read`,
+      );
     }
     counts.lastTotal = totals.max;
     if (stopped) diag.stoppedEarly++;
@@ -403,16 +460,16 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
   }
 
   /**
-   * Partitions are read side by side, so one may finish before records are inserted into it while
-   * the others are still being read, and nothing in its own responses would show it. So each one
-   * asks for its total again at the end (one record a request): the same total as its last page
-   * proves its part still holds; a different one fails the read.
+   * Partitions are read side by side, so one may finish before records are added to it while the
+   * others are still being read, and nothing in its own responses would show it. So once all are
+   * read, all ask for their totals again at once (one record a request). Partition p is then known
+   * unchanged from its last page to its confirmation, and every confirmation comes after every
+   * last page: the merged stream is the server's state at the moment the last page was served.
+   * A changed total may predate that moment, so it fails the read.
    */
   async function confirmUnchanged(counts: readonly PartitionCounts[], signal: AbortSignal): Promise<void> {
     if (partitions.length < 2) return;
-    for (const [i, part] of partitions.entries()) {
-      const c = counts[i];
-      if (!c) continue;
+    const confirm = async (part: Partition, c: PartitionCounts) => {
       diag.requests++;
       const page = await client.listPage(
         { ...part.query, page: 1, perPage: 1 },
@@ -426,10 +483,11 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
       );
       if ((page.total ?? 0) !== c.lastTotal) {
         throw new IncompleteReadError(
-          `${part.label}: its total changed from ${c.lastTotal} to ${page.total ?? 0} while other partitions were read, so records added to it were missed`,
+          `${part.label}: its total changed from ${c.lastTotal} to ${page.total ?? 0} while the other partitions were read, so records added to it may be missing`,
         );
       }
-    }
+    };
+    await Promise.all(partitions.map((part, i) => confirm(part, counts[i] as PartitionCounts)));
   }
 
   async function* run(): AsyncGenerator<BiometricValidation[]> {

@@ -154,6 +154,22 @@ describe('readWindow', () => {
     expect(diagnostics.outOfWindowDropped).toBe(expectedRecords(shared, { end: window.start }).length);
   });
 
+  it('an ignored sort (newest first) is read from the last page back: same records, ascending', async () => {
+    const fake = await serve(shared, { ignoreParams: ['sort'] });
+    const { ids, diagnostics } = await readAll(fake, { perPage: 300, concurrency: 3 });
+    expect(ids).toEqual(oracle(shared));
+    expect(diagnostics.reversedPartitions).toBe(1);
+  });
+
+  it('an ignored sort and an ignored where>_createdAt still stop early at the window start', async () => {
+    const fake = await serve(shared, { ignoreParams: ['sort', 'where>_createdAt'] });
+    const { ids, diagnostics } = await readAll(fake, { perPage: 250 });
+    expect(ids).toEqual(oracle(shared));
+    expect(diagnostics.reversedPartitions).toBe(1);
+    // Reading oldest-first from the last page, the records before the window come first and are dropped.
+    expect(diagnostics.outOfWindowDropped).toBe(expectedRecords(shared, { end: window.start }).length);
+  });
+
   it('the module envelope reads the same', async () => {
     const fake = await serve(shared, { envelope: 'module' });
     const { ids } = await readAll(fake, { perPage: 250 });

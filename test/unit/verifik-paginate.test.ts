@@ -139,8 +139,24 @@ describe('readWindow over an in-memory client', () => {
     expect(Math.max(...c.queries.map((q) => q.page ?? 0))).toBe(9);
   });
 
-  it('never stops early on pages that are not ascending, and counts them', async () => {
+  it('reads newest-first pages (an ignored sort) from the last page back, still ascending', async () => {
     const c = memoryClient([...all].reverse());
+    const read = readWindow(c, { window, perPage: 50, concurrency: 2 });
+    expect(await collect(read)).toEqual(inside);
+    const d = await read.diagnostics;
+    expect(d.reversedPartitions).toBe(1);
+    // 330 records in 7 pages: page 1 (newest) to learn the order, then page 7 (oldest) backwards,
+    // stopping once page 3 passes the end (page 2 was queued by then, page 1 never yielded).
+    expect(d.stoppedEarly).toBe(1);
+    expect(c.queries.map((q) => q.page).slice(0, 4)).toEqual([1, 7, 6, 5]);
+  });
+
+  it('never stops early on pages in no order at all, and counts them', async () => {
+    // Swap neighbours: every page is out of order both ways.
+    const shuffled = all.map(
+      (_, i) => all[i % 2 === 0 ? Math.min(i + 1, all.length - 1) : i - 1] as BiometricValidation,
+    );
+    const c = memoryClient(shuffled);
     const read = readWindow(c, { window, perPage: 50, concurrency: 2 });
     const ids = await collect(read);
     expect([...ids].sort()).toEqual([...inside].sort());
