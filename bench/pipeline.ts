@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isMainThread } from 'node:worker_threads';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import { createDataset } from '../dev/fake-verifik/generator.js';
@@ -24,15 +25,17 @@ import { newReportId, type ReportRequest, runReport } from '../functions/pipelin
 import { DETAIL_COLUMNS, DETAIL_KEYS, flatten } from '../functions/report/columns.js';
 import { SummaryBuilder } from '../functions/report/summary.js';
 import { createXlsxWriter } from '../functions/report/xlsx.js';
+import { LAMBDA_V8_FLAGS } from '../functions/runtime-flags.js';
 import { dayWindow } from '../functions/time/window.js';
 import { createVerifikClient } from '../functions/verifik/client.js';
 import { BiometricValidation } from '../functions/verifik/schema.js';
-import { fmt, ratio, runChild, spawnFake } from './support.js';
+import { bundle, fmt, ratio, runChild, spawnFake } from './support.js';
 
 const DAY = '2024-12-01';
 const TIME_ZONE = 'America/Bogota';
 const SEED = 11;
 const LATENCY_MS = 20;
+const PER_PAGE = Number(process.env.BENCH_PER_PAGE ?? 500);
 const self = fileURLToPath(import.meta.url);
 
 export interface PipelineResult {
@@ -64,7 +67,7 @@ async function childE2e(count: number, url: string, token: string): Promise<Pipe
     reportId,
     verifik: createVerifikClient({ baseUrl: url, token }),
     sink: createLocalSink({ dir: out, reportId }),
-    read: { perPage: 1000, concurrency: 4 },
+    read: { perPage: PER_PAGE, concurrency: 4 },
   });
   const ms = performance.now() - started;
   rmSync(out, { recursive: true, force: true });
@@ -168,6 +171,9 @@ export async function benchPipeline(opts: PipelineBenchOptions = {}): Promise<Pi
   const sizes = opts.sizes ?? [100_000, 1_000_000];
   const naiveSize = opts.naiveSize ?? 100_000;
   const results: PipelineResult[] = [];
+  // Children run the bundled code with the Lambdas' V8 flags (infra/constructs/report-functions.ts).
+  const script = await bundle(self);
+  const flags = [...LAMBDA_V8_FLAGS];
   for (const count of sizes) {
     const fake = await spawnFake({
       count,
@@ -175,20 +181,19 @@ export async function benchPipeline(opts: PipelineBenchOptions = {}): Promise<Pi
       date: DAY,
       timeZone: TIME_ZONE,
       latencyMs: LATENCY_MS,
+      prerender: count === naiveSize ? [PER_PAGE, 20] : [PER_PAGE],
     });
     try {
-      const e2e = await runChild<PipelineResult>(self, [
-        '--child',
-        'e2e',
-        String(count),
-        fake.url,
-        fake.token,
-      ]);
-      const writer = await runChild<PipelineResult>(self, ['--child', 'writer', String(count)]);
+      const e2e = await runChild<PipelineResult>(
+        script,
+        ['--child', 'e2e', String(count), fake.url, fake.token],
+        flags,
+      );
+      const writer = await runChild<PipelineResult>(script, ['--child', 'writer', String(count)], flags);
       results.push(e2e, writer);
       if (count === naiveSize) {
         results.push(
-          await runChild<PipelineResult>(self, ['--child', 'naive', String(count), fake.url, fake.token]),
+          await runChild<PipelineResult>(script, ['--child', 'naive', String(count), fake.url, fake.token]),
         );
       }
     } finally {
@@ -248,4 +253,4 @@ async function main(): Promise<void> {
   });
 }
 
-if (process.argv[1] === self) await main();
+if (process.argv[1] === self && isMainThread) await main();

@@ -1,11 +1,38 @@
 /** Shared bench plumbing: child processes, so each scenario's peak RSS is its own. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { build } from 'esbuild';
 
-/** Runs `node --import tsx <script> ...args` and returns the JSON the child printed last. */
+/**
+ * Bundles `entry` the way the CDK bundles the Lambdas (esbuild, ESM, minified, with a `require`
+ * shim), so a scenario measures the deployable code rather than the TypeScript loader (≈ 45 MB).
+ */
+export async function bundle(entry: string): Promise<string> {
+  const outfile = join(mkdtempSync(join(tmpdir(), 'bench-bundle-')), `${basename(entry, '.ts')}.mjs`);
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    outfile,
+    logLevel: 'error',
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+  });
+  return outfile;
+}
+
+/** Runs `script` (TypeScript through tsx, or a bundle) in a child and returns the JSON it printed last. */
 export async function runChild<T>(script: string, args: string[], nodeFlags: string[] = []): Promise<T> {
-  const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, ...args], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...nodeFlags, ...loader, script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -25,59 +52,55 @@ export interface FakeProcess {
   stop(): Promise<void>;
 }
 
-/** The fake Verifik in its own process, so its memory and CPU are not charged to the reader. */
+/**
+ * The fake Verifik in its own process, with the window's pages pre-rendered at `perPage`
+ * (bench/fake-verifik-process.ts): on a 2-core machine a live fake's JSON rendering would compete
+ * with the reader for CPU, which the real Verifik does not.
+ */
 export async function spawnFake(opts: {
   count: number;
   seed: number;
   date: string;
   timeZone: string;
   latencyMs: number;
-  maxPerPage?: number;
+  prerender: number[];
 }): Promise<FakeProcess> {
-  const token = 'bench-token';
   const proc = spawn(
     process.execPath,
     [
       '--import',
       'tsx',
-      'dev/fake-verifik/main.ts',
-      '--port',
-      '0',
+      'bench/fake-verifik-process.ts',
       '--count',
       String(opts.count),
       '--seed',
       String(opts.seed),
-      '--date',
+      '--day',
       opts.date,
       '--tz',
       opts.timeZone,
       '--latency-ms',
       String(opts.latencyMs),
-      '--max-per-page',
-      String(opts.maxPerPage ?? 1000),
-      '--token',
-      token,
+      '--prerender',
+      opts.prerender.join(','),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: proc.stdout! });
-  let url: string | null = null;
+  let info: { url: string; token: string } | null = null;
   for await (const line of lines) {
-    const m = /listening on (http:\/\/[^\s/]+)/.exec(line);
-    if (m) {
-      url = m[1]!;
-      break;
-    }
+    info = JSON.parse(line) as { url: string; token: string };
+    break;
   }
-  if (!url) throw new Error('fake Verifik did not start');
+  if (!info) throw new Error('fake Verifik did not start');
   proc.stdout!.resume();
   return {
-    url,
-    token,
+    url: info.url,
+    token: info.token,
     proc,
     stop: async () => {
       if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
+        proc.stdin!.end();
         await once(proc, 'exit');
       }
     },

@@ -16,6 +16,7 @@ import { createDetailsCsvWriter, summaryCsv } from './report/csv.js';
 import { buildManifest, type FileKind, HashingCounter, type Manifest } from './report/manifest.js';
 import { compareSummaries, type Summary, SummaryBuilder, type SummaryDelta } from './report/summary.js';
 import { createXlsxWriter } from './report/xlsx.js';
+import { createThreadedXlsxWriter } from './report/xlsx-thread.js';
 import { downloadName } from './report-naming.js';
 import type { ReportWindow } from './time/window.js';
 import type { VerifikClient } from './verifik/client.js';
@@ -68,6 +69,8 @@ export interface RunReportOptions {
   now?: () => Date;
   onProgress?: (p: ReadProgress) => void;
   read?: ReadTuning;
+  /** Render the workbook on a worker thread (default true): it then overlaps fetching and the CSV. */
+  xlsxThread?: boolean;
   signal?: AbortSignal;
 }
 
@@ -119,7 +122,8 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
   const wantCsv = request.formats.includes('csv');
   const xlsxFile = wantXlsx ? open('xlsx') : null;
   const csvFile = wantCsv ? open('details-csv') : null;
-  const xlsx = xlsxFile ? createXlsxWriter(xlsxFile.measure, { timeZone, fileName: xlsxFile.name }) : null;
+  const makeXlsx = (opts.xlsxThread ?? true) ? createThreadedXlsxWriter : createXlsxWriter;
+  const xlsx = xlsxFile ? makeXlsx(xlsxFile.measure, { timeZone, fileName: xlsxFile.name }) : null;
   const csv = csvFile ? createDetailsCsvWriter(csvFile.measure, { timeZone, fileName: csvFile.name }) : null;
 
   try {

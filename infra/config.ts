@@ -64,16 +64,15 @@ export const DeploymentConfig = z
     functions: z
       .object({
         /**
-         * Scheduled and worker runs fetch a whole day from Verifik and render XLSX + CSV.
-         * The engine's benchmark for 1M validations end to end: 70–90 s, peak RSS < 300 MB (to be
-         * re-confirmed with `npm run bench`); the exceljs streaming writer alone holds ~145 MB at
-         * 1M rows (design notes). Rendering is CPU-bound (zip
-         * deflate), and Lambda gives one full vCPU at 1,769 MB, so that size buys speed at about
-         * the same cost per run; 15 minutes (the Lambda maximum) leaves ~10× headroom for days
-         * larger than 1M or a slow upstream.
+         * Scheduled and worker runs fetch a whole day from Verifik and render XLSX + CSV, the
+         * workbook on its own thread. `npm run bench` (bench/pipeline.ts, 2 cores, bundled code):
+         * 1M validations end to end in ~17 s at a peak RSS of ~310 MB; 100k in ~2 s. Two busy
+         * threads plus zlib want two vCPUs, which Lambda gives at 3,538 MB (one per 1,769 MB);
+         * the memory itself is ~10× what the run needs. 15 minutes (the Lambda maximum) leaves
+         * ~50× headroom for days larger than 1M or a slow upstream.
          */
-        scheduled: FunctionSizing.default({ memoryMb: 1769, timeoutSeconds: 900 }),
-        worker: FunctionSizing.default({ memoryMb: 1769, timeoutSeconds: 900 }),
+        scheduled: FunctionSizing.default({ memoryMb: 3538, timeoutSeconds: 900 }),
+        worker: FunctionSizing.default({ memoryMb: 3538, timeoutSeconds: 900 }),
         /**
          * The API only validates, reads manifests, signs links and invokes the worker. HTTP APIs
          * give up after 30 s, so 29 s lets the function report its own timeout first.
@@ -81,8 +80,8 @@ export const DeploymentConfig = z
         api: FunctionSizing.default({ memoryMb: 512, timeoutSeconds: 29 }),
       })
       .default({
-        scheduled: { memoryMb: 1769, timeoutSeconds: 900 },
-        worker: { memoryMb: 1769, timeoutSeconds: 900 },
+        scheduled: { memoryMb: 3538, timeoutSeconds: 900 },
+        worker: { memoryMb: 3538, timeoutSeconds: 900 },
         api: { memoryMb: 512, timeoutSeconds: 29 },
       }),
     /**

@@ -3,6 +3,7 @@
  * handler uses. Bundled by the local esbuild as ESM with source maps; tests pass `code` to skip
  * bundling and assert the same template.
  */
+
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, type RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
@@ -13,6 +14,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
 import type { FunctionSizing } from '../config.js';
 import { logicalIdOf } from './logical-id.js';
 import type { ReportMail } from './report-mail.js';
@@ -150,7 +152,7 @@ export class ReportFunctions extends Construct {
       ATTACHMENT_BUDGET_BYTES: String(settings.attachmentBudgetBytes),
       REPORT_DEFINITIONS: definitionsJson,
       POWERTOOLS_METRICS_NAMESPACE: 'VerifikReports',
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: ['--enable-source-maps', ...LAMBDA_V8_FLAGS].join(' '),
     };
 
     this.worker = this.makeFunction('Worker', 'report-worker', props.sizing.worker, {
