@@ -1,0 +1,49 @@
+/**
+ * `npm run bench`: every benchmark, each against a naive baseline measured in the same run.
+ *
+ *   npm run bench                       # data layer, Excel writer, whole pipeline (≈ 10 minutes)
+ *   npm run bench -- --quick            # 100k only, naive baselines capped (≈ 3 minutes)
+ *   npm run bench -- --only pipeline    # one of: data-layer, writer, pipeline
+ *
+ * Figures print as tables with ratios; nothing here asserts timings (that belongs to people
+ * reading the numbers, not to tests).
+ */
+import { parseArgs } from 'node:util';
+import { benchDataLayer, dataLayerGoals, formatDataLayer } from './data-layer.js';
+import { benchPipeline } from './pipeline.js';
+import { benchWriter, formatWriterResults } from './writer.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true },
+  },
+});
+const want = (name: string) => !values.only || values.only.includes(name);
+const sizes = values.quick ? [100_000] : [100_000, 1_000_000];
+const started = Date.now();
+
+console.log(
+  `verifik-reports benchmarks (${values.quick ? 'quick' : 'full'}) on ${process.version}, ${new Date().toISOString()}`,
+);
+
+if (want('data-layer')) {
+  console.log('\n## Data layer: reading a day of validations (fake Verifik, 20 ms a request)');
+  const results = await benchDataLayer({ sizes, ...(values.quick ? { naiveMaxPages: 1000 } : {}) });
+  console.log(formatDataLayer(results));
+  for (const g of dataLayerGoals(results))
+    console.log(`${g.pass ? 'PASS' : 'MISS'}  ${g.name}: ${g.actual} (goal ${g.target})`);
+}
+
+if (want('writer')) {
+  console.log('\n## Excel writer alone');
+  const results = await benchWriter({ rows: values.quick ? 100_000 : 1_000_000 });
+  console.log(formatWriterResults(results));
+}
+
+if (want('pipeline')) {
+  console.log('\n## Whole report: fetch → summary + xlsx + csv → files');
+  await benchPipeline({ sizes, naiveSize: 100_000 });
+}
+
+console.log(`\nAll benchmarks done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
