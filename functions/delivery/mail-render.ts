@@ -9,6 +9,8 @@
  * Personal data: report mails carry aggregate figures and client (organisation) names only,
  * never identifiers, IP addresses or record ids; the highest-risk list stays in the files.
  */
+
+import { escapeHtml } from '../html-escape.js';
 import { CHECK_KEYS, type CheckKey } from '../report/columns.js';
 import type { Change, Summary, SummaryDelta } from '../report/summary.js';
 
@@ -85,17 +87,7 @@ export function formatDays(window: MailWindow): string {
   return window.from === window.to ? window.from : `${window.from} to ${window.to}`;
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
+export { escapeHtml };
 
 /** Header-safe: no line breaks can reach the subject line. */
 function oneLine(value: string): string {

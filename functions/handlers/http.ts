@@ -3,6 +3,7 @@
  * 404/405 answers, and response shapes that never carry a stack trace.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { escapeHtml } from '../html-escape.js';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
@@ -40,14 +41,7 @@ export function internalError(requestId: string | undefined): HttpResult {
   });
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+const esc = escapeHtml;
 
 /** A small human page for people who clicked a link in a mail (they get HTML, not JSON or S3 XML). */
 export function htmlPage(statusCode: number, title: string, message: string): HttpResult {

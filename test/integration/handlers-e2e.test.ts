@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateSecretCommand,
@@ -25,7 +25,6 @@ import { loadConfig } from '../../functions/config.js';
 import type { ReportDefinitionInput } from '../../functions/definitions.js';
 import { setClients } from '../../functions/delivery/aws-clients.js';
 import { signFileLink } from '../../functions/delivery/links.js';
-import { STATE_TABLE } from '../../functions/delivery/state.js';
 import { createDeps, type Deps } from '../../functions/handlers/deps.js';
 import { createWorkerHandler } from '../../functions/handlers/report-worker.js';
 import { createReportsApi } from '../../functions/handlers/reports-api.js';
@@ -233,40 +232,13 @@ beforeAll(async () => {
   fake = await startFakeVerifik({ dataset, token: 'right-token' });
   s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
   secretsSm = new SecretsManagerClient(moto.clientConfig);
-  const dynamo = new DynamoDBClient(moto.clientConfig);
   await Promise.all([
     s3.send(new CreateBucketCommand({ Bucket: BUCKET })),
     secretsSm.send(new CreateSecretCommand({ Name: TOKEN_SECRET, SecretString: 'right-token' })),
     secretsSm.send(new CreateSecretCommand({ Name: LINK_SECRET, SecretString: LINK_KEY })),
     moto.verifyIdentity('reports.example'),
-    dynamo.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
-          { AttributeName: STATE_TABLE.indexPartitionKey, AttributeType: 'S' },
-          { AttributeName: STATE_TABLE.indexSortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
-          { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: STATE_TABLE.byDateIndex,
-            KeySchema: [
-              { AttributeName: STATE_TABLE.indexPartitionKey, KeyType: 'HASH' },
-              { AttributeName: STATE_TABLE.indexSortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      }),
-    ),
+    moto.createStateTable(TABLE),
   ]);
-  dynamo.destroy();
 });
 
 afterAll(async () => {
