@@ -9,7 +9,7 @@
  * reading the numbers, not to tests).
  */
 import { parseArgs } from 'node:util';
-import { benchDataLayer, dataLayerGoals, formatDataLayer } from './data-layer.js';
+import { benchDataLayer, formatDataLayer } from './data-layer.js';
 import { benchPipeline } from './pipeline.js';
 import { benchWriter, formatWriterResults } from './writer.js';
 
