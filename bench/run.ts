@@ -30,9 +30,7 @@ console.log(
 if (want('data-layer')) {
   console.log('\n## Data layer: reading a day of validations (fake Verifik, 20 ms a request)');
   const results = await benchDataLayer({ sizes, ...(values.quick ? { naiveMaxPages: 1000 } : {}) });
-  console.log(formatDataLayer(results));
-  for (const g of dataLayerGoals(results))
-    console.log(`${g.pass ? 'PASS' : 'MISS'}  ${g.name}: ${g.actual} (goal ${g.target})`);
+  console.log(formatDataLayer(results)); // with its goals, PASS or MISS each
 }
 
 if (want('writer')) {
