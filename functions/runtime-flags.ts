@@ -8,3 +8,10 @@
  * at about the same wall time (17.5 s vs 17.3 s).
  */
 export const LAMBDA_V8_FLAGS = ['--max-semi-space-size=4'] as const;
+
+/**
+ * Lambda retries a failed asynchronous run (scheduled or on-demand) this many times; the CDK
+ * stack configures it and the scheduled run uses it to tell owners once when a day first fails
+ * and once when the last automatic attempt failed, not on every attempt.
+ */
+export const ASYNC_RETRY_ATTEMPTS = 2;

@@ -1,8 +1,8 @@
 /**
  * EventBridge Scheduler → one report definition's daily run: `{ definition, day? }`.
  * Without `day` it reports on yesterday in the definition's time zone; with it, it backfills.
- * A failed run is rethrown after the owners were told, so the scheduler's retries, the
- * dead-letter queue and the error alarms all see it.
+ * A failed run is rethrown after the owners were told, so Lambda's asynchronous retries, the
+ * FailedRuns queue and the error alarms all see it.
  */
 import { z } from 'zod';
 import { parseDay } from '../time/window.js';

@@ -19,6 +19,7 @@ import {
 } from '../delivery/state.js';
 import type { ReportRequest } from '../pipeline.js';
 import { newReportId } from '../report-naming.js';
+import { ASYNC_RETRY_ATTEMPTS } from '../runtime-flags.js';
 import { dayWindow, yesterday } from '../time/window.js';
 import type { Deps } from './deps.js';
 import {
@@ -167,7 +168,19 @@ export async function deliverScheduledReport(deps: Deps, input: ScheduledInput):
         now: deps.now(),
       }).catch((e) => log.warn('could not mark the report failed', { error: (e as Error).name }));
     }
-    await mailFailure(deps, { to: def.owners, label: def.name, window, reason, reportId, willRetry: true });
+    // Owners hear of a failing day twice at most: on its first failure (Lambda will retry) and
+    // when the last automatic attempt failed; attempts in between only log and alarm.
+    const lastAttempt = claim.attempts >= 1 + ASYNC_RETRY_ATTEMPTS;
+    if (claim.attempts === 1 || lastAttempt) {
+      await mailFailure(deps, {
+        to: def.owners,
+        label: def.name,
+        window,
+        reason,
+        reportId,
+        willRetry: !lastAttempt,
+      });
+    }
     throw err;
   }
 }

@@ -14,7 +14,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
+import { ASYNC_RETRY_ATTEMPTS, LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
 import type { FunctionSizing } from '../config.js';
 import { logicalIdOf } from './logical-id.js';
 import type { ReportMail } from './report-mail.js';
@@ -176,7 +176,7 @@ export class ReportFunctions extends Construct {
       [this.worker, Duration.hours(1)],
     ] as const) {
       fn.configureAsyncInvoke({
-        retryAttempts: 2,
+        retryAttempts: ASYNC_RETRY_ATTEMPTS,
         maxEventAge,
         onFailure: new destinations.SqsDestination(this.failedRuns),
       });

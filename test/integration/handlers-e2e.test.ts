@@ -32,6 +32,7 @@ import { createScheduledHandler } from '../../functions/handlers/scheduled-repor
 import { createSecretSource } from '../../functions/handlers/secret-source.js';
 import type { WorkerPayload } from '../../functions/handlers/worker-payload.js';
 import { Manifest } from '../../functions/report/manifest.js';
+import { ASYNC_RETRY_ATTEMPTS } from '../../functions/runtime-flags.js';
 import { createVerifikClient } from '../../functions/verifik/client.js';
 import { type ApiGatewayStandIn, startApiGateway } from '../support/apigw.js';
 import { type Moto, type MotoSentEmail, startMoto } from '../support/moto.js';
@@ -65,6 +66,13 @@ const definitions: ReportDefinitionInput[] = [
     formats: ['csv'],
     recipients: ['dave@ops.example'],
     owners: ['owner@ops.example'],
+  },
+  {
+    name: 'flaky-ops',
+    schedule: { timeZone: TZ },
+    formats: ['csv'],
+    recipients: ['erin@ops.example'],
+    owners: ['flaky-owner@ops.example'],
   },
   {
     name: 'delta-ops',
@@ -406,6 +414,23 @@ describe('scheduled-report', () => {
     expect(await mailsTo('dave@ops.example')).toHaveLength(1);
     expect(await scheduled()({ definition: 'retry-ops' })).toMatchObject({ status: 'skipped' });
     expect(await mailsTo('dave@ops.example')).toHaveLength(1);
+  });
+
+  it('owners hear of a failing day on its first and on its last automatic attempt only', async () => {
+    await secretsSm.send(new PutSecretValueCommand({ SecretId: TOKEN_SECRET, SecretString: 'wrong-token' }));
+    const notices = async () =>
+      (await mailsTo('flaky-owner@ops.example')).filter((m) => m.subject?.includes('flaky-ops'));
+    // Lambda runs a failed asynchronous invocation 1 + ASYNC_RETRY_ATTEMPTS times.
+    for (let attempt = 1; attempt <= 1 + ASYNC_RETRY_ATTEMPTS; attempt++) {
+      await expect(scheduled()({ definition: 'flaky-ops' })).rejects.toMatchObject({
+        name: 'VerifikAuthError',
+      });
+      expect(await notices()).toHaveLength(attempt === 1 ? 1 : attempt <= ASYNC_RETRY_ATTEMPTS ? 1 : 2);
+    }
+    const [first, last] = await notices();
+    expect(`${first?.text}`).not.toEqual(`${last?.text}`);
+    expect(await mailsTo('erin@ops.example')).toHaveLength(0);
+    await secretsSm.send(new PutSecretValueCommand({ SecretId: TOKEN_SECRET, SecretString: 'right-token' }));
   });
 
   it('compares with the previous day: the mail says what changed, from the stored summary.json', async () => {
