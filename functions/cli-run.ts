@@ -5,12 +5,13 @@ import { CliConfigError } from './cli-errors.js';
 import { DEFAULT_ATTACHMENT_BUDGET_BYTES } from './config.js';
 import { createS3Client, createSesClient } from './delivery/aws-clients.js';
 import { presignDownload } from './delivery/links.js';
-import { createLocalSink } from './delivery/local-sink.js';
+import { createLocalSink, findPreviousLocalSummary } from './delivery/local-sink.js';
 import { composeReportMail } from './delivery/mail-report.js';
 import { checkRecipients, sendMail } from './delivery/mail-send.js';
 import { createS3Sink, type S3ReportSink } from './delivery/s3-sink.js';
 import type { ReportSink } from './delivery/sink.js';
 import { downloadName, newReportId, type ReportRequest, type ReportResult, runReport } from './pipeline.js';
+import { manifestFilters } from './report/manifest.js';
 import { reportWindow } from './time/window.js';
 import { createVerifikClient } from './verifik/client.js';
 import type { ReadProgress } from './verifik/paginate.js';
@@ -80,10 +81,20 @@ export async function executeCliReport(
         })
       : createLocalSink({ dir: options.out, reportId });
 
+  // Deltas against the previous local report; S3 reports get theirs in the Lambdas.
+  const previous = options.bucket
+    ? null
+    : await findPreviousLocalSummary({
+        dir: options.out,
+        definition: request.definition,
+        day: request.window.from,
+        timeZone: request.window.timeZone,
+        filters: manifestFilters(request),
+      });
   const progress = progressLine(io.stderr);
   let result: ReportResult;
   try {
-    result = await runReport({ request, reportId, verifik, sink, onProgress: progress.update });
+    result = await runReport({ request, reportId, verifik, sink, previous, onProgress: progress.update });
   } finally {
     progress.done();
   }

@@ -13,7 +13,13 @@ import type { ReportSink, SinkFile } from './delivery/sink.js';
 import { flatten } from './report/columns.js';
 import type { ReportContext, ReportFilters } from './report/context.js';
 import { createDetailsCsvWriter, summaryCsv } from './report/csv.js';
-import { buildManifest, type FileKind, HashingCounter, type Manifest } from './report/manifest.js';
+import {
+  buildManifest,
+  type FileKind,
+  HashingCounter,
+  type Manifest,
+  SUMMARY_FILE,
+} from './report/manifest.js';
 import { compareSummaries, type Summary, SummaryBuilder, type SummaryDelta } from './report/summary.js';
 import { createXlsxWriter } from './report/xlsx.js';
 import { createThreadedXlsxWriter } from './report/xlsx-thread.js';
@@ -191,6 +197,12 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
       sha256: f.measure.sha256(),
       rows: f.rows,
     }));
+    // The full summary, for the next report's deltas (the manifest carries totals only). Stored
+    // before the manifest, so every complete report has it; not a file people download.
+    const summaryFile = sink.open({ name: SUMMARY_FILE, contentType: 'application/json' });
+    summaryFile.stream.end(JSON.stringify(result));
+    await summaryFile.done;
+
     const manifest = buildManifest(ctx, files);
     await sink.commit(`${JSON.stringify(manifest, null, 2)}\n`);
     return { id: reportId, manifest, summary: result, delta, files, location: sink.location };

@@ -4,9 +4,12 @@
  * in it, so a crash can never leave something that looks like a finished report.
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { isDeepStrictEqual } from 'node:util';
+import { Manifest, SUMMARY_FILE } from '../report/manifest.js';
+import type { Summary } from '../report/summary.js';
 import type { FileSpec, ReportSink, SinkFile } from './sink.js';
 
 export interface LocalSinkOptions {
@@ -56,4 +59,45 @@ export function createLocalSink({ dir, reportId }: LocalSinkOptions): LocalSink 
 function assertPlainName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
     throw new Error(`Refusing unsafe report file name "${name}".`);
+}
+
+export interface PreviousLocalQuery {
+  dir: string;
+  definition: string;
+  /** First day of the report being made; the previous one ends before it. */
+  day: string;
+  timeZone: string;
+  /** The previous report must have been asked for with the same filters to be comparable. */
+  filters: Manifest['filters'];
+  maxDaysBack?: number;
+}
+
+/**
+ * The newest complete local report of the same definition, zone and filters that ended in the
+ * `maxDaysBack` days before `day`, as its stored summary; null when there is none (deltas are optional).
+ */
+export async function findPreviousLocalSummary(q: PreviousLocalQuery): Promise<Summary | null> {
+  const earliest = new Date(Date.parse(`${q.day}T00:00:00Z`) - (q.maxDaysBack ?? 7) * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  let best: { to: string; generatedAt: string; dir: string } | null = null;
+  const entries = await readdir(q.dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isDirectory() || !entry.name.startsWith(`${q.definition}-`) || entry.name.endsWith('.partial'))
+      continue;
+    const manifest = await readFile(join(q.dir, entry.name, 'manifest.json'), 'utf8')
+      .then((text) => Manifest.safeParse(JSON.parse(text)))
+      .catch(() => null);
+    if (!manifest?.success) continue;
+    const m = manifest.data;
+    if (m.window.timeZone !== q.timeZone || !isDeepStrictEqual(m.filters, q.filters)) continue;
+    if (m.window.to >= q.day || m.window.to < earliest) continue;
+    if (!best || m.window.to > best.to || (m.window.to === best.to && m.generatedAt > best.generatedAt)) {
+      best = { to: m.window.to, generatedAt: m.generatedAt, dir: entry.name };
+    }
+  }
+  if (!best) return null;
+  return readFile(join(q.dir, best.dir, SUMMARY_FILE), 'utf8')
+    .then((text) => JSON.parse(text) as Summary)
+    .catch(() => null);
 }

@@ -1,13 +1,12 @@
 /**
- * The steps every report run shares: find the previous summary, produce the report into S3
- * (with `summary.json` beside the manifest), compose and send its mail, tell people about a
- * failure. scheduled-run.ts and on-demand-run.ts put them in order around their claims.
+ * The steps every report run shares: find the previous summary, produce the report into S3,
+ * compose and send its mail, tell people about a failure. scheduled-run.ts and on-demand-run.ts
+ * put them in order around their claims.
  *
- * The previous report's summary (for "what changed" deltas) is stored as `summary.json` next to
- * each manifest, because the manifest carries only totals. It is written after the manifest: if
- * that write fails the report is still complete, only the next day's deltas are lost.
+ * The previous report's summary (for "what changed" deltas) is the `summary.json` the pipeline
+ * stores beside each manifest, because the manifest carries only totals.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type FailureReason, type RenderedMail, renderFailureMail } from '../delivery/mail-render.js';
 import { composeReportMail } from '../delivery/mail-report.js';
 import { type MailAttachment, sendMail } from '../delivery/mail-send.js';
@@ -15,12 +14,12 @@ import { createS3Sink, findPreviousManifest, MANIFEST_NAME } from '../delivery/s
 import { updateReportStatus } from '../delivery/state.js';
 import { downloadName, type ReportRequest, type ReportResult, runReport } from '../pipeline.js';
 import { CHECK_KEYS } from '../report/columns.js';
+import { SUMMARY_FILE } from '../report/manifest.js';
 import type { Summary } from '../report/summary.js';
 import type { ReportWindow } from '../time/window.js';
 import type { Deps } from './deps.js';
 import { fileKey, signLinks } from './report-links.js';
 
-export const SUMMARY_NAME = 'summary.json';
 /** Longer than Lambda's 15-minute maximum, so a live run's claim is never taken over. */
 export const RUN_LEASE_SECONDS = 16 * 60;
 /** Deltas compare with the newest report of the same definition within this many days back. */
@@ -37,7 +36,7 @@ export function headlineFigures(summary: Summary): Record<string, unknown> {
 }
 
 function summaryKey(manifestKey: string): string {
-  return `${manifestKey.slice(0, -MANIFEST_NAME.length)}${SUMMARY_NAME}`;
+  return `${manifestKey.slice(0, -MANIFEST_NAME.length)}${SUMMARY_FILE}`;
 }
 
 async function readObject(deps: Pick<Deps, 's3' | 'config'>, key: string): Promise<Buffer> {
@@ -78,7 +77,7 @@ export interface Produced {
   manifestKey: string;
 }
 
-/** Runs the pipeline into S3 and stores the summary beside the manifest. */
+/** Runs the pipeline into S3. */
 export async function produce(
   deps: Deps,
   request: ReportRequest,
@@ -108,21 +107,6 @@ export async function produce(
     // A rejected token may have been replaced already: read it afresh on the next attempt.
     if ((err as Error).name === 'VerifikAuthError') deps.secrets.invalidate();
     throw err;
-  }
-  try {
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: deps.config.REPORTS_BUCKET,
-        Key: summaryKey(sink.manifestKey),
-        Body: JSON.stringify(result.summary),
-        ContentType: 'application/json',
-        ServerSideEncryption: 'AES256',
-      }),
-    );
-  } catch (err) {
-    deps.logger.warn('could not store summary.json; the next report will have no deltas', {
-      error: (err as Error).name,
-    });
   }
   return { result, manifestKey: sink.manifestKey };
 }

@@ -6,7 +6,10 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { z } from 'zod';
-import type { ReportContext } from './context.js';
+import type { ReportContext, ReportFilters } from './context.js';
+
+/** The report's full summary as JSON, stored beside the manifest; read back for "what changed" deltas. */
+export const SUMMARY_FILE = 'summary.json';
 
 export const FileKind = z.enum(['xlsx', 'details-csv', 'summary-csv']);
 export type FileKind = z.infer<typeof FileKind>;
@@ -48,8 +51,16 @@ export const Manifest = z.object({
 export type Manifest = z.infer<typeof Manifest>;
 
 /** Builds and validates the manifest; throws (ZodError) if anything is out of shape. */
+/** Filters as the manifest records them: only the lists that restrict something. */
+export function manifestFilters(f: ReportFilters): Manifest['filters'] {
+  return {
+    ...(f.statuses && f.statuses.length > 0 ? { statuses: [...f.statuses] } : {}),
+    ...(f.types && f.types.length > 0 ? { types: [...f.types] } : {}),
+    ...(f.clients && f.clients.length > 0 ? { clients: [...f.clients] } : {}),
+  };
+}
+
 export function buildManifest(ctx: ReportContext, files: readonly ManifestFile[]): Manifest {
-  const f = ctx.filters;
   // fromEntries defines own properties, so a status named "__proto__" is a key like any other.
   const byStatus = Object.fromEntries(ctx.summary.byStatus.map((e) => [e.key, e.count]));
   const manifest = Manifest.parse({
@@ -61,11 +72,7 @@ export function buildManifest(ctx: ReportContext, files: readonly ManifestFile[]
       from: ctx.window.from,
       to: ctx.window.to,
     },
-    filters: {
-      ...(f.statuses && f.statuses.length > 0 ? { statuses: [...f.statuses] } : {}),
-      ...(f.types && f.types.length > 0 ? { types: [...f.types] } : {}),
-      ...(f.clients && f.clients.length > 0 ? { clients: [...f.clients] } : {}),
-    },
+    filters: manifestFilters(ctx.filters),
     generatedAt: ctx.generatedAt.toISOString(),
     totals: { validations: ctx.summary.totals.validations, byStatus },
     files,

@@ -98,6 +98,7 @@ describe('verifik-reports into a directory', () => {
     expect(readdirSync(dir).sort()).toEqual([
       'manifest.json',
       'summary.csv',
+      'summary.json',
       'validations.csv',
       'validations.xlsx',
     ]);
@@ -150,6 +151,50 @@ describe('verifik-reports into a directory', () => {
     expect(expected.length).toBeGreaterThan(0);
     expect(manifest.totals.validations).toBe(expected.length);
     expect(manifest.files.map((f) => f.kind).sort()).toEqual(['details-csv', 'summary-csv']);
+  });
+
+  it('compares with the previous local report of the same definition, zone and filters', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-delta-'));
+    const run = async (day: string, extra: string[] = []) => {
+      const r = io();
+      const args = [
+        '--date',
+        day,
+        '--tz',
+        TZ,
+        '--out',
+        dir,
+        '--json',
+        '--definition',
+        'daily-delta',
+        '--format',
+        'csv',
+      ];
+      expect(await runCli([...args, ...extra], r.io)).toBe(EXIT.ok);
+      const manifest = Manifest.parse(JSON.parse(r.out()));
+      const rows = parse(readFileSync(join(dir, manifest.id, 'summary.csv')), {
+        bom: true,
+        columns: true,
+      }) as {
+        section: string;
+        key: string;
+        metric: string;
+        value: string;
+      }[];
+      return { manifest, previous: rows.filter((row) => row.section === 'previous') };
+    };
+    const first = await run('2024-11-30');
+    expect(first.previous).toEqual([]);
+    const second = await run(DAY);
+    const validations = second.previous.filter((row) => row.key === 'validations');
+    expect(Number(validations.find((row) => row.metric === 'previous')?.value)).toBe(
+      first.manifest.totals.validations,
+    );
+    expect(Number(validations.find((row) => row.metric === 'current')?.value)).toBe(
+      second.manifest.totals.validations,
+    );
+    // Other filters are another report: no comparison with it.
+    expect((await run(DAY, ['--status', 'failed'])).previous).toEqual([]);
   });
 
   it('prints a human summary with the file paths when not asked for JSON', async () => {
