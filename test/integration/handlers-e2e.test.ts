@@ -5,7 +5,13 @@
  * The worker is invoked in-process (asynchronously, like `InvocationType: 'Event'`): moto cannot
  * run Lambda functions here (no Docker), so `invokeWorker` is injected.
  */
+
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -17,8 +23,10 @@ import {
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { build } from 'esbuild';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import XLSX from 'xlsx';
 import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { loadConfig } from '../../functions/config.js';
@@ -32,8 +40,9 @@ import { createScheduledHandler } from '../../functions/handlers/scheduled-repor
 import { createSecretSource } from '../../functions/handlers/secret-source.js';
 import type { WorkerPayload } from '../../functions/handlers/worker-payload.js';
 import { Manifest } from '../../functions/report/manifest.js';
-import { ASYNC_RETRY_ATTEMPTS } from '../../functions/runtime-flags.js';
+import { ASYNC_RETRY_ATTEMPTS, LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
 import { createVerifikClient } from '../../functions/verifik/client.js';
+import { BUNDLING } from '../../infra/constructs/report-functions.js';
 import { type ApiGatewayStandIn, startApiGateway } from '../support/apigw.js';
 import { type Moto, type MotoSentEmail, startMoto } from '../support/moto.js';
 
@@ -65,6 +74,12 @@ const definitions: ReportDefinitionInput[] = [
     schedule: { timeZone: TZ },
     formats: ['csv'],
     recipients: ['dave@ops.example'],
+    owners: ['owner@ops.example'],
+  },
+  {
+    name: 'bundle-ops',
+    schedule: { timeZone: TZ },
+    recipients: ['bundle@ops.example'],
     owners: ['owner@ops.example'],
   },
   {
@@ -268,6 +283,8 @@ const apiHandler: Parameters<typeof startApiGateway>[0]['handler'] = async (even
   }
   return apiImpl(event, context);
 };
+
+const run = promisify(execFile);
 
 describe('scheduled-report', () => {
   const scheduled = () => createScheduledHandler(() => deps('scheduled-report'));
@@ -477,6 +494,47 @@ describe('scheduled-report', () => {
     expect(outcome).toMatchObject({ status: 'sent', day: '2024-12-01' });
     const [mail] = await mailsTo('judy@ops.example');
     expect(mail?.subject).toMatch(/^\[env-ops\] 2024-12-01 \(America\/Bogota\): \d+ validations/);
+  });
+
+  it('the Lambda bundle (esbuild as the CDK builds it) runs a report, workbook thread included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lambda-bundle-'));
+    const bundled = join(dir, 'index.mjs');
+    await build({
+      entryPoints: ['functions/handlers/scheduled-report.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: BUNDLING.target,
+      mainFields: BUNDLING.mainFields,
+      banner: { js: BUNDLING.banner ?? '' },
+      minify: true,
+      outfile: bundled,
+      logLevel: 'error',
+    });
+    const runner = join(dir, 'invoke.mjs');
+    writeFileSync(
+      runner,
+      `const { handler } = await import(${JSON.stringify(bundled)});
+const context = { functionName: 'scheduled-report', awsRequestId: 'bundle-test', getRemainingTimeInMillis: () => 900000 };
+console.log(JSON.stringify(await handler({ definition: 'bundle-ops', day: '2024-12-01' }, context)));`,
+    );
+    // Asynchronous on purpose: the fake Verifik and the API stand-in live in this process.
+    const child = await run(process.execPath, [runner], {
+      env: {
+        ...process.env,
+        ...env(),
+        ...moto.env,
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+        NODE_OPTIONS: LAMBDA_V8_FLAGS.join(' '),
+      },
+    }).catch((err: { stderr?: string }) => {
+      throw new Error(`the bundled handler failed: ${err.stderr?.slice(-2000)}`);
+    });
+    expect(JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ status: 'sent' });
+    const [mail] = await mailsTo('bundle@ops.example');
+    expect(mail?.attachments.map((a) => a.filename?.split('.').pop()).sort()).toEqual(['csv', 'csv', 'xlsx']);
+    const xlsx = mail?.attachments.find((a) => a.filename?.endsWith('.xlsx'));
+    expect(XLSX.read(xlsx!.content).SheetNames[0]).toBe('Summary');
   });
 
   it('files over the attachment budget go by link only, and the mail says so', async () => {
