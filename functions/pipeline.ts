@@ -12,7 +12,7 @@ import type { ReportFormat } from './definitions.js';
 import type { ReportSink, SinkFile } from './delivery/sink.js';
 import { flatten } from './report/columns.js';
 import type { ReportContext, ReportFilters } from './report/context.js';
-import { createDetailsCsvWriter, summaryCsv } from './report/csv.js';
+import { createDetailsCsvWriter, summaryCsvDocument } from './report/csv.js';
 import {
   buildManifest,
   type FileKind,
@@ -183,9 +183,9 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
     if (csv && csvFile) csvFile.rows = (await csv.finish()).rows;
     if (wantCsv) {
       const s = open('summary-csv');
-      const body = summaryCsv(ctx);
-      s.rows = body.split('\n').filter(Boolean).length - 1;
-      s.measure.end(body);
+      const summaryDoc = summaryCsvDocument(ctx);
+      s.rows = summaryDoc.rows;
+      s.measure.end(summaryDoc.text);
     }
     await Promise.all(opened.map((f) => f.stored));
 

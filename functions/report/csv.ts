@@ -158,6 +158,11 @@ type Cell = string | number | boolean | null;
 
 /** The summary in long form — one figure per line — so it diffs and loads into anything. */
 export function summaryCsv(ctx: ReportContext): string {
+  return summaryCsvDocument(ctx).text;
+}
+
+/** The summary CSV and its number of data rows (the manifest's `rows`; cells may hold line breaks). */
+export function summaryCsvDocument(ctx: ReportContext): { text: string; rows: number } {
   const s = ctx.summary;
   const clock = new ZoneClock(ctx.window.timeZone);
   const lines: Cell[][] = [['section', 'key', 'metric', 'value']];
@@ -249,5 +254,5 @@ export function summaryCsv(ctx: ReportContext): string {
     line.map((v) => (v === null ? '' : typeof v === 'string' ? neutralise(v) : String(v))),
   );
   // The header row's cells never start with a trigger character, so neutralising it is a no-op.
-  return BOM + cells.map(csvLine).join('');
+  return { text: BOM + cells.map(csvLine).join(''), rows: lines.length - 1 };
 }

@@ -112,6 +112,12 @@ describe('verifik-reports into a directory', () => {
       string
     >[];
     expect(csv.map((r) => r.id)).toEqual(expected.map((r) => r._id));
+    const summaryRows = parse(readFileSync(join(dir, 'summary.csv')), {
+      bom: true,
+      columns: true,
+    }) as unknown[];
+    expect(manifest.files.find((f) => f.kind === 'summary-csv')?.rows).toBe(summaryRows.length);
+    expect(manifest.files.find((f) => f.kind === 'details-csv')?.rows).toBe(expected.length);
     const wb = XLSX.read(readFileSync(join(dir, 'validations.xlsx')), { sheetRows: 3 });
     expect(wb.SheetNames[0]).toBe('Summary');
     expect(wb.SheetNames).toContain('Validations');
