@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: every benchmark, each against a naive baseline measured in the same run.
  *
- *   npm run bench                       # data layer, Excel writer, whole pipeline (≈ 10 minutes)
- *   npm run bench -- --quick            # 100k only, naive baselines capped (≈ 3 minutes)
+ *   npm run bench                       # data layer, Excel writer, whole pipeline (≈ 7 minutes)
+ *   npm run bench -- --quick            # 100k only, the data layer's naive baseline capped (≈ 3 minutes)
  *   npm run bench -- --only pipeline    # one of: data-layer, writer, pipeline
  *
  * Figures print as tables with ratios; nothing here asserts timings (that belongs to people
