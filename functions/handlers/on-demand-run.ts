@@ -1,5 +1,5 @@
 /**
- * On-demand reports: the record the API writes when it accepts one, and the worker's run.
+ * On-demand reports: the worker's run (the record the API writes is in report-request.ts).
  * Lambda may deliver an async invocation twice, so the worker claims the report id like a
  * scheduled day: only one delivery does the work and sends the mail.
  */
@@ -9,47 +9,20 @@ import {
   markMailSending,
   markMailSent,
   markRun,
-  type ReportRecord,
   StaleRunError,
   updateReportStatus,
 } from '../delivery/state.js';
-import type { ReportRequest } from '../pipeline.js';
-import { reportWindow } from '../time/window.js';
 import type { Deps } from './deps.js';
+import { ON_DEMAND, onDemandReportRequest } from './report-request.js';
 import {
   composeMail,
   headlineFigures,
   mailFailure,
   produce,
   RUN_LEASE_SECONDS,
-  requestRecord,
   sendReportMail,
 } from './report-run.js';
-import type { OnDemandRequest, WorkerPayload } from './worker-payload.js';
-
-export const ON_DEMAND = 'on-demand';
-
-export function onDemandReportRequest(request: OnDemandRequest): ReportRequest {
-  return {
-    definition: ON_DEMAND,
-    window: reportWindow(request.from, request.to, request.timeZone),
-    statuses: request.statuses,
-    types: request.types,
-    clients: request.clients,
-    formats: request.formats,
-  };
-}
-
-/** The record the API writes when it accepts a report. */
-export function queuedRecord(reportId: string, request: OnDemandRequest, now: Date): ReportRecord {
-  return {
-    id: reportId,
-    status: 'queued',
-    request: requestRecord(onDemandReportRequest(request), { notify: request.notify }),
-    createdAt: now.toISOString(),
-    date: request.from,
-  };
-}
+import type { WorkerPayload } from './worker-payload.js';
 
 export type WorkerOutcome =
   | { status: 'skipped'; reportId: string; reason: string }

@@ -197,23 +197,6 @@ export async function mailFailure(
   }
 }
 
-export function requestRecord(
-  request: ReportRequest,
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return {
-    definition: request.definition,
-    from: request.window.from,
-    to: request.window.to,
-    timeZone: request.window.timeZone,
-    statuses: request.statuses,
-    types: request.types,
-    clients: request.clients,
-    formats: request.formats,
-    ...extra,
-  };
-}
-
 /** A duplicate report made by a run that lost its claim: recorded as such, never left "running". */
 export async function supersede(deps: Deps, reportId: string): Promise<void> {
   await updateReportStatus(deps.doc, deps.config.STATE_TABLE, reportId, {

@@ -35,8 +35,8 @@ import {
   redirect,
   validationError,
 } from './http.js';
-import { onDemandReportRequest, queuedRecord } from './on-demand-run.js';
 import { fileKey, signLinks } from './report-links.js';
+import { onDemandReportRequest, queuedRecord } from './report-request.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
 
 /** How long the S3 URL a valid click is redirected to stays valid. */

@@ -22,6 +22,7 @@ import { newReportId } from '../report-naming.js';
 import { ASYNC_RETRY_ATTEMPTS } from '../runtime-flags.js';
 import { dayWindow, yesterday } from '../time/window.js';
 import type { Deps } from './deps.js';
+import { requestRecord } from './report-request.js';
 import {
   composeMail,
   headlineFigures,
@@ -29,7 +30,6 @@ import {
   previousSummary,
   produce,
   RUN_LEASE_SECONDS,
-  requestRecord,
   sendReportMail,
   supersede,
 } from './report-run.js';
