@@ -203,6 +203,14 @@ describe('verifik-reports into a directory', () => {
     expect((await run(DAY, ['--status', 'failed'])).previous).toEqual([]);
   });
 
+  it('draws a progress line (pages, records, records/s) on a terminal, and clears it', async () => {
+    const run = io();
+    Object.assign(run.io.stderr, { isTTY: true });
+    expect(await runCli(['--date', DAY, '--tz', TZ, '--out', out, '--format', 'csv'], run.io)).toBe(EXIT.ok);
+    expect(run.err()).toMatch(/\r\x1b\[Kpages \d+ · [\d,]+ records · [\d,]+\/s/);
+    expect(run.err().endsWith('\r\x1b[K')).toBe(true);
+  });
+
   it('prints a human summary with the file paths when not asked for JSON', async () => {
     const run = io();
     expect(await runCli(['--date', DAY, '--tz', TZ, '--out', out, '--format', 'xlsx'], run.io)).toBe(EXIT.ok);
