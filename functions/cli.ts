@@ -6,9 +6,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { describeError, EXIT, exitCodeFor } from './cli-errors.js';
-import { ReportFormat } from './definitions.js';
-import { InvalidDateError, reportWindow, yesterday } from './time/window.js';
-import { assertTimeZone, InvalidTimeZoneError } from './time/zone.js';
+import { ReportDefinition, ReportFormat } from './definitions.js';
+import { reportWindow, yesterday } from './time/window.js';
+import { assertTimeZone } from './time/zone.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -49,7 +49,7 @@ export const CliOptions = z
     out: z.string().min(1),
     bucket: z.string().min(3).optional(),
     mailTo: z.array(z.email()),
-    definition: z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/),
+    definition: ReportDefinition.shape.name,
     json: z.boolean(),
   })
   .refine((o) => o.mailTo.length === 0 || o.bucket !== undefined, {
@@ -101,7 +101,7 @@ export function parseCliArgs(
   });
   if (!result.success) {
     const problems = result.error.issues.map((i) => {
-      const flag = flagFor(String(i.path[0] ?? ''));
+      const flag = FLAGS[String(i.path[0] ?? '')];
       return flag ? `${flag}: ${i.message}` : i.message;
     });
     throw new UsageError(problems.join('\n'));
@@ -143,11 +143,8 @@ const FLAGS: Record<string, string> = {
   mailTo: '--mail-to',
   definition: '--definition',
 };
-function flagFor(key: string): string | undefined {
-  return FLAGS[key];
-}
 
-export { EXIT, InvalidDateError, InvalidTimeZoneError, USAGE };
+export { EXIT };
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };

@@ -17,6 +17,7 @@ import { createDataset, type Dataset, expectedRecords } from '../../dev/fake-ver
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { EXIT, runCli } from '../../functions/cli.js';
 import { Manifest } from '../../functions/report/manifest.js';
+import { downloadName } from '../../functions/report-naming.js';
 import { dayWindow } from '../../functions/time/window.js';
 import { type Moto, startMoto } from '../support/moto.js';
 
@@ -343,10 +344,9 @@ describe('verifik-reports --bucket --mail-to (moto S3 and SES v2)', () => {
       );
       const stored = Buffer.from(await object.Body!.transformToByteArray());
       expect(createHash('sha256').update(stored).digest('hex')).toBe(f.sha256);
+      // Attachments carry the download name: definition and day in it.
       const attached = parsed.attachments.find(
-        (a) =>
-          a.filename?.endsWith(f.name.slice(f.name.indexOf('.'))) &&
-          a.filename.includes(f.name.split('.')[0]!),
+        (a) => a.filename === downloadName({ definition: 'daily-ops', window }, f.name),
       );
       expect(attached?.content.equals(stored)).toBe(true);
     }
