@@ -45,7 +45,7 @@ export function createLocalSink({ dir, reportId }: LocalSinkOptions): LocalSink 
     },
     async commit(manifestJson: string) {
       await writeFile(join(workDir, 'manifest.json'), manifestJson, { flag: 'wx' });
-      await rm(finalDir, { recursive: true, force: true });
+      // Report ids are unique; if the directory exists anyway, rename fails rather than replace it.
       await rename(workDir, finalDir);
     },
     async abort() {

@@ -24,7 +24,7 @@ const BATCH_ROWS = 1000;
 const MAX_BATCHES_IN_FLIGHT = 4;
 /** Workbook bytes the worker may have posted before the main thread has written them. */
 const MAX_UNACKED_BYTES = 4 * 1024 * 1024;
-const YOUNG_GENERATION_MB = Number(process.env.XLSX_THREAD_YOUNG_MB ?? 8);
+const YOUNG_GENERATION_MB = 8;
 
 type ToWorker =
   | { type: 'rows'; rows: FlatRow[] }
@@ -38,10 +38,8 @@ type FromWorker =
   | { type: 'done'; rows: number; sheets: string[] }
   | { type: 'error'; message: string };
 
-type WorkerOptions = Omit<XlsxWriterOptions, never>;
-
 /** Same contract as `createXlsxWriter`, with the rendering on a worker thread. */
-export function createThreadedXlsxWriter(out: Writable, opts: WorkerOptions): XlsxWriter {
+export function createThreadedXlsxWriter(out: Writable, opts: XlsxWriterOptions): XlsxWriter {
   const self = fileURLToPath(import.meta.url);
   const worker = new Worker(self, {
     workerData: { [MARK]: true, opts },
@@ -161,7 +159,7 @@ export function createThreadedXlsxWriter(out: Writable, opts: WorkerOptions): Xl
 }
 
 /** The worker side: the ordinary streaming writer, its output posted back in chunks. */
-function runWorker(opts: WorkerOptions): void {
+function runWorker(opts: XlsxWriterOptions): void {
   const port = parentPort!;
   let unacked = 0;
   const held: Array<() => void> = [];
@@ -219,5 +217,5 @@ function runWorker(opts: WorkerOptions): void {
 }
 
 if (!isMainThread && (workerData as Record<string, unknown> | null)?.[MARK]) {
-  runWorker((workerData as { opts: WorkerOptions }).opts);
+  runWorker((workerData as { opts: XlsxWriterOptions }).opts);
 }
