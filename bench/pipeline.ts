@@ -21,10 +21,11 @@ import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import { createDataset } from '../dev/fake-verifik/generator.js';
 import { createLocalSink } from '../functions/delivery/local-sink.js';
-import { newReportId, type ReportRequest, runReport } from '../functions/pipeline.js';
+import { type ReportRequest, runReport } from '../functions/pipeline.js';
 import { DETAIL_COLUMNS, DETAIL_KEYS, flatten } from '../functions/report/columns.js';
 import { SummaryBuilder } from '../functions/report/summary.js';
 import { createXlsxWriter } from '../functions/report/xlsx.js';
+import { newReportId } from '../functions/report-naming.js';
 import { LAMBDA_V8_FLAGS } from '../functions/runtime-flags.js';
 import { dayWindow } from '../functions/time/window.js';
 import { createVerifikClient } from '../functions/verifik/client.js';
@@ -143,6 +144,7 @@ async function childNaive(count: number, url: string, token: string): Promise<Pi
     for (const r of body.data) all.push(BiometricValidation.parse(r));
     if (page >= body.pagination.pages) break;
   }
+  if (all.length !== count) throw new Error(`naive reader read ${all.length} of ${count}`);
   const wb = new ExcelJS.Workbook();
   const ws = wb.addWorksheet('Validations');
   ws.columns = DETAIL_COLUMNS.map((c) => ({ header: c.header, key: c.key }));

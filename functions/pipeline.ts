@@ -9,7 +9,7 @@ export { downloadName, newReportId, type ReportNaming } from './report-naming.js
 
 import { pipeline as pipe } from 'node:stream/promises';
 import type { ReportFormat } from './definitions.js';
-import type { ReportSink, SinkFile } from './delivery/sink.js';
+import type { ReportSink } from './delivery/sink.js';
 import { flatten } from './report/columns.js';
 import type { ReportContext, ReportFilters } from './report/context.js';
 import { createDetailsCsvWriter, summaryCsvDocument } from './report/csv.js';
@@ -18,6 +18,7 @@ import {
   type FileKind,
   HashingCounter,
   type Manifest,
+  type ManifestFile,
   SUMMARY_FILE,
 } from './report/manifest.js';
 import { compareSummaries, type Summary, SummaryBuilder, type SummaryDelta } from './report/summary.js';
@@ -40,14 +41,8 @@ export interface ReportRequest {
   formats: ReportFormat[];
 }
 
-export interface ReportFile {
-  name: string;
-  kind: FileKind;
-  contentType: string;
-  bytes: number;
-  sha256: string;
-  rows: number;
-}
+/** A stored file as the manifest lists it, plus the content type it was stored with. */
+export type ReportFile = ManifestFile & { contentType: string };
 
 export interface ReportResult {
   id: string;
@@ -96,7 +91,6 @@ interface OpenFile {
   kind: FileKind;
   name: string;
   measure: HashingCounter;
-  sink: SinkFile;
   /** Resolves when the bytes went through the measure into the sink and the sink stored them. */
   stored: Promise<void>;
   rows: number;
@@ -119,7 +113,7 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
     const stored = Promise.all([pipe(measure, target.stream), target.done]).then(() => undefined);
     // Surface failures through `stored`; never as an unhandled rejection while rows are still being written.
     stored.catch(() => undefined);
-    const file: OpenFile = { kind, name, measure, sink: target, stored, rows: 0 };
+    const file: OpenFile = { kind, name, measure, stored, rows: 0 };
     opened.push(file);
     return file;
   };
