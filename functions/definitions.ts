@@ -4,22 +4,12 @@
  * in which zone, to whom.
  */
 import { z } from 'zod';
-import { assertTimeZone } from './time/zone.js';
+import { isTimeZone } from './time/zone.js';
 
 export const ReportFormat = z.enum(['xlsx', 'csv']);
 export type ReportFormat = z.infer<typeof ReportFormat>;
 
-const timeZone = z.string().refine(
-  (tz) => {
-    try {
-      assertTimeZone(tz);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'unknown IANA time zone (e.g. "America/Bogota")' },
-);
+const timeZone = z.string().refine(isTimeZone, { message: 'unknown IANA time zone (e.g. "America/Bogota")' });
 
 export const ReportDefinition = z.object({
   /** Stable id: used in S3 keys, schedule names and claims. */

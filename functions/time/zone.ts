@@ -15,15 +15,20 @@ export class InvalidTimeZoneError extends Error {
   }
 }
 
-/** Throws InvalidTimeZoneError unless `timeZone` is an IANA zone this runtime knows. */
-export function assertTimeZone(timeZone: string): string {
+/** True when `timeZone` is an IANA zone this runtime knows. */
+export function isTimeZone(timeZone: string): boolean {
   try {
     // The constructor is the runtime's own check; it throws RangeError for unknown zones.
     new Intl.DateTimeFormat('en-US', { timeZone });
   } catch {
-    throw new InvalidTimeZoneError(timeZone);
+    return false;
   }
-  if (Number.isNaN(tzOffset(timeZone, new Date(0)))) throw new InvalidTimeZoneError(timeZone);
+  return !Number.isNaN(tzOffset(timeZone, new Date(0)));
+}
+
+/** Throws InvalidTimeZoneError unless `timeZone` is an IANA zone this runtime knows. */
+export function assertTimeZone(timeZone: string): string {
+  if (!isTimeZone(timeZone)) throw new InvalidTimeZoneError(timeZone);
   return timeZone;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dayWindow, InvalidDateError, reportWindow, today, yesterday } from '../../functions/time/window.js';
-import { assertTimeZone, InvalidTimeZoneError, ZoneClock } from '../../functions/time/zone.js';
+import { assertTimeZone, InvalidTimeZoneError, isTimeZone, ZoneClock } from '../../functions/time/zone.js';
 
 const HOUR = 3_600_000;
 
@@ -39,6 +39,7 @@ describe('report windows', () => {
     expect(() => dayWindow('01/12/2024', 'UTC')).toThrow(/YYYY-MM-DD/);
     expect(() => dayWindow('2024-12-01', 'Mars/Olympus')).toThrow(InvalidTimeZoneError);
     expect(() => assertTimeZone('Europe/Madird')).toThrow(/IANA/);
+    expect([isTimeZone('Europe/Madrid'), isTimeZone('Europe/Madird'), isTimeZone('')]).toEqual([true, false, false]);
   });
 
   it('computes yesterday in the report zone, not in UTC', () => {
