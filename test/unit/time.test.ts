@@ -39,7 +39,11 @@ describe('report windows', () => {
     expect(() => dayWindow('01/12/2024', 'UTC')).toThrow(/YYYY-MM-DD/);
     expect(() => dayWindow('2024-12-01', 'Mars/Olympus')).toThrow(InvalidTimeZoneError);
     expect(() => assertTimeZone('Europe/Madird')).toThrow(/IANA/);
-    expect([isTimeZone('Europe/Madrid'), isTimeZone('Europe/Madird'), isTimeZone('')]).toEqual([true, false, false]);
+    expect([isTimeZone('Europe/Madrid'), isTimeZone('Europe/Madird'), isTimeZone('')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('computes yesterday in the report zone, not in UTC', () => {
