@@ -175,7 +175,7 @@ function progressLine(out: CliIo['stderr']) {
   };
 }
 
-export function humanSummary(result: ReportResult): string {
+function humanSummary(result: ReportResult): string {
   const { manifest, summary } = result;
   const w = manifest.window;
   const n = (x: number) => x.toLocaleString('en-US');
