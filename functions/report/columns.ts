@@ -132,6 +132,7 @@ export function isFailedRow(row: FlatRow): boolean {
   );
 }
 
-export function isHighRisk(row: FlatRow, threshold = HIGH_RISK_THRESHOLD): boolean {
-  return row.riskScore !== null && row.riskScore >= threshold;
+/** The rows counted as high risk in the summary and marked so in the workbook. */
+export function isHighRisk(row: FlatRow): boolean {
+  return row.riskScore !== null && row.riskScore >= HIGH_RISK_THRESHOLD;
 }

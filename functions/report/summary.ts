@@ -19,6 +19,7 @@ import {
   flatten,
   HIGH_RISK_THRESHOLD,
   isFailedRow,
+  isHighRisk,
   MEDIUM_RISK_THRESHOLD,
 } from './columns.js';
 import { type Distribution, DurationHistogram, ScoreHistogram } from './quantiles.js';
@@ -220,7 +221,7 @@ export class SummaryBuilder {
   add(r: BiometricValidation, row: FlatRow = flatten(r)): void {
     this.total++;
     const failed = isFailedRow(row);
-    const high = row.riskScore !== null && row.riskScore >= HIGH_RISK_THRESHOLD;
+    const high = isHighRisk(row);
     if (failed) this.failed++;
     if (high) this.highRisk++;
 
