@@ -357,9 +357,6 @@ export interface SummaryDelta {
   /** Union of both reports' statuses, in the current report's order, then the vanished ones. */
   byStatus: Array<{ key: string } & Change>;
   passRates: Record<CheckKey, Change>;
-  livenessScoreMean: Change;
-  qualityScoreMean: Change;
-  completionP50Ms: Change;
 }
 
 export function change(current: number | null, previous: number | null): Change {
@@ -388,8 +385,5 @@ export function compareSummaries(current: Summary, previous: Summary): SummaryDe
     highRisk: change(current.totals.highRisk, previous.totals.highRisk),
     byStatus,
     passRates,
-    livenessScoreMean: change(current.scores.livenessScore.mean, previous.scores.livenessScore.mean),
-    qualityScoreMean: change(current.scores.qualityScore.mean, previous.scores.qualityScore.mean),
-    completionP50Ms: change(current.completion.p50Ms, previous.completion.p50Ms),
   };
 }
