@@ -52,6 +52,15 @@ export function summaryTables(ctx: ReportContext, clock: ZoneClock): Table[] {
   const total = s.totals.validations;
   const tz = w.timeZone;
   const tables: Table[] = [];
+  /** A labelled count and its share of all validations. */
+  const ofTotal = (label: string, n: number): Value[] => [label, n, share(n, total)];
+  /** A breakdown of the validations: label, count, share. */
+  const breakdown = (title: string, label: string, rows: Value[][]): Table => ({
+    title,
+    headers: [label, 'Validations', 'Share'],
+    formats: ['text', 'int', 'pct'],
+    rows,
+  });
 
   tables.push({
     title: 'Verifik validations report',
@@ -79,12 +88,8 @@ export function summaryTables(ctx: ReportContext, clock: ZoneClock): Table[] {
     formats: ['text', 'int', 'pct'],
     rows: [
       ['Validations', total, null],
-      ['Failed (status or a failed check)', s.totals.failed, share(s.totals.failed, total)],
-      [
-        `High risk (risk score ≥ ${s.risk.thresholds.high})`,
-        s.totals.highRisk,
-        share(s.totals.highRisk, total),
-      ],
+      ofTotal('Failed (status or a failed check)', s.totals.failed),
+      ofTotal(`High risk (risk score ≥ ${s.risk.thresholds.high})`, s.totals.highRisk),
       ['Requiring 2FA', s.twoFactor.required, s.twoFactor.share],
       ...CHECK_KEYS.map((k): Value[] => [`${CHECK_LABEL[k]} passed`, checks[k].passed, checks[k].passRate]),
     ],
@@ -121,21 +126,19 @@ export function summaryTables(ctx: ReportContext, clock: ZoneClock): Table[] {
     });
   }
 
-  tables.push({
-    title: 'By status',
-    headers: ['Status', 'Validations', 'Share'],
-    formats: ['text', 'int', 'pct'],
-    rows: s.byStatus.map((e) => [e.key, e.count, e.share]),
-  });
-  tables.push({
-    title: 'By type',
-    headers: ['Type', 'Validations', 'Share'],
-    formats: ['text', 'int', 'pct'],
-    rows: [
+  tables.push(
+    breakdown(
+      'By status',
+      'Status',
+      s.byStatus.map((e) => [e.key, e.count, e.share]),
+    ),
+  );
+  tables.push(
+    breakdown('By type', 'Type', [
       ...s.byType.map((e): Value[] => [e.key, e.count, e.share]),
-      ...(s.missing.type ? [['(no type)', s.missing.type, share(s.missing.type, total)] as Value[]] : []),
-    ],
-  });
+      ...(s.missing.type ? [ofTotal('(no type)', s.missing.type)] : []),
+    ]),
+  );
   tables.push({
     title: 'Checks (rates are shares of the validations that have the check)',
     headers: ['Check', 'Passed', 'Failed', 'Other', 'Missing', 'Pass rate', 'Fail rate'],
@@ -162,21 +165,14 @@ export function summaryTables(ctx: ReportContext, clock: ZoneClock): Table[] {
     rows: [dist('Liveness score', s.scores.livenessScore), dist('Quality score', s.scores.qualityScore)],
   });
   const r = s.risk;
-  tables.push({
-    title: 'Risk score',
-    headers: ['Bucket', 'Validations', 'Share'],
-    formats: ['text', 'int', 'pct'],
-    rows: [
-      [`Low (< ${r.thresholds.medium})`, r.buckets.low, share(r.buckets.low, total)],
-      [
-        `Medium (${r.thresholds.medium} to < ${r.thresholds.high})`,
-        r.buckets.medium,
-        share(r.buckets.medium, total),
-      ],
-      [`High (≥ ${r.thresholds.high})`, r.buckets.high, share(r.buckets.high, total)],
-      ['No risk score', r.missing, share(r.missing, total)],
-    ],
-  });
+  tables.push(
+    breakdown('Risk score', 'Bucket', [
+      ofTotal(`Low (< ${r.thresholds.medium})`, r.buckets.low),
+      ofTotal(`Medium (${r.thresholds.medium} to < ${r.thresholds.high})`, r.buckets.medium),
+      ofTotal(`High (≥ ${r.thresholds.high})`, r.buckets.high),
+      ofTotal('No risk score', r.missing),
+    ]),
+  );
   tables.push({
     title: 'Completion time (completed − created)',
     headers: ['Figure', 'Value'],
@@ -201,7 +197,7 @@ export function summaryTables(ctx: ReportContext, clock: ZoneClock): Table[] {
     formats: ['text', 'int', 'pct'],
     rows: Object.entries(s.missing)
       .filter(([, n]) => n > 0)
-      .map(([k, n]) => [HEADER_OF.get(k) ?? k, n, share(n, total)]),
+      .map(([k, n]) => ofTotal(HEADER_OF.get(k) ?? k, n)),
   });
   tables.push({
     title: 'Data notes',

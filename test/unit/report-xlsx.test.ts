@@ -258,6 +258,11 @@ describe('xlsx writer', () => {
     expect(status?.slice(1, 4)).toEqual([1, 0, 1]);
     const rates = grid.find((r) => r[0] === 'Liveness detection passed');
     expect(rates?.[2]).toBeCloseTo(ctx.summary.checks.livenessDetection.passRate as number, 12);
+    const risk = ctx.summary.risk;
+    const highBucket = find(`High (≥ ${risk.thresholds.high})`);
+    expect(highBucket?.[1]).toBe(risk.buckets.high);
+    expect(highBucket?.[2]).toBeCloseTo(risk.buckets.high / records.length, 12);
+    expect(find('No risk score')?.[1]).toBe(risk.missing);
     const hours = XLSX.utils.sheet_to_json<Record<string, unknown>>(
       XLSX.read(buf, { type: 'buffer' }).Sheets['By hour'] as XLSX.WorkSheet,
     );
