@@ -26,6 +26,7 @@ import { createDataset } from '../dev/fake-verifik/generator.js';
 import { DETAIL_COLUMNS, type FlatRow, flatten } from '../functions/report/columns.js';
 import { SummaryBuilder } from '../functions/report/summary.js';
 import { createXlsxWriter } from '../functions/report/xlsx.js';
+import { DATETIME_FORMAT } from '../functions/report/xlsx-sheets.js';
 import { dayWindow } from '../functions/time/window.js';
 import { ZoneClock } from '../functions/time/zone.js';
 
@@ -112,7 +113,7 @@ async function runAddRow(file: string, rows: number, pool: FlatRow[]): Promise<v
     header: c.header,
     key: c.key,
     width: c.width,
-    style: c.kind === 'datetime' ? { numFmt: 'yyyy-mm-dd hh:mm:ss' } : {},
+    style: c.kind === 'datetime' ? { numFmt: DATETIME_FORMAT } : {},
   }));
   const entry = (ws as unknown as { stream: { pipes: Writable[] } }).stream;
   for (let i = 0; i < rows; i++) {

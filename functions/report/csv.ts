@@ -24,7 +24,7 @@ const NEEDS_QUOTES = /[",\r\n]/;
 const QUOTE = /"/g;
 
 /** RFC 4180: a field with a quote, comma, CR or LF is quoted, its quotes doubled. */
-export function csvField(value: string): string {
+function csvField(value: string): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replace(QUOTE, '""')}"` : value;
 }
 
@@ -54,7 +54,7 @@ const IS_DATETIME = DETAIL_COLUMNS.map((c) => c.kind === 'datetime');
  * missing empty, text neutralised and quoted as needed. Only text cells can need quoting: ISO
  * instants and numbers never contain a quote, comma or line break.
  */
-export function csvRecord(row: FlatRow, iso: IsoFormatter): string {
+function csvRecord(row: FlatRow, iso: IsoFormatter): string {
   let line = '';
   for (let i = 0; i < KEYS.length; i++) {
     const v = row[KEYS[i] as keyof FlatRow];
@@ -156,12 +156,10 @@ export function createDetailsCsvWriter(
 
 type Cell = string | number | boolean | null;
 
-/** The summary in long form — one figure per line — so it diffs and loads into anything. */
-export function summaryCsv(ctx: ReportContext): string {
-  return summaryCsvDocument(ctx).text;
-}
-
-/** The summary CSV and its number of data rows (the manifest's `rows`; cells may hold line breaks). */
+/**
+ * The summary in long form — one figure per line — so it diffs and loads into anything; with its
+ * number of data rows (the manifest's `rows`; cells may hold line breaks).
+ */
 export function summaryCsvDocument(ctx: ReportContext): { text: string; rows: number } {
   const s = ctx.summary;
   const clock = new ZoneClock(ctx.window.timeZone);

@@ -50,7 +50,6 @@ export const Manifest = z.object({
 });
 export type Manifest = z.infer<typeof Manifest>;
 
-/** Builds and validates the manifest; throws (ZodError) if anything is out of shape. */
 /** Filters as the manifest records them: only the lists that restrict something. */
 export function manifestFilters(f: ReportFilters): Manifest['filters'] {
   return {
@@ -60,6 +59,7 @@ export function manifestFilters(f: ReportFilters): Manifest['filters'] {
   };
 }
 
+/** Builds and validates the manifest; throws (ZodError) if anything is out of shape. */
 export function buildManifest(ctx: ReportContext, files: readonly ManifestFile[]): Manifest {
   // fromEntries defines own properties, so a status named "__proto__" is a key like any other.
   const byStatus = Object.fromEntries(ctx.summary.byStatus.map((e) => [e.key, e.count]));

@@ -13,7 +13,7 @@
 import type { ColumnKind, ColumnSpec, FlatRow } from './columns.js';
 
 /** Excel's hard limit on the characters of one cell. */
-export const MAX_CELL_CHARS = 32_767;
+const MAX_CELL_CHARS = 32_767;
 
 const MS_PER_DAY = 86_400_000;
 /** Days from Excel's epoch (1899-12-30, 1900 date system) to 1970-01-01. */

@@ -268,12 +268,15 @@ export function highestRiskTable(ctx: ReportContext, clock: ZoneClock): Table {
 // ---------------------------------------------------------------------------------------------
 // Writing tables
 
+/** Instants in every sheet: Excel cells have no zone, so the wall-clock time in the report's zone. */
+export const DATETIME_FORMAT = 'yyyy-mm-dd hh:mm:ss';
+
 const NUM_FMT: Record<Format, string | undefined> = {
   text: undefined,
   int: '#,##0',
   pct: '0.0%',
   score: '0.0000',
-  datetime: 'yyyy-mm-dd hh:mm:ss',
+  datetime: DATETIME_FORMAT,
   seconds: '#,##0.0',
   signedInt: '+#,##0;-#,##0;0',
   signedPct: '+0.0%;-0.0%;0.0%',

@@ -27,6 +27,7 @@ import { createRowRenderer, type RowMark } from './xlsx-rows.js';
 import {
   byClientTable,
   byHourTable,
+  DATETIME_FORMAT,
   HEADER_STYLE,
   highestRiskTable,
   summaryTables,
@@ -36,10 +37,9 @@ import {
 } from './xlsx-sheets.js';
 
 /** Excel's row limit per sheet, header included. */
-export const EXCEL_MAX_ROWS = 1_048_576;
-export const DATETIME_FORMAT = 'yyyy-mm-dd hh:mm:ss';
+const EXCEL_MAX_ROWS = 1_048_576;
 
-export const SHEET_NAMES = {
+const SHEET_NAMES = {
   summary: 'Summary',
   byClient: 'By client',
   byProject: 'By project',

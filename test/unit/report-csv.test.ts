@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { DETAIL_KEYS, flatten } from '../../functions/report/columns.js';
 import type { ReportContext } from '../../functions/report/context.js';
-import { createDetailsCsvWriter, csvLine, neutralise, summaryCsv } from '../../functions/report/csv.js';
+import {
+  createDetailsCsvWriter,
+  csvLine,
+  neutralise,
+  summaryCsvDocument,
+} from '../../functions/report/csv.js';
 import { RenderStalledError } from '../../functions/report/errors.js';
 import { IsoFormatter } from '../../functions/report/iso-format.js';
 import { SummaryBuilder } from '../../functions/report/summary.js';
@@ -187,9 +192,10 @@ describe('summary CSV', () => {
       summary,
       diagnostics: { dropped: 1, note: '=not a formula' },
     };
-    const text = summaryCsv(ctx);
+    const { text, rows } = summaryCsvDocument(ctx);
     expect(text.startsWith('\uFEFFsection,key,metric,value\r\n')).toBe(true);
     const lines = parse(text, { bom: true, columns: true }) as Array<Record<string, string>>;
+    expect(rows).toBe(lines.length);
     const get = (section: string, key: string, metric: string) =>
       lines.find((l) => l.section === section && l.key === key && l.metric === metric)?.value;
     expect(get('totals', '', 'validations')).toBe(String(records.length));
