@@ -148,6 +148,17 @@ describe('IsoFormatter', () => {
     for (let ms = Date.UTC(2024, 0, 1); ms < Date.UTC(2025, 0, 1); ms += 3_599_999) {
       expect(fast.format(ms)).toBe(clock.iso(ms));
     }
+    // The path production takes: many instants within one local minute (cached prefix), and
+    // around each offset change, where a local minute can recur with another offset.
+    const changes: number[] = [];
+    for (let ms = Date.UTC(2024, 0, 1); ms < Date.UTC(2025, 0, 1); ms += 900_000) {
+      if (clock.offsetMinutes(ms) !== clock.offsetMinutes(ms + 900_000)) changes.push(ms);
+    }
+    for (const change of changes) {
+      for (let ms = change - 7_200_000; ms < change + 7_200_000; ms += 4_999) {
+        expect(fast.format(ms)).toBe(clock.iso(ms));
+      }
+    }
   });
 });
 
