@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
 import { createDataset } from '../dev/fake-verifik/generator.js';
 import { DETAIL_COLUMNS, type FlatRow, flatten } from '../functions/report/columns.js';
+import type { ReportContext } from '../functions/report/context.js';
 import { SummaryBuilder } from '../functions/report/summary.js';
 import { createXlsxWriter } from '../functions/report/xlsx.js';
 import { DATETIME_FORMAT } from '../functions/report/xlsx-sheets.js';
@@ -63,40 +64,36 @@ export interface WriterBenchOptions {
 const TIME_ZONE = 'America/Bogota';
 const POOL = 10_000;
 
-function rowPool(): FlatRow[] {
-  const w = dayWindow('2024-12-01', TIME_ZONE);
-  const ds = createDataset({ seed: 7, start: w.start, end: w.end, count: POOL });
-  return [...ds].map(flatten);
-}
-
-function summaryOf(pool: FlatRow[]) {
+/** The row pool and a report context for it, both built before the clock starts. */
+function fixture(): { pool: FlatRow[]; ctx: ReportContext } {
+  const window = dayWindow('2024-12-01', TIME_ZONE);
+  const records = [...createDataset({ seed: 7, start: window.start, end: window.end, count: POOL })];
+  const pool = records.map(flatten);
   const b = new SummaryBuilder({ timeZone: TIME_ZONE });
-  const w = dayWindow('2024-12-01', TIME_ZONE);
-  const ds = createDataset({ seed: 7, start: w.start, end: w.end, count: POOL });
-  let i = 0;
-  for (const r of ds) b.add(r, pool[i++]);
-  return {
+  for (const [i, r] of records.entries()) b.add(r, pool[i]);
+  const ctx = {
     id: 'bench',
-    window: w,
+    window,
     filters: {},
     generatedAt: new Date(),
     summary: b.result(),
     diagnostics: {},
   };
+  return { pool, ctx };
 }
 
 async function drain(out: Writable): Promise<void> {
   if (out.writableNeedDrain) await once(out, 'drain');
 }
 
-async function runStream(file: string, rows: number, pool: FlatRow[]): Promise<void> {
+async function runStream(file: string, rows: number, pool: FlatRow[], ctx: ReportContext): Promise<void> {
   const out = createWriteStream(file);
   const w = createXlsxWriter(out, { timeZone: TIME_ZONE });
   for (let i = 0; i < rows; i++) {
     const wait = w.write(pool[i % POOL] as FlatRow);
     if (wait) await wait;
   }
-  await w.finish(summaryOf(pool));
+  await w.finish(ctx);
 }
 
 /** exceljs's own row API, with the same Validations-first layout and a drain wait on the entry stream. */
@@ -152,13 +149,13 @@ async function runNaive(file: string, rows: number, pool: FlatRow[]): Promise<vo
 
 /** Runs one scenario in this process and prints its result as JSON (child side). */
 async function child(scenario: WriterScenario, rows: number): Promise<void> {
-  const pool = rowPool();
+  const { pool, ctx } = fixture();
   const dir = mkdtempSync(join(tmpdir(), 'bench-writer-'));
   const file = join(dir, `${scenario}.xlsx`);
   try {
     const startRssMB = Math.round(process.memoryUsage.rss() / 1024 / 1024);
     const t0 = performance.now();
-    if (scenario === 'stream' || scenario === 'stream-lean') await runStream(file, rows, pool);
+    if (scenario === 'stream' || scenario === 'stream-lean') await runStream(file, rows, pool, ctx);
     else if (scenario === 'addrow') await runAddRow(file, rows, pool);
     else await runNaive(file, rows, pool);
     const ms = performance.now() - t0;
