@@ -25,10 +25,6 @@ export class OutputGuard {
     private readonly onFailure: (err: Error) => void,
   ) {}
 
-  get error(): Error | null {
-    return this.failure;
-  }
-
   assertOk(): void {
     if (this.failure) throw this.failure;
   }
@@ -43,7 +39,7 @@ export class OutputGuard {
     try {
       this.onFailure(this.failure);
     } finally {
-      for (const wake of [...this.wakers]) wake();
+      this.wakeAll();
     }
     return this.failure;
   }
