@@ -45,13 +45,12 @@ function describeIssue(records: unknown[], error: z.ZodError): string {
   return `record ${index ?? '?'}${id} is not a biometric validation: ${field}: ${issue.message}`;
 }
 
-function validateRecords(
-  raw: unknown[],
-): { ok: true; records: BiometricValidation[] } | { ok: false; problem: string } {
+/** The envelope's records, each validated, with its pagination already mapped to `Page` names. */
+function toPage(raw: unknown[], meta: Omit<Page, 'records'>): BodyVerdict {
   const parsed = RecordList.safeParse(raw);
   return parsed.success
-    ? { ok: true, records: parsed.data }
-    : { ok: false, problem: describeIssue(raw, parsed.error) };
+    ? { ok: true, page: { records: parsed.data, ...meta } }
+    : { ok: false, kind: 'malformed', problem: describeIssue(raw, parsed.error) };
 }
 
 function topLevelShape(json: unknown): string {
@@ -83,37 +82,19 @@ export function readListBody(status: number, text: string, requestedPage: number
 
   const seed = SeedEnvelope.safeParse(json);
   if (seed.success) {
-    const checked = validateRecords(seed.data.data);
-    if (!checked.ok) return { ok: false, kind: 'malformed', problem: checked.problem };
-    const p = seed.data.pagination;
-    return {
-      ok: true,
-      page: {
-        records: checked.records,
-        page: p.page,
-        perPage: p.perPage,
-        total: p.total,
-        pages: p.pages,
-        envelope: 'seed',
-      },
-    };
+    // zod keeps only the declared keys, which are `Page`'s own names here.
+    return toPage(seed.data.data, { ...seed.data.pagination, envelope: 'seed' });
   }
   const mod = ModuleEnvelope.safeParse(json);
   if (mod.success) {
-    const checked = validateRecords(mod.data.data.docs);
-    if (!checked.ok) return { ok: false, kind: 'malformed', problem: checked.problem };
     const d = mod.data.data;
-    return {
-      ok: true,
-      page: {
-        records: checked.records,
-        page: d.page,
-        perPage: d.limit,
-        total: d.total,
-        pages: d.pages,
-        envelope: 'module',
-      },
-    };
+    return toPage(d.docs, {
+      page: d.page,
+      perPage: d.limit,
+      total: d.total,
+      pages: d.pages,
+      envelope: 'module',
+    });
   }
   if (EmptyEnvelope.safeParse(json).success) return empty();
   if (
