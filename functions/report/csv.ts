@@ -46,7 +46,6 @@ export function neutralise(text: string): string {
   return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13 ? `'${text}` : text;
 }
 
-const KEYS = DETAIL_COLUMNS.map((c) => c.key);
 const IS_DATETIME = DETAIL_COLUMNS.map((c) => c.kind === 'datetime');
 
 /**
@@ -56,8 +55,8 @@ const IS_DATETIME = DETAIL_COLUMNS.map((c) => c.kind === 'datetime');
  */
 function csvRecord(row: FlatRow, iso: IsoFormatter): string {
   let line = '';
-  for (let i = 0; i < KEYS.length; i++) {
-    const v = row[KEYS[i] as keyof FlatRow];
+  for (let i = 0; i < DETAIL_KEYS.length; i++) {
+    const v = row[DETAIL_KEYS[i] as keyof FlatRow];
     const cell =
       v === null
         ? ''

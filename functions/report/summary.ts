@@ -14,7 +14,7 @@ import type { BiometricValidation } from '../verifik/schema.js';
 import {
   CHECK_KEYS,
   type CheckKey,
-  DETAIL_COLUMNS,
+  DETAIL_KEYS,
   type FlatRow,
   flatten,
   HIGH_RISK_THRESHOLD,
@@ -111,9 +111,7 @@ export interface Summary {
 }
 
 /** Columns that may be missing, in column order. */
-const OPTIONAL_KEYS = DETAIL_COLUMNS.map((c) => c.key).filter(
-  (k) => k !== 'id' && k !== 'createdAt' && k !== 'status',
-);
+const OPTIONAL_KEYS = DETAIL_KEYS.filter((k) => k !== 'id' && k !== 'createdAt' && k !== 'status');
 
 const NONE_KEY = '\u0000none';
 
