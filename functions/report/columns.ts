@@ -121,6 +121,10 @@ export const MEDIUM_RISK_THRESHOLD = 0.3;
 
 export const CHECK_KEYS = ['livenessDetection', 'identityMatch', 'antiSpoofing'] as const;
 export type CheckKey = (typeof CHECK_KEYS)[number];
+/** Each check's readable name: its column's header, so sheets, mail and columns agree. */
+export const CHECK_LABELS = Object.fromEntries(
+  CHECK_KEYS.map((k) => [k, DETAIL_COLUMNS.find((c) => c.key === k)?.header ?? k]),
+) as Record<CheckKey, string>;
 
 /** A row people should look at first: the validation failed, or one of its checks did. */
 export function isFailedRow(row: FlatRow): boolean {

@@ -5,7 +5,7 @@
  */
 import type { Style, Worksheet } from 'exceljs';
 import type { ZoneClock } from '../time/zone.js';
-import { CHECK_KEYS, DETAIL_COLUMNS } from './columns.js';
+import { CHECK_KEYS, CHECK_LABELS, DETAIL_COLUMNS } from './columns.js';
 import { describeFilters, type ReportContext } from './context.js';
 import type { Change } from './summary.js';
 
@@ -20,12 +20,6 @@ export interface Table {
   /** Widths in characters (for tables that own their sheet). */
   widths?: number[];
 }
-
-const CHECK_LABEL: Record<(typeof CHECK_KEYS)[number], string> = {
-  livenessDetection: 'Liveness detection',
-  identityMatch: 'Identity match',
-  antiSpoofing: 'Anti-spoofing',
-};
 
 const HEADER_OF = new Map<string, string>(DETAIL_COLUMNS.map((c) => [c.key, c.header]));
 
@@ -91,7 +85,7 @@ export function summaryTables(ctx: ReportContext, clock: ZoneClock): Table[] {
       ofTotal('Failed (status or a failed check)', s.totals.failed),
       ofTotal(`High risk (risk score ≥ ${s.risk.thresholds.high})`, s.totals.highRisk),
       ['Requiring 2FA', s.twoFactor.required, s.twoFactor.share],
-      ...CHECK_KEYS.map((k): Value[] => [`${CHECK_LABEL[k]} passed`, checks[k].passed, checks[k].passRate]),
+      ...CHECK_KEYS.map((k): Value[] => [`${CHECK_LABELS[k]} passed`, checks[k].passed, checks[k].passRate]),
     ],
   });
   tables.push({
@@ -121,7 +115,7 @@ export function summaryTables(ctx: ReportContext, clock: ZoneClock): Table[] {
       formats: ['text', 'pct', 'pct', 'signedPct', 'text'],
       rows: CHECK_KEYS.map((k) => {
         const c = p.passRates[k];
-        return [`${CHECK_LABEL[k]} pass rate`, c.current, c.previous, c.delta, null];
+        return [`${CHECK_LABELS[k]} pass rate`, c.current, c.previous, c.delta, null];
       }),
     });
   }
@@ -145,7 +139,7 @@ export function summaryTables(ctx: ReportContext, clock: ZoneClock): Table[] {
     formats: ['text', 'int', 'int', 'int', 'int', 'pct', 'pct'],
     rows: CHECK_KEYS.map((k) => {
       const c = checks[k];
-      return [CHECK_LABEL[k], c.passed, c.failed, c.other, c.missing, c.passRate, c.failRate];
+      return [CHECK_LABELS[k], c.passed, c.failed, c.other, c.missing, c.passRate, c.failRate];
     }),
   });
   const dist = (label: string, d: typeof s.scores.livenessScore): Value[] => [

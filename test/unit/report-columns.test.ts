@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CHECK_LABELS,
   DETAIL_COLUMNS,
   DETAIL_KEYS,
   flatten,
@@ -35,6 +36,11 @@ describe('canonical columns', () => {
       'riskScore',
     ]);
     for (const c of DETAIL_COLUMNS) expect(c.header).toMatch(/^[A-Z]/);
+    expect(CHECK_LABELS).toEqual({
+      livenessDetection: 'Liveness detection',
+      identityMatch: 'Identity match',
+      antiSpoofing: 'Anti-spoofing',
+    });
   });
 
   it('flattens populated and unpopulated references, instants as epoch ms, missing as null', () => {
