@@ -249,6 +249,10 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
   });
   let started = 0;
   let acceptedSoFar = 0;
+  const countRetry = () => {
+    diag.retries++;
+    diag.requests++;
+  };
 
   const snapshot = (): ReadDiagnostics => ({
     ...diag,
@@ -275,16 +279,7 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
     const fetchPage = (page: number): Promise<Page> =>
       limit(async () => {
         diag.requests++;
-        const result = await client.listPage(
-          { ...part.query, page },
-          {
-            signal,
-            onRetry: () => {
-              diag.retries++;
-              diag.requests++;
-            },
-          },
-        );
+        const result = await client.listPage({ ...part.query, page }, { signal, onRetry: countRetry });
         diag.pages++;
         diag.received += result.records.length;
         const total = result.total ?? 0;
@@ -296,6 +291,23 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
     const drifted = () => totals.max !== totals.first || totals.min !== totals.first;
 
     const inflight = new Map<number, Promise<Page>>();
+    const launch = (page: number) => {
+      const p = fetchPage(page);
+      p.catch(() => {}); // awaited in turn, or abandoned after an early stop or a failure
+      inflight.set(page, p);
+    };
+    const take = (page: number): Promise<Page> => {
+      const pending = inflight.get(page) ?? fetchPage(page);
+      inflight.delete(page);
+      return pending;
+    };
+    /** Whether the read may stop after `page`, which the consumer has just had. */
+    const mayStopAfter = async (page: Page): Promise<boolean> => {
+      if (!endsPastWindow(page) || drifted()) return false;
+      // A response still in flight may reveal inserts; then stopping here would be unproven.
+      if (inflight.size > 0) await Promise.allSettled(inflight.values());
+      return !drifted();
+    };
     let stopped = false;
     let newestFirst = false;
     let served = perPage;
@@ -322,41 +334,27 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
         diag.reversedPartitions++;
         let next = lastPage;
         const launchDownTo = (lowest: number) => {
-          for (; next >= Math.max(2, lowest); next--) {
-            const p = fetchPage(next);
-            p.catch(() => {}); // awaited in turn, or abandoned after an early stop or a failure
-            inflight.set(next, p);
-          }
+          for (; next >= Math.max(2, lowest); next--) launch(next);
         };
         for (let want = lastPage; want >= 2 && !stopped; want--) {
           launchDownTo(want - lookahead + 1);
-          const pending = inflight.get(want) ?? fetchPage(want);
-          inflight.delete(want);
-          const page = reversed(await pending);
+          const page = reversed(await take(want));
           launchDownTo(want - lookahead);
           // Every page but the highest-numbered one must be full.
           if (want < lastPage && page.records.length < served) shortPages.push(want);
           yield page;
-          stopped = endsPastWindow(page) && !drifted();
-          if (stopped && inflight.size > 0) {
-            await Promise.allSettled(inflight.values());
-            stopped = !drifted();
-          }
+          stopped = await mayStopAfter(page);
         }
         if (!stopped) yield reversed(first);
       } else {
         yield first;
         let lastCount = firstCount;
-        stopped = endsPastWindow(first) && !drifted();
+        stopped = await mayStopAfter(first);
 
         let next = 2;
         let want = 2;
         const launchUpTo = (last: number) => {
-          for (; next <= Math.min(last, lastPage); next++) {
-            const p = fetchPage(next);
-            p.catch(() => {}); // awaited in turn, or abandoned after an early stop or a failure
-            inflight.set(next, p);
-          }
+          for (; next <= Math.min(last, lastPage); next++) launch(next);
         };
         while (!stopped) {
           if (want > lastPage) {
@@ -369,21 +367,14 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
             next = Math.max(next, want + 1);
           }
           launchUpTo(want + lookahead - 1);
-          const pending = inflight.get(want) ?? fetchPage(want);
-          inflight.delete(want);
-          const page = await pending;
+          const page = await take(want);
           // Keep `lookahead` requests busy while this page is being consumed.
           launchUpTo(want + lookahead);
           // Every page before the last must be full, or records between them may be missing.
           if (lastCount < served) shortPages.push(want - 1);
           lastCount = page.records.length;
           yield page;
-          stopped = endsPastWindow(page) && !drifted();
-          if (stopped && inflight.size > 0) {
-            // A response still in flight may reveal inserts; then stopping here would be unproven.
-            await Promise.allSettled(inflight.values());
-            stopped = !drifted();
-          }
+          stopped = await mayStopAfter(page);
           want++;
         }
       }
@@ -473,13 +464,7 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
       diag.requests++;
       const page = await client.listPage(
         { ...part.query, page: 1, perPage: 1 },
-        {
-          signal,
-          onRetry: () => {
-            diag.retries++;
-            diag.requests++;
-          },
-        },
+        { signal, onRetry: countRetry },
       );
       if ((page.total ?? 0) !== c.lastTotal) {
         throw new IncompleteReadError(
