@@ -79,11 +79,9 @@ export const DeploymentConfig = z
          */
         api: FunctionSizing.default({ memoryMb: 512, timeoutSeconds: 29 }),
       })
-      .default({
-        scheduled: { memoryMb: 3538, timeoutSeconds: 900 },
-        worker: { memoryMb: 3538, timeoutSeconds: 900 },
-        api: { memoryMb: 512, timeoutSeconds: 29 },
-      }),
+      // prefault, not default: a missing object is parsed as {}, so the per-field defaults
+      // above fill it and each number is written once (likewise for api and schedules).
+      .prefault({}),
     /**
      * Unset by default: a fresh account has a concurrency quota of 10, and reserving any of it
      * fails the deployment. Set it (e.g. 5) once the quota is raised, to cap parallel on-demand
@@ -95,7 +93,7 @@ export const DeploymentConfig = z
         throttlingRateLimit: z.number().min(1).default(10),
         throttlingBurstLimit: z.number().int().min(1).default(20),
       })
-      .default({ throttlingRateLimit: 10, throttlingBurstLimit: 20 }),
+      .prefault({}),
     schedules: z
       .object({
         /** Retries when the Scheduler cannot invoke the function (throttling, service errors). */
@@ -103,7 +101,7 @@ export const DeploymentConfig = z
         /** A run that could not start within this is pointless: the mail is meant for the morning. */
         maxEventAgeHours: z.number().int().min(1).max(24).default(6),
       })
-      .default({ retryAttempts: 3, maxEventAgeHours: 6 }),
+      .prefault({}),
     logRetentionDays: z
       .number()
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
