@@ -18,8 +18,9 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createDataset, type Dataset } from '../dev/fake-verifik/generator.js';
-import { LIST_PATH, startFakeVerifik } from '../dev/fake-verifik/server.js';
+import { startFakeVerifik } from '../dev/fake-verifik/server.js';
 import { dayWindow } from '../functions/time/window.js';
+import { LIST_PATH } from '../functions/verifik/client.js';
 
 const { values } = parseArgs({
   options: {

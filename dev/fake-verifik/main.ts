@@ -4,9 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 import { dayWindow, yesterday } from '../../functions/time/window.js';
+import { LIST_PATH } from '../../functions/verifik/client.js';
 import type { EmptyAs, Envelope } from './faults.js';
 import { createDataset } from './generator.js';
-import { LIST_PATH, startFakeVerifik } from './server.js';
+import { startFakeVerifik } from './server.js';
 
 class UsageError extends Error {
   override name = 'UsageError';

@@ -8,13 +8,12 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LIST_PATH } from '../../functions/verifik/client.js';
 import { type BiometricValidation, refId } from '../../functions/verifik/schema.js';
 import { type Fault, FaultController, type FaultOptions, type FaultSettings } from './faults.js';
 import type { Dataset } from './generator.js';
 import { type ListQuery, parseListQuery, QueryError, withoutParams } from './query.js';
 import { SelectionCache, selectedIndex } from './selection.js';
-
-export const LIST_PATH = '/v2/biometric-validations';
 
 export interface FakeVerifikOptions {
   dataset: Dataset;

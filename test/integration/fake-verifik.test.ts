@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDataset, expectedRecords, type RecordFilter } from '../../dev/fake-verifik/generator.js';
-import { type FakeVerifik, LIST_PATH, startFakeVerifik } from '../../dev/fake-verifik/server.js';
+import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
+import { LIST_PATH } from '../../functions/verifik/client.js';
 import {
   type BiometricValidation,
   ErrorBody,
