@@ -17,7 +17,7 @@ export interface Bound {
 export interface ListQuery {
   /** The backend only paginates when `page` or `offset` is present. */
   paginated: boolean;
-  /** 1-based page to report; derived from `offset` when only `offset` was sent. */
+  /** 1-based `page` as sent (1 when absent); the page an `offset` falls on depends on the served page size. */
   page: number;
   /** As requested (default 20); the server caps it. */
   perPage: number;
@@ -104,13 +104,9 @@ export function parseListQuery(params: URLSearchParams): ListQuery {
   const offsetRaw = one.get('offset');
   const perPageRaw = one.get('perPage');
   const perPage = perPageRaw === undefined ? DEFAULT_PER_PAGE : positiveInt('perPage', perPageRaw, 1);
-  let page = 1;
-  let offset: number | null = null;
-  if (pageRaw !== undefined) page = positiveInt('page', pageRaw, 1);
-  else if (offsetRaw !== undefined) {
-    offset = positiveInt('offset', offsetRaw, 0);
-    page = Math.floor(offset / perPage) + 1;
-  }
+  const page = pageRaw === undefined ? 1 : positiveInt('page', pageRaw, 1);
+  const offset =
+    pageRaw === undefined && offsetRaw !== undefined ? positiveInt('offset', offsetRaw, 0) : null;
 
   let statuses: string[] | null = null;
   const whereStatus = one.get('where_status');

@@ -219,7 +219,7 @@ class FakeVerifikServer {
     const total = sel.to - sel.from;
     // Unpaginated requests (no page, no offset) return everything in the module; here at most one capped page.
     const perPage = q.paginated ? Math.min(q.perPage, settings.maxPerPage) : settings.maxPerPage;
-    const page = q.paginated && q.offset === null ? q.page : Math.floor((q.offset ?? 0) / perPage) + 1;
+    const page = q.offset === null ? q.page : Math.floor(q.offset / perPage) + 1;
     const skip = q.offset ?? (q.paginated ? (q.page - 1) * perPage : 0);
     const count = Math.max(0, Math.min(perPage, total - skip));
     const docs: BiometricValidation[] = new Array(count);
