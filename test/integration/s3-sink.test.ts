@@ -26,6 +26,7 @@ import {
   ManifestNotFoundError,
   readManifest,
   reportKeyPrefix,
+  type S3SinkOptions,
   S3SinkStateError,
   S3UploadError,
 } from '../../functions/delivery/s3-sink.js';
@@ -52,6 +53,18 @@ async function newBucket(): Promise<string> {
   const bucket = `sink-test-${++bucketSeq}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   return bucket;
+}
+
+/** A sink for the `daily` definition's report of 2024-12-01 (the day most tests use). */
+function dailySink(bucket: string, reportId: string, extra: Partial<S3SinkOptions> = {}) {
+  return createS3Sink({
+    s3,
+    bucket,
+    definition: 'daily',
+    window: { from: '2024-12-01' },
+    reportId,
+    ...extra,
+  });
 }
 
 /** Writes `data` in 64 KiB chunks, honouring back-pressure, and ends the stream. */
@@ -134,13 +147,7 @@ describe('reportKeyPrefix', () => {
 describe('createS3Sink', () => {
   it('stores a multipart file and a tiny file byte for byte, with headers, then the manifest last', async () => {
     const bucket = await newBucket();
-    const sink = createS3Sink({
-      s3,
-      bucket,
-      definition: 'daily',
-      window: { from: '2024-12-01' },
-      reportId: 'rep-a',
-    });
+    const sink = dailySink(bucket, 'rep-a');
     expect(sink.location).toBe(`s3://${bucket}/reports/daily/2024/12/01/rep-a/`);
 
     const big = randomBytes(12 * MiB + 12345);
@@ -202,13 +209,7 @@ describe('createS3Sink', () => {
 
   it('stores an empty file as a 0-byte object', async () => {
     const bucket = await newBucket();
-    const sink = createS3Sink({
-      s3,
-      bucket,
-      definition: 'daily',
-      window: { from: '2024-12-01' },
-      reportId: 'rep-e',
-    });
+    const sink = dailySink(bucket, 'rep-e');
     const empty = sink.open({ name: 'validations.csv', contentType: 'text/csv' });
     empty.stream.end();
     expect(await empty.done).toEqual({ bytes: 0 });
@@ -223,13 +224,7 @@ describe('createS3Sink', () => {
 
   it('refuses reserved, unsafe and duplicate file names', async () => {
     const bucket = await newBucket();
-    const sink = createS3Sink({
-      s3,
-      bucket,
-      definition: 'daily',
-      window: { from: '2024-12-01' },
-      reportId: 'rep-n',
-    });
+    const sink = dailySink(bucket, 'rep-n');
     expect(() => sink.open({ name: 'manifest.json', contentType: 'application/json' })).toThrow(
       S3SinkStateError,
     );
@@ -243,13 +238,7 @@ describe('createS3Sink', () => {
 
   it('abort mid-stream leaves no parts, no files and no manifest, and unblocks the writer', async () => {
     const bucket = await newBucket();
-    const sink = createS3Sink({
-      s3,
-      bucket,
-      definition: 'daily',
-      window: { from: '2024-12-01' },
-      reportId: 'rep-b',
-    });
+    const sink = dailySink(bucket, 'rep-b');
     const tiny = sink.open({ name: 'summary.csv', contentType: 'text/csv' });
     await writeAll(tiny.stream, Buffer.from('done already\n'));
     await tiny.done;
@@ -276,13 +265,7 @@ describe('createS3Sink', () => {
   });
 
   it('rejects done with a clear message when the bucket does not exist, without hanging the writer', async () => {
-    const sink = createS3Sink({
-      s3,
-      bucket: 'no-such-bucket-here',
-      definition: 'daily',
-      window: { from: '2024-12-01' },
-      reportId: 'rep-c',
-    });
+    const sink = dailySink('no-such-bucket-here', 'rep-c');
     const big = sink.open({ name: 'validations.xlsx', contentType: XLSX });
     const small = sink.open({ name: 'validations.csv', contentType: 'text/csv' });
     const writes = Promise.allSettled([
@@ -305,13 +288,7 @@ describe('createS3Sink', () => {
 
   it('never writes a manifest when one file failed, and abort cleans up the file that succeeded', async () => {
     const bucket = await newBucket();
-    const sink = createS3Sink({
-      s3,
-      bucket,
-      definition: 'daily',
-      window: { from: '2024-12-01' },
-      reportId: 'rep-d',
-    });
+    const sink = dailySink(bucket, 'rep-d');
     const good = sink.open({ name: 'validations.csv', contentType: 'text/csv' });
     const bad = sink.open({ name: 'validations.xlsx', contentType: XLSX });
     await writeAll(good.stream, Buffer.from('ok\n'));
@@ -327,14 +304,7 @@ describe('createS3Sink', () => {
 
   it('asks for KMS encryption when given a key id', async () => {
     const bucket = await newBucket();
-    const sink = createS3Sink({
-      s3,
-      bucket,
-      definition: 'daily',
-      window: { from: '2024-12-01' },
-      reportId: 'rep-k',
-      sse: { kmsKeyId: 'alias/reports' },
-    });
+    const sink = dailySink(bucket, 'rep-k', { sse: { kmsKeyId: 'alias/reports' } });
     const f = sink.open({ name: 'validations.csv', contentType: 'text/csv' });
     await writeAll(f.stream, Buffer.from('x\n'));
     await f.done;
