@@ -84,22 +84,13 @@ export class ReportingStack extends Stack {
       maxEventAge: Duration.hours(config.schedules.maxEventAgeHours),
     });
 
-    const sizing = config.functions;
     this.alarms = new ReportAlarms(this, 'Alarms', {
       emails: alarmRecipients(config),
       removalPolicy,
       functions: [
-        {
-          label: 'Scheduled',
-          fn: this.functions.scheduled,
-          timeout: Duration.seconds(sizing.scheduled.timeoutSeconds),
-        },
-        {
-          label: 'Worker',
-          fn: this.functions.worker,
-          timeout: Duration.seconds(sizing.worker.timeoutSeconds),
-        },
-        { label: 'Api', fn: this.functions.api, timeout: Duration.seconds(sizing.api.timeoutSeconds) },
+        { label: 'Scheduled', fn: this.functions.scheduled },
+        { label: 'Worker', fn: this.functions.worker },
+        { label: 'Api', fn: this.functions.api },
       ],
       queues: [
         {
@@ -152,9 +143,9 @@ export class ReportingStack extends Stack {
       this.api.callerPolicy.managedPolicyArn,
       'Attach to users/roles that may call the API',
     );
-    out('ScheduledLogGroupName', this.functions.logGroups.scheduled.logGroupName, 'Logs of scheduled runs');
-    out('WorkerLogGroupName', this.functions.logGroups.worker.logGroupName, 'Logs of on-demand runs');
-    out('ApiLogGroupName', this.functions.logGroups.api.logGroupName, 'Logs of the API function');
+    out('ScheduledLogGroupName', this.functions.scheduled.logGroup.logGroupName, 'Logs of scheduled runs');
+    out('WorkerLogGroupName', this.functions.worker.logGroup.logGroupName, 'Logs of on-demand runs');
+    out('ApiLogGroupName', this.functions.api.logGroup.logGroupName, 'Logs of the API function');
     out(
       'AlarmTopicArn',
       this.alarms.topic.topicArn,

@@ -19,8 +19,8 @@ export const DURATION_ALARM_RATIO = 0.8;
 export interface WatchedFunction {
   /** Short name used in alarm ids and descriptions. */
   readonly label: string;
-  readonly fn: lambda.IFunction;
-  readonly timeout: Duration;
+  /** A function built here (not imported), so its timeout is known. */
+  readonly fn: lambda.Function;
 }
 
 export interface WatchedQueue {
@@ -74,7 +74,9 @@ export class ReportAlarms extends Construct {
     for (const email of props.emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     this.action = new actions.SnsAction(this.topic);
 
-    for (const { label, fn, timeout } of props.functions) {
+    for (const { label, fn } of props.functions) {
+      // Lambda's own default when a function sets no timeout.
+      const timeout = fn.timeout ?? Duration.seconds(3);
       this.add(`${label}Errors`, {
         metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,

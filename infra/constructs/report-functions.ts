@@ -115,7 +115,6 @@ export class ReportFunctions extends Construct {
   readonly worker: lambda.Function;
   /** Asynchronous invocations (scheduled runs, on-demand runs) that failed after Lambda's retries. */
   readonly failedRuns: sqs.Queue;
-  readonly logGroups = {} as Record<'scheduled' | 'worker' | 'api', logs.LogGroup>;
   private readonly props: ReportFunctionsProps;
 
   constructor(scope: Construct, id: string, props: ReportFunctionsProps) {
@@ -288,7 +287,6 @@ export class ReportFunctions extends Construct {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
-    this.logGroups[id === 'Scheduled' ? 'scheduled' : id === 'Worker' ? 'worker' : 'api'] = logGroup;
     // An explicit role instead of the default one: the default attaches the AWS managed
     // AWSLambdaBasicExecutionRole (logs:* on every log group); this one writes to its own group only.
     const role = new iam.Role(this, `${id}Role`, {
