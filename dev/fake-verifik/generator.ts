@@ -356,7 +356,7 @@ class GeneratedDataset implements Dataset {
     const project = own[Math.floor(rng.next() * own.length)]!;
     const uSession = rng.next();
     const hasSession = type === 'liveness' || type === 'onboarding' ? uSession < 0.8 : uSession < 0.05;
-    return { status, type, typeMissing: t >= TYPES.length, client, project, hasSession };
+    return { status, type, client, project, hasSession };
   }
 
   private build(key: number, createdMs: number, ids: IdSpace, counter: number) {
