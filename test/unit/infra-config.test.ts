@@ -185,11 +185,14 @@ describe('configuration in the template', () => {
       'AWS::S3::Bucket',
       'AWS::DynamoDB::Table',
       'AWS::SecretsManager::Secret',
+      'AWS::Logs::LogGroup',
       'AWS::KMS::Key',
     ]) {
-      for (const resource of Object.values(template.findResources(type))) {
-        expect((resource as { DeletionPolicy: string }).DeletionPolicy, type).toBe('Delete');
-      }
+      const policies = Object.values(template.findResources(type)).map(
+        (r) => (r as { DeletionPolicy?: string }).DeletionPolicy,
+      );
+      expect(policies.length, type).toBeGreaterThan(0);
+      expect(policies, type).toEqual(policies.map(() => 'Delete'));
     }
     expect(JSON.stringify(template.findResources('AWS::S3::Bucket'))).toContain('"ExpirationInDays":30');
     // No DKIM outputs for an address identity.
