@@ -16,12 +16,11 @@
  * pages) and its time at larger sizes is extrapolated from the measured time per page, which is
  * what a sequential reader's time is; its RSS is not extrapolated.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { dayWindow } from '../functions/time/window.js';
 import type { ReaderRun } from './data-layer-reader.js';
+import { type FakeProcess, runChild, spawnFake } from './support.js';
 
 export interface DataLayerOptions {
   sizes?: number[];
@@ -60,58 +59,28 @@ export interface Goal {
   pass: boolean;
 }
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+/** The day the fake generates and the readers read. */
+const DAY = '2024-12-01';
+const TIME_ZONE = 'America/Bogota';
+const READER = fileURLToPath(new URL('./data-layer-reader.ts', import.meta.url));
 
-/** Runs a TypeScript script with this Node and tsx; resolves with its single JSON output line. */
-function runScript(
-  script: string,
-  args: string[],
-  nodeFlags: string[] = [],
-): { child: ChildProcess; firstLine: Promise<string> } {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', here(script), ...args], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout as NonNullable<ChildProcess['stdout']> });
-  const firstLine = new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) =>
-      reject(new Error(`${script} exited with code ${code} before printing its result`)),
-    );
-  });
-  return { child, firstLine };
-}
-
-async function startServer(size: number, latencyMs: number, prerender: number[]) {
-  const { child, firstLine } = runScript('./fake-verifik-process.ts', [
-    '--count',
-    String(size),
-    '--latency-ms',
-    String(latencyMs),
-    ...(prerender.length > 0 ? ['--prerender', prerender.join(',')] : []),
-  ]);
-  const info = JSON.parse(await firstLine) as { url: string; token: string; start: string; end: string };
-  return {
-    ...info,
-    async stop() {
-      child.stdin?.end();
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
-}
-
-async function runReader(
-  server: { url: string; token: string; start: string; end: string },
-  args: string[],
-  nodeFlags: string[] = [],
-) {
-  const { child, firstLine } = runScript(
-    './data-layer-reader.ts',
-    ['--url', server.url, '--token', server.token, '--start', server.start, '--end', server.end, ...args],
+function runReader(server: FakeProcess, args: string[], nodeFlags: string[] = []): Promise<ReaderRun> {
+  const { start, end } = dayWindow(DAY, TIME_ZONE);
+  return runChild<ReaderRun>(
+    READER,
+    [
+      '--url',
+      server.url,
+      '--token',
+      server.token,
+      '--start',
+      start.toISOString(),
+      '--end',
+      end.toISOString(),
+      ...args,
+    ],
     nodeFlags,
   );
-  const run = JSON.parse(await firstLine) as ReaderRun;
-  if (child.exitCode === null) await once(child, 'exit');
-  return run;
 }
 
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
@@ -129,7 +98,14 @@ export async function benchDataLayer(opts: DataLayerOptions = {}): Promise<Bench
     log(`data-layer: ${size} validations, ${latencyMs} ms a request…`);
     const naiveHere = naiveMsPerPage === null;
     const prerender = opts.liveServer ? [] : naiveHere ? [perPage, 20] : [perPage];
-    const server = await startServer(size, latencyMs, prerender);
+    const server = await spawnFake({
+      count: size,
+      seed: 1,
+      date: DAY,
+      timeZone: TIME_ZONE,
+      latencyMs,
+      prerender,
+    });
     try {
       const streamingArgs = [
         '--mode',
