@@ -4,23 +4,18 @@
  * scheduled day: only one delivery does the work and sends the mail.
  */
 import { describeFailure } from '../delivery/mail-failure.js';
-import {
-  claimRun,
-  markMailSending,
-  markMailSent,
-  markRun,
-  StaleRunError,
-  updateReportStatus,
-} from '../delivery/state.js';
+import { claimRun, markMailSending, markRun, StaleRunError, updateReportStatus } from '../delivery/state.js';
 import type { Deps } from './deps.js';
 import { ON_DEMAND, onDemandReportRequest } from './report-request.js';
 import {
   composeMail,
-  headlineFigures,
+  type HeldRun,
   mailFailure,
   produce,
   RUN_LEASE_SECONDS,
-  sendReportMail,
+  recordComplete,
+  recordFailure,
+  sendAndMarkSent,
 } from './report-run.js';
 import type { WorkerPayload } from './worker-payload.js';
 
@@ -47,18 +42,13 @@ export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Pro
     log.info('worker skipped a duplicate delivery', { reportId, holder: claim.status });
     return { status: 'skipped', reportId, reason: `report ${reportId} is already ${claim.status}` };
   }
-  const update = { definition: ON_DEMAND, day: reportId, runId, reportId };
+  const update: HeldRun = { definition: ON_DEMAND, day: reportId, runId, reportId };
   const request = onDemandReportRequest(payload.request);
   const notify = payload.request.notify;
   try {
     await updateReportStatus(doc, table, reportId, { status: 'running', now: deps.now() });
     const produced = await produce(deps, request, reportId, null);
-    await updateReportStatus(doc, table, reportId, {
-      status: 'complete',
-      manifestKey: produced.manifestKey,
-      summary: headlineFigures(produced.result.summary),
-      now: deps.now(),
-    });
+    await recordComplete(deps, reportId, produced);
     if (notify.length === 0) {
       await markRun(doc, table, { ...update, status: 'done', now: deps.now() });
       return { status: 'complete', reportId };
@@ -71,10 +61,7 @@ export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Pro
       baseUrl,
     });
     await markMailSending(doc, table, { ...update, now: deps.now() });
-    const messageId = await sendReportMail(deps, notify, composed, reportId);
-    await markMailSent(doc, table, { ...update, messageId, now: deps.now() }).catch((err) =>
-      log.error('mail sent but not recorded as sent', { reportId, error: (err as Error).name }),
-    );
+    const messageId = await sendAndMarkSent(deps, update, notify, composed);
     log.info('on-demand report complete', { reportId, messageId });
     return { status: 'complete', reportId, messageId };
   } catch (err) {
@@ -84,14 +71,8 @@ export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Pro
     }
     const reason = describeFailure(err, reportId);
     log.error('on-demand report failed', { reportId, reason: reason.detail });
-    await markRun(doc, table, { ...update, status: 'failed', reason: reason.detail, now: deps.now() }).catch(
-      (e) => log.error('could not mark the run failed', { error: (e as Error).name }),
-    );
-    await updateReportStatus(doc, table, reportId, {
-      status: 'failed',
-      error: reason.detail,
-      now: deps.now(),
-    }).catch((e) => log.warn('could not mark the report failed', { error: (e as Error).name }));
+    // The API wrote the report record before queueing this run.
+    await recordFailure(deps, update, reason.detail, { reportRecorded: true });
     await mailFailure(deps, {
       to: notify,
       label: ON_DEMAND,

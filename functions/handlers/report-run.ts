@@ -11,7 +11,7 @@ import { type FailureReason, type RenderedMail, renderFailureMail } from '../del
 import { composeReportMail } from '../delivery/mail-report.js';
 import { type MailAttachment, sendMail } from '../delivery/mail-send.js';
 import { createS3Sink, findPreviousManifest, MANIFEST_NAME } from '../delivery/s3-sink.js';
-import { updateReportStatus } from '../delivery/state.js';
+import { markMailSent, markRun, updateReportStatus } from '../delivery/state.js';
 import { downloadName, type ReportRequest, type ReportResult, runReport } from '../pipeline.js';
 import { CHECK_KEYS } from '../report/columns.js';
 import { SUMMARY_FILE } from '../report/manifest.js';
@@ -25,7 +25,8 @@ export const RUN_LEASE_SECONDS = 16 * 60;
 /** Deltas compare with the newest report of the same definition within this many days back. */
 const PREVIOUS_DAYS_BACK = 7;
 
-export function headlineFigures(summary: Summary): Record<string, unknown> {
+/** Headline figures kept in the report record (what `GET /reports/{id}` answers without S3). */
+function headlineFigures(summary: Summary): Record<string, unknown> {
   return {
     validations: summary.totals.validations,
     failed: summary.totals.failed,
@@ -111,6 +112,24 @@ export async function produce(
   return { result, manifestKey: sink.manifestKey };
 }
 
+/** The report record says `complete`, with where its files are and its headline figures. */
+export async function recordComplete(deps: Deps, reportId: string, produced: Produced): Promise<void> {
+  await updateReportStatus(deps.doc, deps.config.STATE_TABLE, reportId, {
+    status: 'complete',
+    manifestKey: produced.manifestKey,
+    summary: headlineFigures(produced.result.summary),
+    now: deps.now(),
+  });
+}
+
+/** The claim a run holds on (definition, day), and the report it makes under it. */
+export interface HeldRun {
+  definition: string;
+  day: string;
+  runId: string;
+  reportId: string;
+}
+
 interface ComposedMail {
   mail: RenderedMail;
   attachments: MailAttachment[];
@@ -164,6 +183,57 @@ export async function sendReportMail(
     configurationSet: deps.config.SES_CONFIGURATION_SET,
     headers: { 'X-Report-Id': reportId },
   });
+}
+
+/**
+ * Sends the report mail of a run already marked `sending`, then records it `sent`. Once SES has
+ * accepted the mail nothing here throws: a retry must not send it again, and a claim left
+ * `sending` is never taken over.
+ */
+export async function sendAndMarkSent(
+  deps: Deps,
+  run: HeldRun,
+  to: readonly string[],
+  composed: ComposedMail,
+): Promise<string> {
+  const messageId = await sendReportMail(deps, to, composed, run.reportId);
+  try {
+    await markMailSent(deps.doc, deps.config.STATE_TABLE, { ...run, messageId, now: deps.now() });
+  } catch (err) {
+    deps.logger.error(
+      'mail sent but not recorded as sent; the claim stays "sending", so no retry resends it',
+      {
+        definition: run.definition,
+        day: run.day,
+        reportId: run.reportId,
+        error: (err as Error).name,
+      },
+    );
+  }
+  return messageId;
+}
+
+/**
+ * Best effort: the claim becomes `failed` (so a retry may take it over) and, when the report
+ * record exists, the report too. `sending` → failed happens only because SES answered with an
+ * error: the mail was not accepted.
+ */
+export async function recordFailure(
+  deps: Deps,
+  run: HeldRun,
+  detail: string,
+  opts: { reportRecorded: boolean },
+): Promise<void> {
+  const table = deps.config.STATE_TABLE;
+  await markRun(deps.doc, table, { ...run, status: 'failed', reason: detail, now: deps.now() }).catch((e) =>
+    deps.logger.error('could not mark the run failed', { error: (e as Error).name }),
+  );
+  if (!opts.reportRecorded) return;
+  await updateReportStatus(deps.doc, table, run.reportId, {
+    status: 'failed',
+    error: detail,
+    now: deps.now(),
+  }).catch((e) => deps.logger.warn('could not mark the report failed', { error: (e as Error).name }));
 }
 
 /** Best effort: a failure notice that cannot be sent is logged, never thrown over the real error. */

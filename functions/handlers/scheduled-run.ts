@@ -8,15 +8,7 @@
 import type { ReportDefinition } from '../definitions.js';
 import { describeFailure } from '../delivery/mail-failure.js';
 import { checkRecipients } from '../delivery/mail-send.js';
-import {
-  claimRun,
-  markMailSending,
-  markMailSent,
-  markRun,
-  putReport,
-  StaleRunError,
-  updateReportStatus,
-} from '../delivery/state.js';
+import { claimRun, markMailSending, markRun, putReport, StaleRunError } from '../delivery/state.js';
 import type { ReportRequest } from '../pipeline.js';
 import { newReportId } from '../report-naming.js';
 import { ASYNC_RETRY_ATTEMPTS } from '../runtime-flags.js';
@@ -25,12 +17,14 @@ import type { Deps } from './deps.js';
 import { requestRecord } from './report-request.js';
 import {
   composeMail,
-  headlineFigures,
+  type HeldRun,
   mailFailure,
   previousSummary,
   produce,
   RUN_LEASE_SECONDS,
-  sendReportMail,
+  recordComplete,
+  recordFailure,
+  sendAndMarkSent,
   supersede,
 } from './report-run.js';
 
@@ -56,7 +50,6 @@ export function findDefinition(deps: Pick<Deps, 'config'>, name: string): Report
   return def;
 }
 
-/** Headline figures kept in the report record (what `GET /reports/{id}` answers without S3). */
 export interface ScheduledInput {
   definition: string;
   day?: string | undefined;
@@ -100,7 +93,7 @@ export async function deliverScheduledReport(deps: Deps, input: ScheduledInput):
     formats: def.formats,
   };
   const reportId = newReportId(request, deps.now());
-  const update = { definition: def.name, day, runId, reportId };
+  const update: HeldRun = { definition: def.name, day, runId, reportId };
   let recorded = false;
   let stage: 'report' | 'sending' = 'report';
   try {
@@ -115,12 +108,7 @@ export async function deliverScheduledReport(deps: Deps, input: ScheduledInput):
     recorded = true;
     const previous = await previousSummary(deps, def.name, day, reportId);
     const produced = await produce(deps, request, reportId, previous);
-    await updateReportStatus(doc, table, reportId, {
-      status: 'complete',
-      manifestKey: produced.manifestKey,
-      summary: headlineFigures(produced.result.summary),
-      now: deps.now(),
-    });
+    await recordComplete(deps, reportId, produced);
     const empty = produced.result.summary.totals.validations === 0;
     if (def.recipients.length === 0 || (empty && def.skipIfEmpty)) {
       const reason = def.recipients.length === 0 ? 'no recipients configured' : 'no validations; skipIfEmpty';
@@ -133,18 +121,7 @@ export async function deliverScheduledReport(deps: Deps, input: ScheduledInput):
     const composed = await composeMail(deps, { label: def.name, request, produced, reportId, baseUrl });
     await markMailSending(doc, table, { ...update, now: deps.now() });
     stage = 'sending';
-    const messageId = await sendReportMail(deps, def.recipients, composed, reportId);
-    // From here the mail exists: nothing below may fail the run (a retry must not send it again).
-    try {
-      await markMailSent(doc, table, { ...update, messageId, now: deps.now() });
-    } catch (err) {
-      log.error('mail sent but not recorded as sent; the claim stays "sending", so no retry resends it', {
-        definition: def.name,
-        day,
-        reportId,
-        error: (err as Error).name,
-      });
-    }
+    const messageId = await sendAndMarkSent(deps, update, def.recipients, composed);
     log.info('scheduled report mailed', { definition: def.name, day, reportId, messageId, empty });
     return { status: 'sent', definition: def.name, day, reportId, messageId };
   } catch (err) {
@@ -157,17 +134,7 @@ export async function deliverScheduledReport(deps: Deps, input: ScheduledInput):
     }
     const reason = describeFailure(err, reportId);
     log.error('scheduled run failed', { definition: def.name, day, reportId, stage, reason: reason.detail });
-    // `sending` → failed only because SES answered with an error: the mail was not accepted.
-    await markRun(doc, table, { ...update, status: 'failed', reason: reason.detail, now: deps.now() }).catch(
-      (e) => log.error('could not mark the run failed', { error: (e as Error).name }),
-    );
-    if (recorded) {
-      await updateReportStatus(doc, table, reportId, {
-        status: 'failed',
-        error: reason.detail,
-        now: deps.now(),
-      }).catch((e) => log.warn('could not mark the report failed', { error: (e as Error).name }));
-    }
+    await recordFailure(deps, update, reason.detail, { reportRecorded: recorded });
     // Owners hear of a failing day twice at most: on its first failure (Lambda will retry) and
     // when the last automatic attempt failed; attempts in between only log and alarm.
     const lastAttempt = claim.attempts >= 1 + ASYNC_RETRY_ATTEMPTS;
