@@ -21,8 +21,8 @@ import type { ReportMail } from './report-mail.js';
 import type { ReportSecrets } from './report-secrets.js';
 import { REPORTS_PREFIX, ReportStorage } from './report-storage.js';
 
-export type HandlerName = 'scheduled-report' | 'reports-api' | 'report-worker';
-export const HANDLER_NAMES: readonly HandlerName[] = ['scheduled-report', 'reports-api', 'report-worker'];
+export const HANDLER_NAMES = ['scheduled-report', 'reports-api', 'report-worker'] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
