@@ -21,6 +21,7 @@ import { createDataset, type Dataset } from '../dev/fake-verifik/generator.js';
 import { startFakeVerifik } from '../dev/fake-verifik/server.js';
 import { dayWindow } from '../functions/time/window.js';
 import { LIST_PATH } from '../functions/verifik/client.js';
+import { toSearchParams } from '../functions/verifik/query.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,13 +45,13 @@ const fake = await startFakeVerifik({ dataset, token: 'bench-token', faults: { l
 
 /** The query the readers send for the whole window at `perPage`, minus `page`, in a canonical order. */
 function windowKey(perPage: number): string {
-  const q = new URLSearchParams();
-  q.set('perPage', String(perPage));
-  q.append('populates[]', 'client');
-  q.append('populates[]', 'project');
-  q.set('where>_createdAt', new Date(window.start.getTime() - 1).toISOString());
-  q.set('where<_createdAt', window.end.toISOString());
-  q.set('sort', 'createdAt');
+  const q = toSearchParams({
+    perPage,
+    populates: ['client', 'project'],
+    sort: 'createdAt',
+    createdAfter: new Date(window.start.getTime() - 1),
+    createdBefore: window.end,
+  });
   q.sort();
   return q.toString();
 }
