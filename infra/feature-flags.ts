@@ -1,6 +1,6 @@
 /**
- * CDK feature flags this app relies on, set in code (not only in cdk.json) so the unit tests
- * synthesise exactly what `cdk synth` does.
+ * CDK feature flags this app relies on, set in code (cdk.json's context holds only the
+ * configuration) so the unit tests synthesise exactly what `cdk synth` does.
  */
 export const FEATURE_FLAGS = {
   // Grant S3 log delivery through a bucket policy rather than an ACL: ACLs are disabled on
