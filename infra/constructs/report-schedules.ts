@@ -10,6 +10,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ReportDefinition } from '../../functions/definitions.js';
+import type { ScheduledEvent } from '../../functions/handlers/scheduled-report.js';
 
 export interface ReportSchedulesProps {
   readonly definitions: readonly ReportDefinition[];
@@ -17,11 +18,6 @@ export interface ReportSchedulesProps {
   /** Scheduler-side retries when the invocation itself fails (throttled, service error). */
   readonly retryAttempts: number;
   readonly maxEventAge: Duration;
-}
-
-/** The event the scheduled-report handler receives. */
-export interface ScheduledReportEvent {
-  readonly definition: string;
 }
 
 export class ReportSchedules extends Construct {
@@ -57,7 +53,8 @@ export class ReportSchedules extends Construct {
 
     for (const definition of props.definitions) {
       const { hour, minute, timeZone } = definition.schedule;
-      const input: ScheduledReportEvent = { definition: definition.name };
+      // Typed by the handler's own event schema, so the two cannot drift apart.
+      const input: ScheduledEvent = { definition: definition.name };
       const schedule = new scheduler.Schedule(this, `Schedule-${definition.name}`, {
         description: `Daily report "${definition.name}" at ${pad(hour)}:${pad(minute)} ${timeZone}`,
         scheduleGroup: group,
