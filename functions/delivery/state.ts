@@ -74,6 +74,32 @@ function isConditionFailure(err: unknown): err is ConditionalCheckFailedExceptio
   );
 }
 
+/**
+ * The expression parts of a conditional status move shared by runs and reports:
+ * `SET #status = :to, #updatedAt = :iso, <each defined field>` and `#status IN (<from>)`.
+ */
+function statusMove(
+  to: string,
+  from: readonly string[],
+  now: Date,
+  fields: Record<string, unknown>,
+): { set: string; statusIn: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':to': to, ':iso': now.toISOString() };
+  const sets = ['#status = :to', '#updatedAt = :iso'];
+  for (const [i, [attr, value]] of Object.entries(fields).entries()) {
+    if (value === undefined) continue;
+    names[`#a${i}`] = attr;
+    values[`:a${i}`] = value;
+    sets.push(`#a${i} = :a${i}`);
+  }
+  from.forEach((s, i) => {
+    values[`:from${i}`] = s;
+  });
+  const statusIn = `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`;
+  return { set: `SET ${sets.join(', ')}`, statusIn, names, values };
+}
+
 // ---------------------------------------------------------------- scheduled runs
 
 export const RunStatus = z.enum(['running', 'sending', 'sent', 'done', 'failed']);
@@ -208,33 +234,16 @@ async function advanceRun(
   update: RunUpdate,
   step: { to: RunStatus; from: readonly RunStatus[]; set?: Record<string, string | undefined> },
 ): Promise<void> {
-  const now = update.now ?? new Date();
-  const names: Record<string, string> = { '#status': 'status', '#runId': 'runId', '#updatedAt': 'updatedAt' };
-  const values: Record<string, unknown> = {
-    ':to': step.to,
-    ':runId': update.runId,
-    ':iso': now.toISOString(),
-  };
-  const sets = ['#status = :to', '#updatedAt = :iso'];
-  for (const [i, [attr, value]] of Object.entries(step.set ?? {}).entries()) {
-    if (value === undefined) continue;
-    names[`#a${i}`] = attr;
-    values[`:a${i}`] = value;
-    sets.push(`#a${i} = :a${i}`);
-  }
-  const fromList = step.from.map((_, i) => `:from${i}`);
-  step.from.forEach((s, i) => {
-    values[`:from${i}`] = s;
-  });
+  const move = statusMove(step.to, step.from, update.now ?? new Date(), step.set ?? {});
   try {
     await doc.send(
       new UpdateCommand({
         TableName: table,
         Key: runKey(update.definition, update.day),
-        ConditionExpression: `#runId = :runId AND #status IN (${fromList.join(', ')})`,
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        ConditionExpression: `#runId = :runId AND ${move.statusIn}`,
+        UpdateExpression: move.set,
+        ExpressionAttributeNames: { ...move.names, '#runId': 'runId' },
+        ExpressionAttributeValues: { ...move.values, ':runId': update.runId },
       }),
     );
   } catch (err) {
@@ -428,24 +437,14 @@ export async function updateReportStatus(
   const allowedFrom = (Object.keys(REPORT_TRANSITIONS) as ReportStatus[]).filter((from) =>
     REPORT_TRANSITIONS[from].includes(update.status),
   );
-  const values: Record<string, unknown> = {
-    ':to': update.status,
-    ':iso': (update.now ?? new Date()).toISOString(),
-  };
-  allowedFrom.forEach((s, i) => {
-    values[`:from${i}`] = s;
+  const move = statusMove(update.status, allowedFrom, update.now ?? new Date(), {
+    manifestKey: update.manifestKey,
+    summary: update.summary,
+    error: update.error?.slice(0, 2000),
   });
-  const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
-  const sets = ['#status = :to', '#updatedAt = :iso'];
-  for (const field of ['manifestKey', 'summary', 'error'] as const) {
-    if (update[field] === undefined) continue;
-    names[`#${field}`] = field;
-    values[`:${field}`] = field === 'error' ? String(update.error).slice(0, 2000) : update[field];
-    sets.push(`#${field} = :${field}`);
-  }
   // A report picked up again must not show the previous attempt's error.
   const removes = update.status === 'running' && update.error === undefined ? ' REMOVE #error' : '';
-  if (removes) names['#error'] = 'error';
+  if (removes) move.names['#error'] = 'error';
   const refuse = async (cause?: unknown): Promise<never> => {
     const current = await getReport(doc, table, id);
     if (!current) throw new ReportNotFoundError(`report ${id} does not exist`, { cause });
@@ -455,16 +454,15 @@ export async function updateReportStatus(
   };
   // Nothing moves back to `queued`.
   if (allowedFrom.length === 0) return refuse();
-  const condition = `attribute_exists(pk) AND #status IN (${allowedFrom.map((_, i) => `:from${i}`).join(', ')})`;
   try {
     const res = await doc.send(
       new UpdateCommand({
         TableName: table,
         Key: reportKey(id),
-        ConditionExpression: condition,
-        UpdateExpression: `SET ${sets.join(', ')}${removes}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        ConditionExpression: `attribute_exists(pk) AND ${move.statusIn}`,
+        UpdateExpression: `${move.set}${removes}`,
+        ExpressionAttributeNames: move.names,
+        ExpressionAttributeValues: move.values,
         ReturnValues: 'ALL_NEW',
       }),
     );
