@@ -31,6 +31,7 @@ import { type ListQuery, toQueryString } from './query.js';
 import {
   DEFAULT_RETRY,
   type Failure,
+  isRetryableStatus,
   parseRetryAfter,
   planRetry,
   type RetryOptions,
@@ -230,18 +231,16 @@ export function createVerifikClient(options: VerifikClientOptions): VerifikClien
           const body = readErrorBody(error.data, secrets);
           return new VerifikAuthError({ url, status, code: body.code, serverMessage: body.message });
         }
-        if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+        if (status >= 400 && status < 500 && !isRetryableStatus(status)) {
           const body = readErrorBody(error.data, secrets);
           return new VerifikBadRequestError({ url, status, code: body.code, serverMessage: body.message });
         }
-        lastFailure = classify(error);
-        return exhausted();
       }
-      if (isTimeoutError(error) || isNetworkError(error) || error instanceof BodyCutOff) {
-        lastFailure = classify(error);
-        return exhausted();
-      }
-      return error;
+      // A retryable failure that survived ky's retry loop: the attempts or the time budget ran out.
+      const failure = classify(error);
+      if (!failure) return error;
+      lastFailure = failure;
+      return exhausted();
     };
 
     try {
