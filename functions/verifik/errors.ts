@@ -1,8 +1,8 @@
 /**
  * Typed failures of the Verifik data layer. Each message says what went wrong and what to do.
  * None of them ever holds the bearer token: URLs carry no credentials (the token travels in a
- * header), body excerpts are redacted, and causes are plain summaries, never ky/undici errors
- * (those reference the Request, whose headers hold the token).
+ * header), body excerpts are redacted, and causes are plain summaries in the message, never a
+ * ky/undici error as `cause` (those reference the Request, whose headers hold the token).
  */
 import { ErrorBody } from './schema.js';
 
@@ -42,8 +42,8 @@ export class VerifikError extends Error {
   /** The request URL, without credentials. */
   readonly url: string | null;
   readonly status: number | null;
-  constructor(message: string, opts: { url?: string | null; status?: number | null; cause?: Error } = {}) {
-    super(message, opts.cause ? { cause: opts.cause } : undefined);
+  constructor(message: string, opts: { url?: string | null; status?: number | null } = {}) {
+    super(message);
     this.url = opts.url ?? null;
     this.status = opts.status ?? null;
   }
@@ -117,7 +117,6 @@ export class VerifikUnavailableError extends VerifikError {
     status?: number | null;
     stoppedBy: 'attempts' | 'budget';
     budgetMs: number;
-    cause?: Error;
   }) {
     const stop =
       opts.stoppedBy === 'budget'
@@ -126,7 +125,7 @@ export class VerifikUnavailableError extends VerifikError {
     super(
       `Verifik is unavailable: GET ${opts.url} failed ${opts.attempts} time(s) over ${seconds(opts.elapsedMs)} (${stop}); ` +
         `last failure: ${opts.lastFailure}. Try again later; if it persists, check Verifik's status and the network path to it.`,
-      { url: opts.url, status: opts.status ?? null, ...(opts.cause ? { cause: opts.cause } : {}) },
+      { url: opts.url, status: opts.status ?? null },
     );
     this.attempts = opts.attempts;
     this.elapsedMs = opts.elapsedMs;
