@@ -6,6 +6,7 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { STATE_TABLE } from '../../functions/delivery/state.js';
 
 /** Every object the functions write or read is under this prefix; IAM is scoped to it. */
 export const REPORTS_PREFIX = 'reports/';
@@ -21,7 +22,7 @@ export class ReportStorage extends Construct {
   readonly accessLogsBucket: s3.Bucket;
   readonly table: dynamodb.Table;
   /** GSI listing a day's reports (`GET /reports?date=`). */
-  static readonly BY_DATE_INDEX = 'byDate';
+  static readonly BY_DATE_INDEX = STATE_TABLE.byDateIndex;
 
   constructor(scope: Construct, id: string, props: ReportStorageProps) {
     super(scope, id);
@@ -65,19 +66,20 @@ export class ReportStorage extends Construct {
       removalPolicy: props.removalPolicy,
     });
 
+    // The key schema is the one the functions query (functions/delivery/state.ts), not a copy.
     this.table = new dynamodb.Table(this, 'State', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: STATE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATE_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: STATE_TABLE.ttlAttribute,
       removalPolicy: props.removalPolicy,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: ReportStorage.BY_DATE_INDEX,
-      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: STATE_TABLE.indexPartitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATE_TABLE.indexSortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
   }
