@@ -13,15 +13,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { build } from 'esbuild';
 import { type ParsedMail, simpleParser } from 'mailparser';
@@ -31,7 +35,13 @@ import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { loadConfig } from '../../functions/config.js';
 import type { ReportDefinitionInput } from '../../functions/definitions.js';
-import { setClients } from '../../functions/delivery/aws-clients.js';
+import {
+  createDynamoDocClient,
+  createS3Client,
+  createSecretsClient,
+  createSesClient,
+  setClients,
+} from '../../functions/delivery/aws-clients.js';
 import { signFileLink } from '../../functions/delivery/links.js';
 import { createDeps, type Deps } from '../../functions/handlers/deps.js';
 import { createWorkerHandler } from '../../functions/handlers/report-worker.js';
@@ -139,6 +149,8 @@ let dataset: Dataset;
 let api: ApiGatewayStandIn;
 let s3: S3Client;
 let secretsSm: SecretsManagerClient;
+let ses: SESv2Client;
+let doc: DynamoDBDocumentClient;
 const workers: Promise<unknown>[] = [];
 
 function env(): Record<string, string> {
@@ -161,10 +173,8 @@ function deps(role: 'scheduled-report' | 'reports-api' | 'report-worker', over: 
   return createDeps(role, {
     config: loadConfig(role, env()),
     s3,
-    ses: new SESv2Client(moto.clientConfig),
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient(moto.clientConfig), {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
+    ses,
+    doc,
     secrets: createSecretSource({
       client: secretsSm,
       verifikTokenSecretId: TOKEN_SECRET,
@@ -253,8 +263,11 @@ beforeAll(async () => {
     count: 400,
   });
   fake = await startFakeVerifik({ dataset, token: 'right-token' });
-  s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
-  secretsSm = new SecretsManagerClient(moto.clientConfig);
+  // The factories the deployed functions use, pointed at moto (path-style S3, the same marshalling).
+  s3 = createS3Client(moto.clientConfig);
+  secretsSm = createSecretsClient(moto.clientConfig);
+  ses = createSesClient(moto.clientConfig);
+  doc = createDynamoDocClient(moto.clientConfig);
   await Promise.all([
     s3.send(new CreateBucketCommand({ Bucket: BUCKET })),
     secretsSm.send(new CreateSecretCommand({ Name: TOKEN_SECRET, SecretString: 'right-token' })),
