@@ -1,7 +1,8 @@
 /**
  * Reads one report window completely: every validation in [start, end) that matches the filters,
  * each exactly once, in ascending `createdAt` order, as an async stream whose memory is bounded by
- * the pages queued or in flight (2 × concurrency + 1 pages), not by the day — plus a compact table of the ids
+ * the pages queued or in flight (per partition, 2 × its share of the concurrency, plus the one being
+ * consumed), not by the day — plus a compact table of the ids
  * seen (`id-set.ts`, ~14 bytes a record). A read that cannot prove it is complete fails with
  * `IncompleteReadError` at the end of the stream instead of ending quietly short.
  *
@@ -624,17 +625,17 @@ async function* mergeByCreatedAt(
       const r = c.batch[c.at] as BiometricValidation;
       out.push(r);
       c.at++;
-      if (c.at < c.batch.length) c.head = Date.parse(c.batch[c.at]?.createdAt ?? '');
-      else {
-        if (out.length > 0) {
+      if (c.at < c.batch.length) {
+        c.head = Date.parse(c.batch[c.at]?.createdAt ?? '');
+        if (out.length >= 1000) {
           yield out;
           out = [];
         }
-        if (!(await refill(c))) cursors.splice(best, 1);
-      }
-      if (out.length >= 1000) {
+      } else {
+        // Hand on what is merged (never empty: a record was just added) before awaiting this partition's next page.
         yield out;
         out = [];
+        if (!(await refill(c))) cursors.splice(best, 1);
       }
     }
     if (out.length > 0) yield out;
