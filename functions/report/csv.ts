@@ -6,11 +6,11 @@
  * (sync API, 2,000-row batches) the details CSV ran at ~85k rows/s, more than half of it in its
  * per-field option handling, which made the CSV slower than the whole Excel writer. The tests
  * parse every output back with csv-parse (quotes, commas, CR/LF, BOM, non-ASCII).
- * Rows are encoded into one reused buffer and written in 256 KB chunks, never one per record
- * (per-record chunks made a zlib pipe 4.5× slower here).
+ * Rows are written in 256 KB chunks (ByteBatch), never one per record.
  */
 import type { Writable } from 'node:stream';
 import { ZoneClock } from '../time/zone.js';
+import { ByteBatch } from './byte-batch.js';
 import { CHECK_KEYS, DETAIL_COLUMNS, DETAIL_KEYS, type FlatRow } from './columns.js';
 import { describeFilters, type ReportContext } from './context.js';
 import { WriterStateError } from './errors.js';
@@ -92,18 +92,13 @@ export function createDetailsCsvWriter(
     },
   );
   out.on('error', (err) => guard.fail(err));
-  const batch = Buffer.allocUnsafe(BATCH_BYTES);
-  let batchLength = 0;
+  // `out` keeps what it is given, so batches are copied (the batch buffer is reused).
+  const batch = new ByteBatch(
+    BATCH_BYTES,
+    (chunk) => !out.write(typeof chunk === 'string' ? chunk : Buffer.from(chunk)),
+  );
   let rows = 0;
   let state: 'open' | 'finishing' | 'finished' | 'aborted' = 'open';
-
-  /** Writes what is batched (a copy: the batch buffer is reused); true when `out` wants us to wait. */
-  const flush = (): boolean => {
-    if (batchLength === 0) return false;
-    const chunk = Buffer.from(batch.subarray(0, batchLength));
-    batchLength = 0;
-    return !out.write(chunk);
-  };
   const drained = (): Promise<void> =>
     guard.waitUntil(
       () => !out.writableNeedDrain,
@@ -116,23 +111,14 @@ export function createDetailsCsvWriter(
     write(row) {
       if (state !== 'open') throw new WriterStateError('write() after finish() or abort()');
       guard.assertOk();
-      const line = csvRecord(row, iso);
       rows++;
-      // A UTF-16 unit never takes more than 3 UTF-8 bytes: a cheap, safe fit check.
-      if (batchLength + line.length * 3 > BATCH_BYTES) {
-        const wait = flush();
-        if (line.length * 3 > BATCH_BYTES) return !out.write(line) || wait ? drained() : undefined;
-        batchLength += batch.write(line, batchLength);
-        return wait ? drained() : undefined;
-      }
-      batchLength += batch.write(line, batchLength);
-      return undefined;
+      return batch.add(csvRecord(row, iso)) ? drained() : undefined;
     },
     async finish() {
       if (state !== 'open') throw new WriterStateError('finish() called twice or after abort()');
       state = 'finishing';
       guard.assertOk();
-      flush();
+      batch.flush();
       await guard.guard(
         new Promise<void>((resolve, reject) => {
           out.once('error', reject);

@@ -19,6 +19,7 @@ import type { EventEmitter } from 'node:events';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { ZoneClock } from '../time/zone.js';
+import { ByteBatch } from './byte-batch.js';
 import { DETAIL_COLUMNS, type FlatRow, isFailedRow, isHighRisk } from './columns.js';
 import type { ReportContext } from './context.js';
 import { WriterStateError } from './errors.js';
@@ -102,12 +103,7 @@ interface WorkbookInternals {
   zip: EventEmitter & { pointer(): number; abort(): unknown; unpipe(dest?: Writable): unknown };
 }
 
-/**
- * Rendered rows are encoded straight into one reused buffer and handed to the sheet stream in
- * 256 KB writes (the stream copies them). Keeping rows as strings until a batch is full made
- * thousands of string pieces survive young-generation GCs, which grew V8's new space and RSS
- * by ~100 MB; encoded right away, each row's strings die young.
- */
+/** Rendered rows reach the sheet stream through a ByteBatch of this size, handed on half full. */
 const BATCH_BYTES = 256 * 1024;
 
 const MARK_FILL = { type: 'pattern', pattern: 'solid' } as const;
@@ -168,8 +164,12 @@ class StreamingXlsxWriter implements XlsxWriter {
   private sheet: SheetWriter | null = null;
   private sheetRows = 0;
   private rows = 0;
-  private readonly batch = Buffer.allocUnsafe(BATCH_BYTES);
-  private batchLength = 0;
+  // exceljs's sheet stream copies what it is given synchronously (batch mode): no copy here.
+  // Back-pressure is measured on the zip's side (pending()), not by the sheet stream's answer.
+  private readonly batch = new ByteBatch(BATCH_BYTES, (chunk) => {
+    this.sheet?.stream.write(chunk);
+    return true;
+  });
   private state: 'open' | 'finishing' | 'done' = 'open';
 
   constructor(
@@ -223,19 +223,12 @@ class StreamingXlsxWriter implements XlsxWriter {
     if (this.sheet === null || this.sheetRows >= this.maxDataRows) this.nextValidationsSheet();
     this.sheetRows++;
     this.rows++;
-    const xml = this.render(row, this.sheetRows + 1);
-    // A UTF-16 unit never takes more than 3 UTF-8 bytes, so this check is cheap and safe.
-    if (this.batchLength + xml.length * 3 > BATCH_BYTES) {
-      this.flush();
-      if (xml.length * 3 > BATCH_BYTES) {
-        this.sheet?.stream.write(xml);
-        return this.afterFlush();
-      }
+    const emitted = this.batch.add(this.render(row, this.sheetRows + 1));
+    if (emitted || this.batch.size >= BATCH_BYTES / 2) {
+      this.batch.flush();
+      return this.afterFlush();
     }
-    this.batchLength += this.batch.write(xml, this.batchLength);
-    if (this.batchLength < BATCH_BYTES / 2) return undefined;
-    this.flush();
-    return this.afterFlush();
+    return undefined;
   }
 
   private afterFlush(): undefined | Promise<void> {
@@ -294,13 +287,6 @@ class StreamingXlsxWriter implements XlsxWriter {
     return n;
   }
 
-  private flush(): void {
-    if (this.batchLength === 0 || this.sheet === null) return;
-    // exceljs's sheet stream copies the bytes synchronously (batch mode), so the buffer is reusable.
-    this.sheet.stream.write(this.batch.subarray(0, this.batchLength));
-    this.batchLength = 0;
-  }
-
   private nextValidationsSheet(): void {
     this.closeValidationsSheet();
     const n = this.validationSheets.length + 1;
@@ -323,7 +309,7 @@ class StreamingXlsxWriter implements XlsxWriter {
 
   private closeValidationsSheet(): void {
     if (this.sheet === null) return;
-    this.flush();
+    this.batch.flush();
     this.sheet.autoFilter = {
       from: { row: 1, column: 1 },
       to: { row: this.sheetRows + 1, column: DETAIL_COLUMNS.length },
