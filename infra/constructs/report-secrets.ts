@@ -43,14 +43,14 @@ export class ReportSecrets extends Construct {
     this.linkSigningKey = new secretsmanager.Secret(this, 'LinkSigningKey', {
       secretName: `${props.namePrefix}/link-signing-key`,
       description:
-        'HMAC-SHA256 key that signs report download links. Rotating it invalidates links already mailed.',
+        'HMAC-SHA256 key that signs report download links. Replacing it outright breaks links already mailed; to rotate, put {"keys":["<new>","<old>"]} (the first signs, all verify) and drop the old key after linkTtlDays.',
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
       removalPolicy: props.removalPolicy,
     });
     Validations.of(this.linkSigningKey).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'Automatic rotation would break every link already mailed (valid for linkTtlDays); rotate by hand when a leak is suspected.',
+        'A rotation Lambda replacing the key would break every link already mailed (valid for linkTtlDays); operators rotate by hand with {"keys": [new, old]}, which the functions verify against both.',
     });
   }
 }
