@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { build } from 'esbuild';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,7 +53,7 @@ import { Manifest } from '../../functions/report/manifest.js';
 import { ASYNC_RETRY_ATTEMPTS, LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
 import { createVerifikClient } from '../../functions/verifik/client.js';
 import { BUNDLING } from '../../infra/constructs/report-functions.js';
-import { type ApiGatewayStandIn, startApiGateway } from '../support/apigw.js';
+import { type ApiGatewayStandIn, fakeLambdaContext, startApiGateway } from '../support/apigw.js';
 import { type Moto, type MotoSentEmail, startMoto } from '../support/moto.js';
 
 const BUCKET = 'reports-bucket';
@@ -185,23 +185,6 @@ function deps(role: 'scheduled-report' | 'reports-api' | 'report-worker', over: 
     now: () => NOW,
     ...over,
   });
-}
-
-function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'scheduled-report',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:scheduled-report',
-    memoryLimitInMB: '1024',
-    awsRequestId: 'test-request',
-    logGroupName: 'g',
-    logStreamName: 's',
-    getRemainingTimeInMillis: () => 900_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 async function objectBytes(key: string): Promise<Buffer> {
@@ -503,7 +486,10 @@ describe('scheduled-report', () => {
     Object.assign(process.env, env(), moto.env);
     setClients(); // the shared SDK clients are built from these variables on first use
     const { handler } = await import('../../functions/handlers/scheduled-report.js');
-    const outcome = await handler({ definition: 'env-ops', day: '2024-12-01' }, lambdaContext());
+    const outcome = await handler(
+      { definition: 'env-ops', day: '2024-12-01' },
+      fakeLambdaContext('scheduled-report'),
+    );
     expect(outcome).toMatchObject({ status: 'sent', day: '2024-12-01' });
     const [mail] = await mailsTo('judy@ops.example');
     expect(mail?.subject).toMatch(/^\[env-ops\] 2024-12-01 \(America\/Bogota\): \d+ validations/);

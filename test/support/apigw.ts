@@ -118,15 +118,16 @@ function toEvent(req: IncomingMessage, body: Buffer, routes: readonly RouteSpec[
   };
 }
 
-function fakeContext(): Context {
+/** A Lambda context for calling a handler in-process (names and limits are only for logs). */
+export function fakeLambdaContext(functionName = 'reports-api'): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
-    functionName: 'reports-api',
+    functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:reports-api',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
     memoryLimitInMB: '512',
     awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/reports-api',
+    logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'stand-in',
     getRemainingTimeInMillis: () => 30_000,
     done: () => undefined,
@@ -168,7 +169,7 @@ export async function startApiGateway(opts: {
     req.on('end', () => {
       const event = toEvent(req, Buffer.concat(chunks), opts.routes ?? []);
       events.push(event);
-      opts.handler(event, fakeContext()).then(
+      opts.handler(event, fakeLambdaContext()).then(
         (result) => writeResult(res, result),
         () => {
           // What API Gateway answers when the integration fails.
