@@ -60,13 +60,22 @@ describe('excerpt and redact', () => {
 });
 
 describe('error classes: distinct, actionable, never holding the token', () => {
+  // Server text that echoes the token reaches the classes the way the client passes it: through
+  // readErrorBody / redact. (Errors built from nothing but numbers cannot hold it either way.)
+  const fromServer = (message: string) =>
+    readErrorBody({ code: 'X', message: `${message} (${TOKEN})` }, [TOKEN]).message;
   const errors: VerifikError[] = [
-    new VerifikAuthError({ url: URL, status: 401, code: 'UNAUTHORIZED', serverMessage: 'jwt expired' }),
+    new VerifikAuthError({
+      url: URL,
+      status: 401,
+      code: 'UNAUTHORIZED',
+      serverMessage: fromServer('jwt expired'),
+    }),
     new VerifikBadRequestError({
       url: URL,
       status: 400,
       code: 'INVALID_PARAMETERS',
-      serverMessage: 'Invalid query parameters',
+      serverMessage: fromServer('Invalid query parameters'),
     }),
     new VerifikRateLimitedError({
       url: URL,
@@ -79,7 +88,7 @@ describe('error classes: distinct, actionable, never holding the token', () => {
       url: URL,
       attempts: 6,
       elapsedMs: 31_000,
-      lastFailure: 'HTTP 503',
+      lastFailure: `network error: ${redact(`connect ECONNRESET Bearer ${TOKEN}`, [TOKEN])}`,
       status: 503,
       stoppedBy: 'attempts',
       budgetMs: 120_000,
