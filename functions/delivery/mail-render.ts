@@ -87,8 +87,6 @@ export function formatDays(window: MailWindow): string {
   return window.from === window.to ? window.from : `${window.from} to ${window.to}`;
 }
 
-export { escapeHtml };
-
 /** Header-safe: no line breaks can reach the subject line. */
 function oneLine(value: string): string {
   return value.replace(/[\r\n\t]+/g, ' ').trim();

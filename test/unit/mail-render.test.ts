@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { describeFailure, scrub } from '../../functions/delivery/mail-failure.js';
 import {
   barHeights,
-  escapeHtml,
   type ReportMailInput,
   renderEmptyMail,
   renderFailureMail,
   renderReportMail,
 } from '../../functions/delivery/mail-render.js';
 import { base64MimeSize, checkRecipients, decideAttachments } from '../../functions/delivery/mail-send.js';
+import { escapeHtml } from '../../functions/html-escape.js';
 import { compareSummaries, type Summary, SummaryBuilder } from '../../functions/report/summary.js';
 import type { BiometricValidation } from '../../functions/verifik/schema.js';
 
