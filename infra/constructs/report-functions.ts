@@ -34,8 +34,9 @@ export function handlerEntry(name: HandlerName): string {
 /** Lambda's limit on a function's environment: keys plus values, 4 KB. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 /**
- * What a deploy-time value (ARN, name, URL) may resolve to. The longest here is a secret ARN
- * (~110 bytes with a long stack name); 160 keeps the estimate on the safe side.
+ * What a deploy-time value (ARN, name, URL) may resolve to. The longest here is a secret ARN:
+ * about 82 bytes plus the stack name (~96 for VerifikReports), so 160 holds for stack names up
+ * to ~78 characters; the config allows 128, where each secret ARN would be ~50 bytes over.
  */
 const UNRESOLVED_VALUE_BYTES = 160;
 /** Room for variables added after creation (PUBLIC_API_URL on the scheduled function). */
