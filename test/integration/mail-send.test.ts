@@ -96,12 +96,12 @@ describe('sendMail through moto SES v2', () => {
       mail,
       attachments: files.map((f) => ({ filename: f.name, contentType: f.contentType, content: f.content })),
     });
-    expect(id).toBeTruthy();
-
     const sent = await moto.sentEmails();
     expect(sent).toHaveLength(1);
     const [raw] = sent;
     if (raw?.kind !== 'raw') throw new Error('expected a raw mail');
+    // The id sendMail returns is SES's id of this very message (what the run records as sent).
+    expect(id).toBe(raw.id);
     expect(raw.destinations).toEqual(expect.arrayContaining(['alice@ops.example', 'bob@OPS.example']));
     const parsed = await simpleParser(raw.raw);
     expect(parsed.subject).toBe('[daily-ops] 2024-12-01 (UTC): 5 validations, 1 failed (20.0%), 0 high-risk');
