@@ -176,7 +176,9 @@ function reversed(page: Page): Page {
 
 function isAscending(records: readonly BiometricValidation[]): boolean {
   for (let i = 1; i < records.length; i++) {
-    // ISO instants from one server share a format, but compare as instants to be safe.
+    // Strings first (cheap; UTC `Z` instants order as text), confirmed as instants so that a missing
+    // fraction (`…00Z` after `…00.001Z` sorts high as text) is not taken for disorder. Mixed UTC
+    // offsets within a page would slip past the text test; Verifik sends UTC only.
     const a = records[i - 1];
     const b = records[i];
     if (a && b && a.createdAt > b.createdAt && Date.parse(a.createdAt) > Date.parse(b.createdAt))
