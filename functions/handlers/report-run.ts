@@ -10,7 +10,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type FailureReason, type RenderedMail, renderFailureMail } from '../delivery/mail-render.js';
 import { composeReportMail } from '../delivery/mail-report.js';
 import { type MailAttachment, sendMail } from '../delivery/mail-send.js';
-import { createS3Sink, findPreviousManifest, MANIFEST_NAME } from '../delivery/s3-sink.js';
+import { createS3Sink, findPreviousManifest } from '../delivery/s3-sink.js';
 import { markMailSent, markRun, updateReportStatus } from '../delivery/state.js';
 import { downloadName, type ReportRequest, type ReportResult, runReport } from '../pipeline.js';
 import { CHECK_KEYS } from '../report/columns.js';
@@ -34,10 +34,6 @@ function headlineFigures(summary: Summary): Record<string, unknown> {
     byStatus: Object.fromEntries(summary.byStatus.map((s) => [s.key, s.count])),
     passRates: Object.fromEntries(CHECK_KEYS.map((k) => [k, summary.checks[k].passRate])),
   };
-}
-
-function summaryKey(manifestKey: string): string {
-  return `${manifestKey.slice(0, -MANIFEST_NAME.length)}${SUMMARY_FILE}`;
 }
 
 async function readObject(deps: Pick<Deps, 's3' | 'config'>, key: string): Promise<Buffer> {
@@ -64,7 +60,9 @@ export async function previousSummary(
       excludeReportId: reportId,
     });
     if (!previous) return null;
-    return JSON.parse((await readObject(deps, summaryKey(previous.key))).toString('utf8')) as Summary;
+    return JSON.parse(
+      (await readObject(deps, fileKey(previous.key, SUMMARY_FILE))).toString('utf8'),
+    ) as Summary;
   } catch (err) {
     deps.logger.warn('previous summary unavailable; the mail goes without deltas', {
       error: (err as Error).name,
