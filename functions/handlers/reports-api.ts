@@ -201,14 +201,12 @@ export function createReportsApi(getDeps: () => Deps) {
         'This report or file no longer exists (reports are kept for a limited time).',
       );
     }
+    const saveName = saveAs(record, file.name);
     const url = await presignDownload(
       deps.s3,
       deps.config.REPORTS_BUCKET,
       fileKey(record.manifestKey, file.name),
-      {
-        expiresInSeconds: DOWNLOAD_URL_SECONDS,
-        ...(saveAs(record, file.name) ? { downloadName: saveAs(record, file.name) } : {}),
-      },
+      { expiresInSeconds: DOWNLOAD_URL_SECONDS, ...(saveName ? { downloadName: saveName } : {}) },
     );
     return redirect(url);
   }
