@@ -5,7 +5,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+
+/** Children run from the repository root, so `--import tsx` and relative paths resolve wherever the bench is started. */
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * Bundles `entry` the way the CDK bundles the Lambdas (esbuild, ESM, minified, with a `require`
@@ -34,6 +38,7 @@ export async function runChild<T>(script: string, args: string[], nodeFlags: str
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const proc = spawn(process.execPath, [...nodeFlags, ...loader, script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: REPO_ROOT,
   });
   let out = '';
   proc.stdout.on('data', (d: Buffer) => {
@@ -84,7 +89,7 @@ export async function spawnFake(opts: {
       '--prerender',
       opts.prerender.join(','),
     ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
+    { stdio: ['pipe', 'pipe', 'inherit'], cwd: REPO_ROOT },
   );
   const lines = createInterface({ input: proc.stdout! });
   let info: { url: string; token: string } | null = null;
