@@ -8,15 +8,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { attachmentDisposition } from './content-disposition.js';
+import { FILE_NAME, REPORT_ID } from './names.js';
 
 /** Default lifetime of a mailed link. */
 export const DEFAULT_LINK_TTL_SECONDS = 7 * 24 * 60 * 60;
 /** Keys shorter than this are refused: an HMAC key is only as strong as its entropy. */
 export const MIN_KEY_BYTES = 16;
 
-const REPORT_ID = /^[A-Za-z0-9_-]{1,128}$/;
-/** File names as the pipeline writes them: no slashes, no leading dot, so no path tricks. */
-const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
 const EXPIRES = /^[0-9]{1,12}$/;
 /** base64url of a 32-byte HMAC-SHA256, unpadded. */
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;

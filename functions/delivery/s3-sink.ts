@@ -17,6 +17,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { parseDay } from '../time/window.js';
 import { attachmentDisposition } from './content-disposition.js';
+import { FILE_NAME, REPORT_ID } from './names.js';
 import type { FileSpec, ReportSink, SinkFile } from './sink.js';
 
 export const MANIFEST_NAME = 'manifest.json';
@@ -46,8 +47,6 @@ export class SinkAbortedError extends Error {
   override name = 'SinkAbortedError';
 }
 
-const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
-const REPORT_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const DEFINITION = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 function normalisePrefix(prefix: string): string {

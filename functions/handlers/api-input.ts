@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { disallowedRecipients } from '../definitions.js';
+import { REPORT_ID } from '../delivery/names.js';
 import { daysBetween, MAX_RANGE_DAYS, parseDay, today, yesterday } from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
 import type { FieldError } from './http.js';
@@ -186,8 +187,6 @@ export function parseListQuery(
   if (errors.length > 0 || date === undefined) return { ok: false, errors };
   return { ok: true, value: { date } };
 }
-
-const REPORT_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function parseReportId(id: string | undefined): Parsed<string> {
   if (id === undefined || !REPORT_ID.test(id)) {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ReportFormat } from '../definitions.js';
+import { REPORT_ID } from '../delivery/names.js';
 
 export const OnDemandRequest = z.object({
   from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
@@ -18,7 +19,7 @@ export const OnDemandRequest = z.object({
 export type OnDemandRequest = z.infer<typeof OnDemandRequest>;
 
 export const WorkerPayload = z.object({
-  reportId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
+  reportId: z.string().regex(REPORT_ID),
   request: OnDemandRequest,
   /** Public base URL of the API, for links (the worker cannot have it as configuration). */
   baseUrl: z.url(),
