@@ -87,8 +87,8 @@ export interface SendMailInput {
   headers?: Record<string, string>;
 }
 
-/** Builds the raw MIME message (exposed for tests and for previews). */
-export async function buildMime(input: Omit<SendMailInput, 'ses' | 'allowedDomains'>): Promise<Buffer> {
+/** The raw MIME message: text and HTML alternatives, then the attachments, base64-encoded. */
+async function buildMime(input: Omit<SendMailInput, 'ses' | 'allowedDomains'>): Promise<Buffer> {
   const composer = new MailComposer({
     from: input.from,
     to: [...input.to],
