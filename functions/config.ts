@@ -80,11 +80,13 @@ const urlWithDefault = (fallback: string) =>
     .transform((v) => (v?.trim() ? v.trim() : fallback))
     .pipe(z.url({ error: 'not a URL' }));
 
-const optionalUrl = z
+/** Trimmed text, or undefined when unset or blank. */
+const optionalText = z
   .string()
   .optional()
-  .transform((v) => (v?.trim() ? v.trim() : undefined))
-  .pipe(z.url({ error: 'not a URL' }).optional());
+  .transform((v) => (v?.trim() ? v.trim() : undefined));
+
+const optionalUrl = optionalText.pipe(z.url({ error: 'not a URL' }).optional());
 
 const Base = z.object({
   REPORTS_BUCKET: required('S3 bucket for reports'),
@@ -100,19 +102,13 @@ const Base = z.object({
   VERIFIK_TOKEN_SECRET_ID: required('Secrets Manager id of the Verifik token'),
   LINK_SIGNING_SECRET_ID: required('Secrets Manager id of the link-signing key'),
   MAIL_FROM: z.email({ error: 'missing or not an email address (the verified SES sender)' }),
-  SES_CONFIGURATION_SET: z
-    .string()
-    .optional()
-    .transform((v) => (v?.trim() ? v.trim() : undefined)),
+  SES_CONFIGURATION_SET: optionalText,
   ALLOWED_RECIPIENT_DOMAINS: commaList,
   LINK_TTL_SECONDS: positiveInt(DEFAULT_LINK_TTL_SECONDS),
   ATTACHMENT_BUDGET_BYTES: positiveInt(DEFAULT_ATTACHMENT_BUDGET_BYTES),
   REPORT_DEFINITIONS: definitionsJson,
   /** reports-api only: the worker it invokes asynchronously. */
-  WORKER_FUNCTION_NAME: z
-    .string()
-    .optional()
-    .transform((v) => (v?.trim() ? v.trim() : undefined)),
+  WORKER_FUNCTION_NAME: optionalText,
   /**
    * scheduled-report only: base URL of the API for the links in mails. The worker gets it in its
    * payload instead, because giving the worker this variable would make the API depend on the
