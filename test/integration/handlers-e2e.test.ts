@@ -65,82 +65,27 @@ const FROM = 'reports@reports.example';
 const NOW = new Date('2024-12-02T11:00:00Z'); // 06:00 in Bogotá: "yesterday" is 2024-12-01
 const TZ = 'America/Bogota';
 
+/** A daily definition in TZ whose failures go to owner@ops.example unless `extra` says otherwise. */
+function daily(
+  name: string,
+  recipients: string[],
+  extra: Partial<ReportDefinitionInput> = {},
+): ReportDefinitionInput {
+  return { name, schedule: { timeZone: TZ }, recipients, owners: ['owner@ops.example'], ...extra };
+}
+
 const definitions: ReportDefinitionInput[] = [
-  {
-    name: 'daily-ops',
-    schedule: { timeZone: TZ },
-    recipients: ['alice@ops.example', 'bob@ops.example'],
-    owners: ['owner@ops.example'],
-  },
-  {
-    name: 'twin-ops',
-    schedule: { timeZone: TZ },
-    formats: ['csv'],
-    recipients: ['carol@ops.example'],
-    owners: ['owner@ops.example'],
-  },
-  {
-    name: 'retry-ops',
-    schedule: { timeZone: TZ },
-    formats: ['csv'],
-    recipients: ['dave@ops.example'],
-    owners: ['owner@ops.example'],
-  },
-  {
-    name: 'bundle-ops',
-    schedule: { timeZone: TZ },
-    recipients: ['bundle@ops.example'],
-    owners: ['owner@ops.example'],
-  },
-  {
-    name: 'flaky-ops',
-    schedule: { timeZone: TZ },
-    formats: ['csv'],
-    recipients: ['erin@ops.example'],
-    owners: ['flaky-owner@ops.example'],
-  },
-  {
-    name: 'delta-ops',
-    schedule: { timeZone: TZ },
-    formats: ['csv'],
-    recipients: ['frank@ops.example'],
-    owners: ['owner@ops.example'],
-  },
-  {
-    name: 'race-ops',
-    schedule: { timeZone: TZ },
-    formats: ['csv'],
-    recipients: ['ivan@ops.example'],
-    owners: ['owner@ops.example'],
-  },
-  {
-    name: 'env-ops',
-    schedule: { timeZone: TZ },
-    formats: ['csv'],
-    recipients: ['judy@ops.example'],
-    owners: ['owner@ops.example'],
-  },
-  {
-    name: 'big-ops',
-    schedule: { timeZone: TZ },
-    recipients: ['kim@ops.example'],
-    owners: ['owner@ops.example'],
-  },
-  {
-    name: 'quiet-ops',
-    schedule: { timeZone: TZ },
-    clients: ['no-such-client'],
-    recipients: ['grace@ops.example'],
-    owners: ['owner@ops.example'],
-  },
-  {
-    name: 'silent-ops',
-    schedule: { timeZone: TZ },
-    clients: ['no-such-client'],
-    skipIfEmpty: true,
-    recipients: ['heidi@ops.example'],
-    owners: ['owner@ops.example'],
-  },
+  daily('daily-ops', ['alice@ops.example', 'bob@ops.example']),
+  daily('twin-ops', ['carol@ops.example'], { formats: ['csv'] }),
+  daily('retry-ops', ['dave@ops.example'], { formats: ['csv'] }),
+  daily('bundle-ops', ['bundle@ops.example']),
+  daily('flaky-ops', ['erin@ops.example'], { formats: ['csv'], owners: ['flaky-owner@ops.example'] }),
+  daily('delta-ops', ['frank@ops.example'], { formats: ['csv'] }),
+  daily('race-ops', ['ivan@ops.example'], { formats: ['csv'] }),
+  daily('env-ops', ['judy@ops.example'], { formats: ['csv'] }),
+  daily('big-ops', ['kim@ops.example']),
+  daily('quiet-ops', ['grace@ops.example'], { clients: ['no-such-client'] }),
+  daily('silent-ops', ['heidi@ops.example'], { clients: ['no-such-client'], skipIfEmpty: true }),
 ];
 
 let moto: Moto;
