@@ -8,8 +8,9 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { Manifest, SUMMARY_FILE } from '../report/manifest.js';
+import { MANIFEST_NAME, Manifest, SUMMARY_FILE } from '../report/manifest.js';
 import type { Summary } from '../report/summary.js';
+import { addDays } from '../time/window.js';
 import type { FileSpec, ReportSink, SinkFile } from './sink.js';
 
 export interface LocalSinkOptions {
@@ -44,7 +45,7 @@ export function createLocalSink({ dir, reportId }: LocalSinkOptions): LocalSink 
       return { stream, done };
     },
     async commit(manifestJson: string) {
-      await writeFile(join(workDir, 'manifest.json'), manifestJson, { flag: 'wx' });
+      await writeFile(join(workDir, MANIFEST_NAME), manifestJson, { flag: 'wx' });
       // Report ids are unique; if the directory exists anyway, rename fails rather than replace it.
       await rename(workDir, finalDir);
     },
@@ -77,15 +78,13 @@ export interface PreviousLocalQuery {
  * `maxDaysBack` days before `day`, as its stored summary; null when there is none (deltas are optional).
  */
 export async function findPreviousLocalSummary(q: PreviousLocalQuery): Promise<Summary | null> {
-  const earliest = new Date(Date.parse(`${q.day}T00:00:00Z`) - (q.maxDaysBack ?? 7) * 86_400_000)
-    .toISOString()
-    .slice(0, 10);
+  const earliest = addDays(q.day, -(q.maxDaysBack ?? 7));
   let best: { to: string; generatedAt: string; dir: string } | null = null;
   const entries = await readdir(q.dir, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
     if (!entry.isDirectory() || !entry.name.startsWith(`${q.definition}-`) || entry.name.endsWith('.partial'))
       continue;
-    const manifest = await readFile(join(q.dir, entry.name, 'manifest.json'), 'utf8')
+    const manifest = await readFile(join(q.dir, entry.name, MANIFEST_NAME), 'utf8')
       .then((text) => Manifest.safeParse(JSON.parse(text)))
       .catch(() => null);
     if (!manifest?.success) continue;

@@ -15,12 +15,12 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { parseDay } from '../time/window.js';
+import { MANIFEST_NAME } from '../report/manifest.js';
+import { parseDay, previousDay } from '../time/window.js';
 import { attachmentDisposition } from './content-disposition.js';
 import { FILE_NAME, REPORT_ID } from './names.js';
 import type { FileSpec, ReportSink, SinkFile } from './sink.js';
 
-export const MANIFEST_NAME = 'manifest.json';
 export const DEFAULT_PREFIX = 'reports/';
 /** 8 MiB parts, at most 2 in flight per file: ~24 MiB buffered per open file. */
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
@@ -356,11 +356,6 @@ export async function readManifest(s3: S3Client, bucket: string, key: string): P
   } catch {
     throw new ManifestNotFoundError(`s3://${bucket}/${key} is not valid JSON`);
   }
-}
-
-function previousDay(day: string): string {
-  const { y, m, d } = parseDay(day);
-  return new Date(Date.UTC(y, m - 1, d - 1)).toISOString().slice(0, 10);
 }
 
 export interface PreviousManifestQuery {

@@ -4,7 +4,7 @@
  */
 import { type LinkKeys, linkExpiry, signFileLink } from '../delivery/links.js';
 import type { MailLink } from '../delivery/mail-render.js';
-import { MANIFEST_NAME } from '../delivery/s3-sink.js';
+import { MANIFEST_NAME } from '../report/manifest.js';
 
 export interface LinkedFile {
   name: string;

@@ -8,6 +8,9 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { z } from 'zod';
 import type { ReportContext, ReportFilters } from './context.js';
 
+/** Written last: its presence is the only signal that a report is complete. */
+export const MANIFEST_NAME = 'manifest.json';
+
 /** The report's full summary as JSON, stored beside the manifest; read back for "what changed" deltas. */
 export const SUMMARY_FILE = 'summary.json';
 

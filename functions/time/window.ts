@@ -44,11 +44,14 @@ function startOfDay(day: string, timeZone: string): Date {
   return new Date(new TZDate(y, m - 1, d, timeZone).getTime());
 }
 
-/** The day after `day` (YYYY-MM-DD), on the proleptic Gregorian calendar. */
-export function nextDay(day: string): string {
+/** `day` (YYYY-MM-DD) moved by `days` calendar days, on the proleptic Gregorian calendar. */
+export function addDays(day: string, days: number): string {
   const { y, m, d } = parseDay(day);
-  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
+
+export const nextDay = (day: string): string => addDays(day, 1);
+export const previousDay = (day: string): string => addDays(day, -1);
 
 /** Inclusive number of days from `from` to `to`. */
 export function daysBetween(from: string, to: string): number {
@@ -82,6 +85,5 @@ export function today(timeZone: string, now: Date = new Date()): string {
 
 /** Yesterday's calendar day in `timeZone`: what a daily report run at `now` reports on. */
 export function yesterday(timeZone: string, now: Date = new Date()): string {
-  const { y, m, d } = parseDay(today(timeZone, now));
-  return new Date(Date.UTC(y, m - 1, d - 1)).toISOString().slice(0, 10);
+  return previousDay(today(timeZone, now));
 }
