@@ -14,10 +14,9 @@ import { type ReportRequest, type ReportResult, runReport } from './pipeline.js'
 import { manifestFilters } from './report/manifest.js';
 import { downloadName, newReportId } from './report-naming.js';
 import { reportWindow } from './time/window.js';
-import { createVerifikClient } from './verifik/client.js';
+import { createVerifikClient, VERIFIK_API_URL } from './verifik/client.js';
 import type { ReadProgress } from './verifik/paginate.js';
 
-export const DEFAULT_BASE_URL = 'https://api.verifik.co';
 /** SigV4 presigned URLs cannot outlive 7 days; links in CLI mails are presigned S3 URLs. */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
@@ -67,7 +66,7 @@ export async function executeCliReport(
     formats: options.formats,
   };
   const mail = mailSetup(options, io.env);
-  const verifik = createVerifikClient({ baseUrl: io.env.VERIFIK_BASE_URL ?? DEFAULT_BASE_URL, token });
+  const verifik = createVerifikClient({ baseUrl: io.env.VERIFIK_BASE_URL ?? VERIFIK_API_URL, token });
   const reportId = newReportId(request, io.now());
   const s3 = options.bucket ? createS3Client() : null;
   const sink: ReportSink | S3ReportSink =

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ReportDefinitions } from './definitions.js';
 // Seven days: a mailed link is our own endpoint, so it is not capped by SigV4's presign limit.
 import { DEFAULT_LINK_TTL_SECONDS } from './delivery/links.js';
+import { VERIFIK_API_URL } from './verifik/client.js';
 
 /**
  * Default attachment budget, measured on the base64-encoded size of all attachments together.
@@ -98,7 +99,7 @@ const Base = z.object({
       return p.endsWith('/') ? p : `${p}/`;
     }),
   STATE_TABLE: required('DynamoDB table for claims and report status'),
-  VERIFIK_BASE_URL: urlWithDefault('https://api.verifik.co'),
+  VERIFIK_BASE_URL: urlWithDefault(VERIFIK_API_URL),
   VERIFIK_TOKEN_SECRET_ID: required('Secrets Manager id of the Verifik token'),
   LINK_SIGNING_SECRET_ID: required('Secrets Manager id of the link-signing key'),
   MAIL_FROM: z.email({ error: 'missing or not an email address (the verified SES sender)' }),

@@ -5,8 +5,6 @@
  * holds the day in memory. The manifest is committed only after every file is durably stored,
  * and any failure aborts the sink, so a report either exists complete or not at all.
  */
-export { downloadName, newReportId, type ReportNaming } from './report-naming.js';
-
 import { pipeline as pipe } from 'node:stream/promises';
 import type { ReportFormat } from './definitions.js';
 import type { ReportSink } from './delivery/sink.js';

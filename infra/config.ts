@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_ATTACHMENT_BUDGET_BYTES } from '../functions/config.js';
 import { disallowedRecipients, ReportDefinitions } from '../functions/definitions.js';
+import { VERIFIK_API_URL } from '../functions/verifik/client.js';
 
 /** Retention values CloudWatch Logs accepts (anything else fails at deploy time, so refuse it here). */
 const LOG_RETENTION_DAYS = [
@@ -48,7 +49,7 @@ export const DeploymentConfig = z
     reportRetentionDays: z.number().int().min(1).max(3650).default(90),
     /** How long a mailed link keeps working. Never longer than the files exist. */
     linkTtlDays: z.number().int().min(1).max(365).default(7),
-    verifikBaseUrl: z.url({ protocol: /^https$/ }).default('https://api.verifik.co'),
+    verifikBaseUrl: z.url({ protocol: /^https$/ }).default(VERIFIK_API_URL),
     /** Who gets alarms. Defaults to every definition's owners. */
     alarmEmails: z.array(z.email()).optional(),
     /**
