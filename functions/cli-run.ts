@@ -2,7 +2,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CliIo, CliOptions } from './cli.js';
 import { CliConfigError } from './cli-errors.js';
-import { DEFAULT_ATTACHMENT_BUDGET_BYTES } from './config.js';
+import { ConfigError, loadMailSettings, type MailSettings } from './config.js';
 import { createS3Client, createSesClient } from './delivery/aws-clients.js';
 import { presignDownload } from './delivery/links.js';
 import { createLocalSink, findPreviousLocalSummary } from './delivery/local-sink.js';
@@ -32,25 +32,23 @@ interface MailSetup {
 /** Checked before any work, so a mail that could never be sent does not cost a report run. */
 function mailSetup(options: CliOptions, env: NodeJS.ProcessEnv): MailSetup | null {
   if (options.mailTo.length === 0) return null;
-  const from = env.MAIL_FROM;
-  const allowedDomains = (env.ALLOWED_RECIPIENT_DOMAINS ?? '')
-    .split(',')
-    .map((d) => d.trim())
-    .filter(Boolean);
-  if (!from) throw new CliConfigError('--mail-to needs MAIL_FROM: a sender address SES has verified.');
-  if (allowedDomains.length === 0) {
-    throw new CliConfigError(
-      '--mail-to needs ALLOWED_RECIPIENT_DOMAINS (comma-separated): reports carry personal data and only go to allowed domains.',
-    );
+  // The functions' own rules: MAIL_FROM and ALLOWED_RECIPIENT_DOMAINS required, numbers positive.
+  let settings: MailSettings;
+  try {
+    settings = loadMailSettings(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const problems = err.problems.map((p) => `${p.variable}: ${p.message}`).join('; ');
+    throw new CliConfigError(`--mail-to needs its mail settings in the environment (${problems}).`);
   }
-  const to = checkRecipients(options.mailTo, allowedDomains);
-  const linkSeconds = Math.min(Number(env.LINK_TTL_SECONDS ?? MAX_PRESIGN_SECONDS), MAX_PRESIGN_SECONDS);
-  const budgetBytes = Number(env.ATTACHMENT_BUDGET_BYTES ?? DEFAULT_ATTACHMENT_BUDGET_BYTES);
-  if (!Number.isFinite(linkSeconds) || linkSeconds <= 0)
-    throw new CliConfigError('LINK_TTL_SECONDS must be a positive number.');
-  if (!Number.isFinite(budgetBytes) || budgetBytes < 0)
-    throw new CliConfigError('ATTACHMENT_BUDGET_BYTES must be a number ≥ 0.');
-  return { from, allowedDomains, to, budgetBytes, linkSeconds, configurationSet: env.SES_CONFIGURATION_SET };
+  return {
+    from: settings.MAIL_FROM,
+    allowedDomains: settings.ALLOWED_RECIPIENT_DOMAINS,
+    to: checkRecipients(options.mailTo, settings.ALLOWED_RECIPIENT_DOMAINS),
+    budgetBytes: settings.ATTACHMENT_BUDGET_BYTES,
+    linkSeconds: Math.min(settings.LINK_TTL_SECONDS, MAX_PRESIGN_SECONDS),
+    configurationSet: settings.SES_CONFIGURATION_SET,
+  };
 }
 
 export async function executeCliReport(

@@ -121,21 +121,37 @@ const Base = z.object({
 export type Config = z.infer<typeof Base>;
 export type FunctionRole = 'scheduled-report' | 'reports-api' | 'report-worker';
 
+function problemsOf(error: z.ZodError): { variable: string; message: string }[] {
+  return error.issues.map((issue) => ({
+    variable: issue.path.map(String).join('.') || '(environment)',
+    message: issue.message,
+  }));
+}
+
+/** The settings a mail needs, with the functions' names and rules: what the CLI's --mail-to reads. */
+const MailSettings = Base.pick({
+  MAIL_FROM: true,
+  SES_CONFIGURATION_SET: true,
+  ALLOWED_RECIPIENT_DOMAINS: true,
+  LINK_TTL_SECONDS: true,
+  ATTACHMENT_BUDGET_BYTES: true,
+});
+export type MailSettings = z.infer<typeof MailSettings>;
+
+/** Parses the mail settings from `env`; throws ConfigError naming every bad variable. */
+export function loadMailSettings(env: Record<string, string | undefined> = process.env): MailSettings {
+  const result = MailSettings.safeParse(env);
+  if (!result.success) throw new ConfigError(problemsOf(result.error));
+  return result.data;
+}
+
 /** Parses `env` (default `process.env`); throws ConfigError naming every bad variable. */
 export function loadConfig(
   role: FunctionRole,
   env: Record<string, string | undefined> = process.env,
 ): Config {
   const result = Base.safeParse(env);
-  const problems: { variable: string; message: string }[] = [];
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      problems.push({
-        variable: issue.path.map(String).join('.') || '(environment)',
-        message: issue.message,
-      });
-    }
-  }
+  const problems = result.success ? [] : problemsOf(result.error);
   if (role === 'reports-api' && !env.WORKER_FUNCTION_NAME?.trim()) {
     problems.push({
       variable: 'WORKER_FUNCTION_NAME',

@@ -352,6 +352,19 @@ describe('verifik-reports --bucket --mail-to (moto S3 and SES v2)', () => {
     }
   });
 
+  it('names the missing mail settings before doing any work', async () => {
+    const before = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const run = io({ MAIL_FROM: undefined, ALLOWED_RECIPIENT_DOMAINS: undefined });
+    const code = await runCli(
+      ['--date', DAY, '--tz', TZ, '--bucket', bucket, '--mail-to', 'ops@example.com'],
+      run.io,
+    );
+    expect(run.err()).toMatch(/MAIL_FROM: .*ALLOWED_RECIPIENT_DOMAINS: /);
+    expect(code).toBe(EXIT.usage);
+    const after = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(after.KeyCount).toBe(before.KeyCount);
+  });
+
   it('refuses a recipient outside the allowed domains before doing any work', async () => {
     const before = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     const run = io(mailEnv);
