@@ -11,7 +11,7 @@
  */
 
 import { escapeHtml } from '../html-escape.js';
-import { CHECK_KEYS, type CheckKey } from '../report/columns.js';
+import { CHECK_KEYS, CHECK_LABELS, type CheckKey } from '../report/columns.js';
 import type { Change, Summary, SummaryDelta } from '../report/summary.js';
 
 export interface MailWindow {
@@ -55,11 +55,6 @@ export interface ReportMailInput {
 
 const TOP_CLIENTS = 5;
 const CHART_HEIGHT_PX = 96;
-const CHECK_LABELS: Record<CheckKey, string> = {
-  livenessDetection: 'Liveness detection',
-  identityMatch: 'Identity match',
-  antiSpoofing: 'Anti-spoofing',
-};
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
