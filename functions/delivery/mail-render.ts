@@ -11,7 +11,7 @@
  */
 
 import { escapeHtml } from '../html-escape.js';
-import { CHECK_KEYS, CHECK_LABELS, type CheckKey } from '../report/columns.js';
+import { CHECK_KEYS, CHECK_LABELS } from '../report/columns.js';
 import type { Change, Summary, SummaryDelta } from '../report/summary.js';
 
 export interface MailWindow {
