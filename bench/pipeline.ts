@@ -45,10 +45,16 @@ export interface PipelineResult {
   ms: number;
   recordsPerSec: number;
   peakRssMB: number;
+  /** CPU seconds (user + system, every thread) the child spent: what two cores have to share. */
+  cpuSec: number;
   bytes: number;
 }
 
 const peakRssMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const cpuSec = () => {
+  const u = process.resourceUsage();
+  return (u.userCPUTime + u.systemCPUTime) / 1e6;
+};
 
 async function childE2e(count: number, url: string, token: string): Promise<PipelineResult> {
   const out = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
@@ -80,6 +86,7 @@ async function childE2e(count: number, url: string, token: string): Promise<Pipe
     ms,
     recordsPerSec: (count * 1000) / ms,
     peakRssMB: peakRssMB(),
+    cpuSec: cpuSec(),
     bytes: result.files.reduce((n, f) => n + f.bytes, 0),
   };
 }
@@ -117,6 +124,7 @@ async function childWriter(count: number): Promise<PipelineResult> {
     ms,
     recordsPerSec: (count * 1000) / ms,
     peakRssMB: peakRssMB(),
+    cpuSec: cpuSec(),
     bytes,
   };
 }
@@ -160,6 +168,7 @@ async function childNaive(count: number, url: string, token: string): Promise<Pi
     ms,
     recordsPerSec: (all.length * 1000) / ms,
     peakRssMB: peakRssMB(),
+    cpuSec: cpuSec(),
     bytes: 0,
   };
 }
@@ -208,10 +217,10 @@ export async function benchPipeline(opts: PipelineBenchOptions = {}): Promise<Pi
 
 export function printPipeline(results: PipelineResult[]): void {
   console.log('\nEnd-to-end report (fake Verifik at 20 ms a request, xlsx + csv + summary)');
-  console.log('scenario  validations      time  records/s  peak RSS');
+  console.log('scenario  validations      time  records/s  peak RSS     CPU');
   for (const r of results) {
     console.log(
-      `${r.scenario.padEnd(8)}  ${String(r.validations).padStart(11)}  ${fmt(r.ms / 1000, 1).padStart(7)} s  ${Math.round(r.recordsPerSec).toString().padStart(9)}  ${String(r.peakRssMB).padStart(5)} MB`,
+      `${r.scenario.padEnd(8)}  ${String(r.validations).padStart(11)}  ${fmt(r.ms / 1000, 1).padStart(7)} s  ${Math.round(r.recordsPerSec).toString().padStart(9)}  ${String(r.peakRssMB).padStart(5)} MB  ${fmt(r.cpuSec, 1).padStart(5)} s`,
     );
   }
   const by = (s: PipelineResult['scenario'], n: number) =>

@@ -23,7 +23,7 @@ export async function bundle(entry: string): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node24',
-    minify: true,
+    minify: process.env.BENCH_MINIFY !== '0',
     outfile,
     logLevel: 'error',
     banner: {

@@ -3,6 +3,7 @@
  * (the Validations sheet, the details CSV) shows, in one fixed order. Renderers only decide how
  * each kind of value looks; what the columns are is decided here, once.
  */
+import { parseInstant } from '../time/instant.js';
 import { type BiometricValidation, refId, refName } from '../verifik/schema.js';
 
 export type ColumnKind = 'string' | 'datetime' | 'number' | 'score' | 'boolean';
@@ -73,7 +74,7 @@ export const DETAIL_KEYS: readonly ColumnKey[] = DETAIL_COLUMNS.map((c) => c.key
 
 function instant(iso: string | null | undefined): number | null {
   if (iso == null) return null;
-  const ms = Date.parse(iso);
+  const ms = parseInstant(iso);
   return Number.isNaN(ms) ? null : ms;
 }
 
@@ -90,7 +91,7 @@ export function flatten(r: BiometricValidation): FlatRow {
   const res = r.verificationResults;
   return {
     id: r._id,
-    createdAt: Date.parse(r.createdAt),
+    createdAt: parseInstant(r.createdAt),
     updatedAt: instant(r.updatedAt),
     completedAt: instant(r.completedAt),
     expiresAt: instant(r.expiresAt),

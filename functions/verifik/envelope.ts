@@ -3,6 +3,7 @@
  * client decides what to do with the verdict (retry a cut-off body, fail on a malformed one).
  */
 import { z } from 'zod';
+import { isBiometricValidation } from './record-guard.js';
 import { BiometricValidation, EmptyEnvelope, ModuleEnvelope, type Page, SeedEnvelope } from './schema.js';
 
 export type BodyVerdict =
@@ -47,6 +48,8 @@ function describeIssue(records: unknown[], error: z.ZodError): string {
 
 /** The envelope's records, each validated, with its pagination already mapped to `Page` names. */
 function toPage(raw: unknown[], meta: Omit<Page, 'records'>): BodyVerdict {
+  // The usual case: every record passes the guard and is used as parsed, uncopied.
+  if (raw.every(isBiometricValidation)) return { ok: true, page: { records: raw, ...meta } };
   const parsed = RecordList.safeParse(raw);
   return parsed.success
     ? { ok: true, page: { records: parsed.data, ...meta } }

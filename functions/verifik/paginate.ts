@@ -32,6 +32,7 @@
  *   records are added to it while the others are still being read.
  */
 import pLimit from 'p-limit';
+import { parseInstant } from '../time/instant.js';
 import type { ReportWindow } from '../time/window.js';
 import type { VerifikClient } from './client.js';
 import { IncompleteReadError } from './errors.js';
@@ -161,11 +162,11 @@ function emptyDiagnostics(perPage: number, partitions: number): ReadDiagnostics 
 function isNewestFirst(records: readonly BiometricValidation[]): boolean {
   const first = records[0];
   const last = records.at(-1);
-  if (!first || !last || !(Date.parse(first.createdAt) > Date.parse(last.createdAt))) return false;
+  if (!first || !last || !(parseInstant(first.createdAt) > parseInstant(last.createdAt))) return false;
   for (let i = 1; i < records.length; i++) {
     const a = records[i - 1];
     const b = records[i];
-    if (a && b && Date.parse(a.createdAt) < Date.parse(b.createdAt)) return false;
+    if (a && b && parseInstant(a.createdAt) < parseInstant(b.createdAt)) return false;
   }
   return true;
 }
@@ -181,7 +182,7 @@ function isAscending(records: readonly BiometricValidation[]): boolean {
     // offsets within a page would slip past the text test; Verifik sends UTC only.
     const a = records[i - 1];
     const b = records[i];
-    if (a && b && a.createdAt > b.createdAt && Date.parse(a.createdAt) > Date.parse(b.createdAt))
+    if (a && b && a.createdAt > b.createdAt && parseInstant(a.createdAt) > parseInstant(b.createdAt))
       return false;
   }
   return true;
@@ -411,7 +412,7 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
       diag.unsortedPages++;
       return false;
     }
-    return Date.parse(last.createdAt) >= endMs;
+    return parseInstant(last.createdAt) >= endMs;
   };
 
   /** Accepted records of one partition, a batch per page. */
@@ -425,7 +426,7 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
     for await (const page of pagesOf(part, counts, readSignal)) {
       const accepted: BiometricValidation[] = [];
       for (const r of page.records) {
-        const ms = Date.parse(r.createdAt);
+        const ms = parseInstant(r.createdAt);
         // Every record the server sent counts towards its total, whether kept or not.
         const before = ids.mark(r._id, ms, part.index);
         if ((before & bit) !== 0) {
@@ -606,7 +607,7 @@ async function* mergeByCreatedAt(
       if (step.value.length > 0) {
         c.batch = step.value;
         c.at = 0;
-        c.head = Date.parse(step.value[0]?.createdAt ?? '');
+        c.head = parseInstant(step.value[0]?.createdAt ?? '');
         return true;
       }
     }
@@ -628,7 +629,7 @@ async function* mergeByCreatedAt(
       out.push(r);
       c.at++;
       if (c.at < c.batch.length) {
-        c.head = Date.parse(c.batch[c.at]?.createdAt ?? '');
+        c.head = parseInstant(c.batch[c.at]?.createdAt ?? '');
         if (out.length >= 1000) {
           yield out;
           out = [];
