@@ -10,7 +10,8 @@ import type { ReportFormat } from './definitions.js';
 import type { ReportSink } from './delivery/sink.js';
 import { flatten } from './report/columns.js';
 import type { ReportContext, ReportFilters } from './report/context.js';
-import { createDetailsCsvWriter, summaryCsvDocument } from './report/csv.js';
+import { summaryCsvDocument } from './report/csv.js';
+import { createDetailWriter, type DetailTargets } from './report/detail-writer.js';
 import {
   buildManifest,
   type FileKind,
@@ -19,9 +20,8 @@ import {
   type ManifestFile,
   SUMMARY_FILE,
 } from './report/manifest.js';
+import { createThreadedDetailWriter } from './report/render-thread.js';
 import { compareSummaries, type Summary, SummaryBuilder, type SummaryDelta } from './report/summary.js';
-import { createXlsxWriter } from './report/xlsx.js';
-import { createThreadedXlsxWriter } from './report/xlsx-thread.js';
 import { downloadName } from './report-naming.js';
 import type { ReportWindow } from './time/window.js';
 import type { VerifikClient } from './verifik/client.js';
@@ -68,8 +68,8 @@ export interface RunReportOptions {
   now?: () => Date;
   onProgress?: (p: ReadProgress) => void;
   read?: ReadTuning;
-  /** Render the workbook on a worker thread (default true): it then overlaps fetching and the CSV. */
-  xlsxThread?: boolean;
+  /** Render the workbook and the details CSV on a worker thread (default true), overlapping the read. */
+  renderThread?: boolean;
   signal?: AbortSignal;
 }
 
@@ -120,9 +120,12 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
   const wantCsv = request.formats.includes('csv');
   const xlsxFile = wantXlsx ? open('xlsx') : null;
   const csvFile = wantCsv ? open('details-csv') : null;
-  const makeXlsx = (opts.xlsxThread ?? true) ? createThreadedXlsxWriter : createXlsxWriter;
-  const xlsx = xlsxFile ? makeXlsx(xlsxFile.measure, { timeZone, fileName: xlsxFile.name }) : null;
-  const csv = csvFile ? createDetailsCsvWriter(csvFile.measure, { timeZone, fileName: csvFile.name }) : null;
+  const targets: DetailTargets = {
+    ...(xlsxFile ? { xlsx: { out: xlsxFile.measure, options: { timeZone, fileName: xlsxFile.name } } } : {}),
+    ...(csvFile ? { csv: { out: csvFile.measure, options: { timeZone, fileName: csvFile.name } } } : {}),
+  };
+  const makeDetails = (opts.renderThread ?? true) ? createThreadedDetailWriter : createDetailWriter;
+  const details = xlsxFile || csvFile ? makeDetails(targets) : null;
 
   try {
     const read = readWindow(opts.verifik, {
@@ -149,10 +152,8 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
       }
       const row = flatten(record);
       summary.add(record, row);
-      const a = xlsx?.write(row);
-      const b = csv?.write(row);
-      if (a) await a;
-      if (b) await b;
+      const wait = details?.write(row);
+      if (wait) await wait;
     }
     const diagnostics = await read.diagnostics;
 
@@ -171,8 +172,11 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
       },
     };
 
-    if (xlsx && xlsxFile) xlsxFile.rows = (await xlsx.finish(ctx)).rows;
-    if (csv && csvFile) csvFile.rows = (await csv.finish()).rows;
+    if (details) {
+      const written = await details.finish(ctx);
+      if (xlsxFile) xlsxFile.rows = written.xlsx?.rows ?? 0;
+      if (csvFile) csvFile.rows = written.csv?.rows ?? 0;
+    }
     if (wantCsv) {
       const s = open('summary-csv');
       const summaryDoc = summaryCsvDocument(ctx);
@@ -199,8 +203,7 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
     await sink.commit(`${JSON.stringify(manifest, null, 2)}\n`);
     return { id: reportId, manifest, summary: result, delta, files, location: sink.location };
   } catch (err) {
-    xlsx?.abort(err);
-    csv?.abort(err);
+    details?.abort(err);
     for (const f of opened) f.measure.destroy(err instanceof Error ? err : new Error(String(err)));
     await sink.abort(err);
     throw err;

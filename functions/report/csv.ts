@@ -78,10 +78,15 @@ export interface DetailsCsvWriter {
   abort(err: unknown): void;
 }
 
-export function createDetailsCsvWriter(
-  out: Writable,
-  opts: { timeZone: string; watchdogMs?: number; fileName?: string },
-): DetailsCsvWriter {
+export interface DetailsCsvOptions {
+  timeZone: string;
+  /** Reject when the output accepted nothing for this long (default 60 s). */
+  watchdogMs?: number;
+  /** Name used in error messages. */
+  fileName?: string;
+}
+
+export function createDetailsCsvWriter(out: Writable, opts: DetailsCsvOptions): DetailsCsvWriter {
   const iso = new IsoFormatter(new ZoneClock(opts.timeZone));
   const guard = new OutputGuard(
     opts.fileName ?? 'the details CSV',

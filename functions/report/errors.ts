@@ -29,3 +29,25 @@ export class RenderFailedError extends Error {
 export class WriterStateError extends Error {
   override name = 'WriterStateError';
 }
+
+/** A render error as it crosses a thread boundary, where a structured clone would drop its class. */
+export type RenderErrorData =
+  | { kind: 'stalled'; file: string; idleMs: number }
+  | { kind: 'failed'; file: string; cause: string };
+
+/** `err` as data; anything that is not already a render error is a failure of `file`. */
+export function renderErrorData(err: unknown, file: string): RenderErrorData {
+  if (err instanceof RenderStalledError) return { kind: 'stalled', file: err.file, idleMs: err.idleMs };
+  if (err instanceof RenderFailedError) {
+    const cause = err.cause instanceof Error ? err.cause.message : String(err.cause);
+    return { kind: 'failed', file: err.file, cause };
+  }
+  return { kind: 'failed', file, cause: err instanceof Error ? err.message : String(err) };
+}
+
+/** The error `renderErrorData` described, with its class and message as they were. */
+export function renderErrorFrom(data: RenderErrorData): RenderStalledError | RenderFailedError {
+  return data.kind === 'stalled'
+    ? new RenderStalledError(data.file, data.idleMs)
+    : new RenderFailedError(data.file, new Error(data.cause));
+}
