@@ -1,6 +1,6 @@
 /**
  * Fault injection for the fake Verifik API, deterministic per test: standing settings
- * (latency, page-size cap, envelope, ignored parameters) and a queue of faults matched by
+ * (latency, page-size cap, envelope, ignored parameters, concurrency limit) and a queue of faults matched by
  * request number or predicate, each firing a given number of times.
  */
 
@@ -17,6 +17,11 @@ export interface FaultSettings {
   emptyAs: EmptyAs;
   /** Parameters to act as if they were not sent (`in_status[]` also covers `in_status` and `in_status[0]`). */
   ignoreParams: string[];
+  /**
+   * Requests served at once, at most (a rate limit by concurrency): one that arrives while this many
+   * are being served is answered 429 at once, without `Retry-After`, and consumes no queued fault.
+   */
+  maxConcurrent: number;
 }
 
 export type FaultOptions = Partial<FaultSettings>;
@@ -27,6 +32,7 @@ export const DEFAULT_SETTINGS: Readonly<FaultSettings> = Object.freeze({
   envelope: 'seed',
   emptyAs: 'envelope',
   ignoreParams: [],
+  maxConcurrent: Number.POSITIVE_INFINITY,
 });
 
 export type Fault =
@@ -134,6 +140,14 @@ export class FaultController {
       throw new RangeError(`maxPerPage must be a positive integer, got ${s.maxPerPage}.`);
     }
     if (!(s.latencyMs >= 0)) throw new RangeError(`latencyMs must be ≥ 0, got ${s.latencyMs}.`);
+    if (
+      !(
+        s.maxConcurrent === Number.POSITIVE_INFINITY ||
+        (Number.isInteger(s.maxConcurrent) && s.maxConcurrent >= 1)
+      )
+    ) {
+      throw new RangeError(`maxConcurrent must be a whole number ≥ 1 or Infinity, got ${s.maxConcurrent}.`);
+    }
     return { ...s, ignoreParams: [...s.ignoreParams] };
   }
 }

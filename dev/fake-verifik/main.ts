@@ -24,7 +24,8 @@ const USAGE = `Usage: npm run fake-verifik -- [options]
   --latency-ms N      delay every response (default 0)
   --envelope E        seed | module (default seed)
   --empty-as E        envelope | 204 | empty-array (default envelope)
-  --max-per-page N    largest page served (default 1000)`;
+  --max-per-page N    largest page served (default 1000)
+  --max-concurrent N  requests served at once; more are answered 429 (default unlimited)`;
 
 function int(name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
       envelope: { type: 'string' },
       'empty-as': { type: 'string' },
       'max-per-page': { type: 'string' },
+      'max-concurrent': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
     faults: {
       latencyMs: int('latency-ms', values['latency-ms'], 0),
       maxPerPage: int('max-per-page', values['max-per-page'], 1000, 1),
+      maxConcurrent: int('max-concurrent', values['max-concurrent'], Number.POSITIVE_INFINITY, 1),
       envelope: oneOf<Envelope>('envelope', values.envelope, ['seed', 'module'], 'seed'),
       emptyAs: oneOf<EmptyAs>('empty-as', values['empty-as'], ['envelope', '204', 'empty-array'], 'envelope'),
     },

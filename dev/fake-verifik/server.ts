@@ -49,6 +49,12 @@ export interface FakeVerifik {
   dataset: Dataset;
   faults: FaultController;
   requests: RequestRecord[];
+  /**
+   * The most requests the server had open at once, each counted from its arrival until its response
+   * finished or its client went away, those refused for `maxConcurrent` included: the concurrency
+   * the client used, not what the server let through.
+   */
+  readonly peakConcurrent: number;
   close(): Promise<void>;
 }
 
@@ -106,6 +112,11 @@ class FakeVerifikServer {
   private readonly selections: SelectionCache;
   private readonly closing = new AbortController();
   private counter = 0;
+  /** Requests open now (arrived, response not finished), refused ones included. */
+  private open = 0;
+  /** Requests being served now: what `maxConcurrent` limits. */
+  private serving = 0;
+  peakConcurrent = 0;
 
   constructor(
     readonly dataset: Dataset,
@@ -134,11 +145,25 @@ class FakeVerifikServer {
     this.requests.push(rec);
     // A client that gives up (timeout, abort) ends any wait on its behalf.
     const gone = new AbortController();
-    res.on('close', () => gone.abort());
+    // 'close' comes once, after the response was sent or when the client went away first.
+    this.open++;
+    this.peakConcurrent = Math.max(this.peakConcurrent, this.open);
+    res.on('close', () => {
+      this.open--;
+      gone.abort();
+    });
     res.on('error', () => {});
     const signal = AbortSignal.any([gone.signal, this.closing.signal]);
 
     const settings = this.faults.settings;
+    if (this.serving >= settings.maxConcurrent) {
+      // Refused before anything else (latency, faults): a rate limiter answers at the door.
+      rec.status = 429;
+      this.send(res, defaultStatusBody(429));
+      return;
+    }
+    this.serving++;
+    res.on('close', () => this.serving--);
     const plan = this.faults.take({ n, method, path: url.pathname, query: url.searchParams });
     if (!(await this.wait(settings.latencyMs, signal))) return;
     for (const effect of plan.effects) {
@@ -296,6 +321,9 @@ export async function startFakeVerifik(opts: FakeVerifikOptions): Promise<FakeVe
     dataset: opts.dataset,
     faults: fake.faults,
     requests: fake.requests,
+    get peakConcurrent() {
+      return fake.peakConcurrent;
+    },
     async close() {
       fake.close();
       server.closeAllConnections();

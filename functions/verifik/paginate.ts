@@ -11,6 +11,10 @@
  * has been consumed to its end, and rejects with the stream's error if it failed (or if the consumer
  * stopped early). `snapshot()` gives the live counters at any time.
  *
+ * Requests go through one limiter shared by the partitions. Verifik's rate limits are unknown, so a
+ * 429 halves its concurrency (once per burst) and successes raise it again up to `concurrency`
+ * (`adaptive-limit.ts`); the client still retries the refused request itself.
+ *
  * How completeness is proven, per partition (one per status with `partitionByStatus`, else one):
  * - Page 1 is read alone: it gives the server's `total` and the page size it really serves (a
  *   server cap below `perPage` is detected here; later pages are numbered with the served size).
@@ -31,11 +35,11 @@
  * - Partitions are confirmed at the end (their totals asked again), since one may finish before
  *   records are added to it while the others are still being read.
  */
-import pLimit from 'p-limit';
 import { parseInstant } from '../time/instant.js';
 import type { ReportWindow } from '../time/window.js';
-import type { VerifikClient } from './client.js';
-import { IncompleteReadError } from './errors.js';
+import { AdaptiveLimiter, type AimdTicket } from './adaptive-limit.js';
+import type { RetryInfo, VerifikClient } from './client.js';
+import { IncompleteReadError, VerifikRateLimitedError } from './errors.js';
 import { ACCEPTED, IdSet, MAX_PARTITIONS } from './id-set.js';
 import type { ListQuery } from './query.js';
 import { type BiometricValidation, type Page, refId } from './schema.js';
@@ -53,7 +57,10 @@ export interface ReadWindowOptions {
   /** Client id (`where_client`). */
   client?: string;
   perPage?: number;
-  /** Requests in flight at once, across all partitions. */
+  /**
+   * Requests in flight at once, across all partitions, at most: a 429 halves it for the rest of the
+   * read (see `adaptive-limit.ts`), and it climbs back while requests succeed.
+   */
   concurrency?: number;
   /** One independent paginated read per status, fetched side by side and merged by `createdAt`. */
   partitionByStatus?: boolean;
@@ -75,6 +82,10 @@ export interface ReadDiagnostics {
   /** HTTP requests made, retries included. */
   requests: number;
   retries: number;
+  /** 429 (Too Many Requests) responses received, retried or not. */
+  rateLimited: number;
+  /** The lowest concurrency the read went down to after 429s (the configured one if none). */
+  lowestConcurrency: number;
   /** Records yielded to the consumer. */
   records: number;
   /** Records received from the server, before any check. */
@@ -135,11 +146,13 @@ export function recordVerdict(
   return 'ok';
 }
 
-function emptyDiagnostics(perPage: number, partitions: number): ReadDiagnostics {
+function emptyDiagnostics(perPage: number, partitions: number, concurrency: number): ReadDiagnostics {
   return {
     pages: 0,
     requests: 0,
     retries: 0,
+    rateLimited: 0,
+    lowestConcurrency: concurrency,
     records: 0,
     received: 0,
     duplicatesDropped: 0,
@@ -238,9 +251,10 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
 
   const partitions = buildPartitions(opts, perPage);
   const now = opts.now ?? (() => performance.now());
-  const diag = emptyDiagnostics(perPage, partitions.length);
+  const diag = emptyDiagnostics(perPage, partitions.length, concurrency);
   const ids = new IdSet();
-  const limit = pLimit(concurrency);
+  // Shared by all partitions: the server's rate limit is per client, not per query.
+  const limit = new AdaptiveLimiter({ max: concurrency });
   // Pages queued per partition: twice its share of the requests, so that a request starts (through
   // the shared limiter) the moment another completes, not when the consumer gets to the next page.
   const lookahead = 2 * Math.max(1, Math.ceil(concurrency / partitions.length));
@@ -253,13 +267,32 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
   });
   let started = 0;
   let acceptedSoFar = 0;
-  const countRetry = () => {
+  const countRetry = (info: RetryInfo) => {
     diag.retries++;
     diag.requests++;
+    if (info.status === 429) diag.rateLimited++;
+  };
+  /** `listPage` with the read's counting; a 429 also lowers the concurrency when `ticket` is given. */
+  const listPage = async (query: ListQuery, signal: AbortSignal, ticket?: AimdTicket): Promise<Page> => {
+    diag.requests++;
+    const onRetry = ticket
+      ? (info: RetryInfo) => {
+          countRetry(info);
+          if (info.status === 429) limit.rateLimited(ticket);
+        }
+      : countRetry;
+    try {
+      return await client.listPage(query, { signal, onRetry });
+    } catch (error) {
+      // The 429 that used up the retries is not reported through onRetry.
+      if (error instanceof VerifikRateLimitedError) diag.rateLimited++;
+      throw error;
+    }
   };
 
   const snapshot = (): ReadDiagnostics => ({
     ...diag,
+    lowestConcurrency: limit.lowest,
     idSetBytes: ids.bytes,
     elapsedMs: started === 0 ? 0 : Math.round(now() - started),
   });
@@ -281,9 +314,8 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
     );
     const totals = { first: -1, max: 0, min: Number.POSITIVE_INFINITY };
     const fetchPage = (page: number): Promise<Page> =>
-      limit(async () => {
-        diag.requests++;
-        const result = await client.listPage({ ...part.query, page }, { signal, onRetry: countRetry });
+      limit.run(async (ticket) => {
+        const result = await listPage({ ...part.query, page }, signal, ticket);
         diag.pages++;
         diag.received += result.records.length;
         const total = result.total ?? 0;
@@ -464,12 +496,10 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
    */
   async function confirmUnchanged(counts: readonly PartitionCounts[], signal: AbortSignal): Promise<void> {
     if (partitions.length < 2) return;
+    // Outside the limiter (one request per partition, at most MAX_PARTITIONS): their 429s are
+    // counted but lower nothing, as no page requests follow them.
     const confirm = async (part: Partition, c: PartitionCounts) => {
-      diag.requests++;
-      const page = await client.listPage(
-        { ...part.query, page: 1, perPage: 1 },
-        { signal, onRetry: countRetry },
-      );
+      const page = await listPage({ ...part.query, page: 1, perPage: 1 }, signal);
       if ((page.total ?? 0) !== c.lastTotal) {
         throw new IncompleteReadError(
           `${part.label}: its total changed from ${c.lastTotal} to ${page.total ?? 0} while the other partitions were read, so records added to it may be missing`,
