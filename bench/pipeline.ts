@@ -26,9 +26,10 @@ import { DETAIL_COLUMNS, DETAIL_KEYS, flatten } from '../functions/report/column
 import { SummaryBuilder } from '../functions/report/summary.js';
 import { createXlsxWriter } from '../functions/report/xlsx.js';
 import { newReportId } from '../functions/report-naming.js';
-import { LAMBDA_V8_FLAGS } from '../functions/runtime-flags.js';
+import { applyInProcessV8Flags, LAMBDA_PROCESS_ENV, LAMBDA_V8_FLAGS } from '../functions/runtime-flags.js';
 import { dayWindow } from '../functions/time/window.js';
 import { createVerifikClient } from '../functions/verifik/client.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_PER_PAGE } from '../functions/verifik/paginate.js';
 import { BiometricValidation } from '../functions/verifik/schema.js';
 import { bundle, fmt, ratio, runChild, spawnFake } from './support.js';
 
@@ -36,7 +37,8 @@ const DAY = '2024-12-01';
 const TIME_ZONE = 'America/Bogota';
 const SEED = 11;
 const LATENCY_MS = 20;
-const PER_PAGE = Number(process.env.BENCH_PER_PAGE ?? 500);
+const PER_PAGE = Number(process.env.BENCH_PER_PAGE ?? DEFAULT_PER_PAGE);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? DEFAULT_CONCURRENCY);
 const self = fileURLToPath(import.meta.url);
 
 export interface PipelineResult {
@@ -74,7 +76,7 @@ async function childE2e(count: number, url: string, token: string): Promise<Pipe
     reportId,
     verifik: createVerifikClient({ baseUrl: url, token }),
     sink: createLocalSink({ dir: out, reportId }),
-    read: { perPage: PER_PAGE, concurrency: 4 },
+    read: { perPage: PER_PAGE, concurrency: CONCURRENCY },
   });
   const ms = performance.now() - started;
   rmSync(out, { recursive: true, force: true });
@@ -182,9 +184,11 @@ export async function benchPipeline(opts: PipelineBenchOptions = {}): Promise<Pi
   const sizes = opts.sizes ?? [100_000, 1_000_000];
   const naiveSize = opts.naiveSize ?? 100_000;
   const results: PipelineResult[] = [];
-  // Children run the bundled code with the Lambdas' V8 flags (infra/constructs/report-functions.ts).
+  // Children run the bundled code the way the Lambdas run it (functions/runtime-flags.ts): the same
+  // V8 flags and process environment; each child applies the in-process flags itself.
   const script = await bundle(self);
   const flags = [...LAMBDA_V8_FLAGS];
+  const env = { ...LAMBDA_PROCESS_ENV };
   for (const count of sizes) {
     const fake = await spawnFake({
       count,
@@ -199,8 +203,9 @@ export async function benchPipeline(opts: PipelineBenchOptions = {}): Promise<Pi
         script,
         ['--child', 'e2e', String(count), fake.url, fake.token],
         flags,
+        env,
       );
-      const writer = await runChild<PipelineResult>(script, ['--child', 'writer', String(count)], flags);
+      const writer = await runChild<PipelineResult>(script, ['--child', 'writer', String(count)], flags, env);
       results.push(e2e, writer);
       if (count === naiveSize) {
         results.push(
@@ -244,6 +249,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--child') {
     const [, scenario, count, url, token] = argv;
+    if (scenario !== 'naive') applyInProcessV8Flags();
     const n = Number(count);
     const result =
       scenario === 'e2e'

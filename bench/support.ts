@@ -23,6 +23,7 @@ export async function bundle(entry: string): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node24',
+    // BENCH_MINIFY=0 keeps function names readable in --cpu-prof profiles.
     minify: process.env.BENCH_MINIFY !== '0',
     outfile,
     logLevel: 'error',
@@ -34,11 +35,17 @@ export async function bundle(entry: string): Promise<string> {
 }
 
 /** Runs `script` (TypeScript through tsx, or a bundle) in a child and returns the JSON it printed last. */
-export async function runChild<T>(script: string, args: string[], nodeFlags: string[] = []): Promise<T> {
+export async function runChild<T>(
+  script: string,
+  args: string[],
+  nodeFlags: string[] = [],
+  env: Record<string, string> = {},
+): Promise<T> {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const proc = spawn(process.execPath, [...nodeFlags, ...loader, script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
   });
   let out = '';
   proc.stdout.on('data', (d: Buffer) => {

@@ -1,17 +1,42 @@
 /**
- * V8 flags the report functions run with (set through NODE_OPTIONS by the CDK stack, and used by
- * `npm run bench` so the figures describe what is deployed).
+ * How the report processes run: V8 flags and process environment, applied the same way by the
+ * CDK stack (Lambda), the CLI and `npm run bench`, so the figures describe what is deployed.
  *
- * V8 sizes the young generation from the host's memory, not from what the process needs. The
- * report's garbage is short-lived page JSON and row objects, so a small semi-space keeps peak RSS
- * down: measured at 1M validations (bench/pipeline.ts, 2 cores), default → 436 MB, 4 MB → 309–326 MB,
- * at about the same wall time (17–18 s).
- *
- * Not set: `--max-old-space-size`. A 192 MB cap measured 226 MB peak RSS but 21.4 s instead of
- * 17.3 s, and the de-duplication id set grows with the window (≈19 bytes a record), so a hard
- * heap cap would turn a large range report into an out-of-memory failure.
+ * Measured at 1M validations (bench/pipeline.ts, 2 cores). A report's garbage is mostly page JSON:
+ * each page's text (a large-object string) and its parsed records live until the consumer reaches
+ * them, so they reach the old generation, which V8 then lets grow to ~4× what survives. Defaults
+ * → 436 MB peak RSS; with a 4 MB semi-space 309–326 MB; adding a fixed old-generation growing
+ * factor of 3 (`--heap-growing-percent=200`) 304–314 MB at the same wall time; and glibc limited
+ * to two malloc arenas (the render thread and libuv's pool otherwise each get their own) 278–282 MB.
+ * A smaller growing factor saves more memory but costs time (150 %: 291 MB, +1.5 s; 100 %: 273 MB,
+ * +3 s), as does a hard `--max-old-space-size` (128 MB: 228 MB but +5 s — V8 then also shrinks its
+ * growing factor to 1.3).
  */
+import { setFlagsFromString } from 'node:v8';
+
+/** V8 flags NODE_OPTIONS accepts: set there by the stack, passed on the command line by the bench. */
 export const LAMBDA_V8_FLAGS = ['--max-semi-space-size=4'] as const;
+
+/**
+ * V8 flags NODE_OPTIONS refuses ("not allowed in NODE_OPTIONS"), so the report processes set
+ * them on themselves at start (`applyInProcessV8Flags`). The growing factor is read at every
+ * old-generation limit computation, so setting it after start takes effect for the whole run
+ * (measured: the same RSS as on the command line) and reaches the render thread too (V8 flags
+ * are per process).
+ */
+export const IN_PROCESS_V8_FLAGS = ['--heap-growing-percent=200'] as const;
+
+/** Environment of the report functions' processes; glibc reads it once, before any JS runs. */
+export const LAMBDA_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+
+let applied = false;
+
+/** Sets `IN_PROCESS_V8_FLAGS` once per process; call it before a report starts. */
+export function applyInProcessV8Flags(): void {
+  if (applied) return;
+  applied = true;
+  for (const flag of IN_PROCESS_V8_FLAGS) setFlagsFromString(flag);
+}
 
 /**
  * Lambda retries a failed asynchronous run (scheduled or on-demand) this many times; the CDK

@@ -2,9 +2,9 @@
  * The detail outputs (workbook and details CSV) rendered on their own thread. Rendering is most
  * of a report's CPU (at 1M rows ≈ 12 s for the workbook and its zip, ≈ 2 s for the CSV); on the
  * main thread it would add to fetching, parsing, validating and the summary instead of overlapping
- * them. The main thread sends each row once, in batches; the worker renders it into both files and
- * posts their bytes back, a channel per file. Both directions are flow-controlled, so memory stays
- * bounded by a few batches and a few chunks per file.
+ * them. The main thread sends each row once, in packed batches (row-pack.ts); the worker renders
+ * it into both files and posts their bytes back, a channel per file. Both directions are
+ * flow-controlled, so memory stays bounded by a few batches and a few chunks per file.
  *
  * The worker is this same module (also inside a Lambda bundle, where `import.meta.url` is the
  * bundle): it starts its loop when loaded with the marker in `workerData`.
@@ -24,6 +24,7 @@ import {
   type DetailWriter,
 } from './detail-writer.js';
 import { type RenderErrorData, RenderFailedError, renderErrorData, renderErrorFrom } from './errors.js';
+import { type PackedRows, packRows, packTransferList, unpackRows } from './row-pack.js';
 import type { XlsxWriterOptions } from './xlsx.js';
 
 const MARK = 'verifik-render-thread';
@@ -39,7 +40,7 @@ type Channel = 'xlsx' | 'csv';
 const DEFAULT_FILE: Record<Channel, string> = { xlsx: 'the workbook', csv: 'the details CSV' };
 
 type ToWorker =
-  | { type: 'rows'; rows: FlatRow[] }
+  | { type: 'rows'; rows: PackedRows }
   | { type: 'finish'; ctx: ReportContext }
   | { type: 'chunk-ack'; channel: Channel; bytes: number }
   | { type: 'abort'; message: string };
@@ -172,7 +173,8 @@ export function createThreadedDetailWriter(targets: DetailTargets): DetailWriter
   const flush = () => {
     if (batch.length === 0) return;
     inFlight++;
-    post({ type: 'rows', rows: batch });
+    const rows = packRows(batch);
+    worker.postMessage({ type: 'rows', rows } satisfies ToWorker, packTransferList(rows));
     batch = [];
   };
 
@@ -266,7 +268,7 @@ function runWorker(init: WorkerInit): void {
         break;
       case 'rows':
         queue = queue.then(async () => {
-          for (const row of msg.rows) {
+          for (const row of unpackRows(msg.rows)) {
             const wait = writer.write(row);
             if (wait) await wait;
           }

@@ -14,7 +14,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ASYNC_RETRY_ATTEMPTS, LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
+import { ASYNC_RETRY_ATTEMPTS, LAMBDA_PROCESS_ENV, LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
 import type { FunctionSizing } from '../config.js';
 import { logicalIdOf } from './logical-id.js';
 import type { ReportMail } from './report-mail.js';
@@ -153,6 +153,7 @@ export class ReportFunctions extends Construct {
       REPORT_DEFINITIONS: definitionsJson,
       POWERTOOLS_METRICS_NAMESPACE: 'VerifikReports',
       NODE_OPTIONS: ['--enable-source-maps', ...LAMBDA_V8_FLAGS].join(' '),
+      ...LAMBDA_PROCESS_ENV,
     };
 
     this.worker = this.makeFunction('Worker', 'report-worker', props.sizing.worker, {

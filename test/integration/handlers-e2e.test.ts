@@ -50,7 +50,7 @@ import { createScheduledHandler } from '../../functions/handlers/scheduled-repor
 import { createSecretSource } from '../../functions/handlers/secret-source.js';
 import type { WorkerPayload } from '../../functions/handlers/worker-payload.js';
 import { Manifest } from '../../functions/report/manifest.js';
-import { ASYNC_RETRY_ATTEMPTS, LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
+import { ASYNC_RETRY_ATTEMPTS, LAMBDA_PROCESS_ENV, LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
 import { createVerifikClient } from '../../functions/verifik/client.js';
 import { BUNDLING } from '../../infra/constructs/report-functions.js';
 import { type ApiGatewayStandIn, fakeLambdaContext, startApiGateway } from '../support/apigw.js';
@@ -470,6 +470,7 @@ console.log(JSON.stringify(await handler({ definition: 'bundle-ops', day: '2024-
         ...moto.env,
         POWERTOOLS_LOG_LEVEL: 'ERROR',
         NODE_OPTIONS: LAMBDA_V8_FLAGS.join(' '),
+        ...LAMBDA_PROCESS_ENV,
       },
     }).catch((err: { stderr?: string }) => {
       throw new Error(`the bundled handler failed: ${err.stderr?.slice(-2000)}`);

@@ -112,6 +112,7 @@ describe('functions', () => {
         LINK_TTL_SECONDS: String(7 * 86_400),
         ATTACHMENT_BUDGET_BYTES: String(7 * 1024 * 1024),
         NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=4',
+        MALLOC_ARENA_MAX: '2',
         POWERTOOLS_METRICS_NAMESPACE: 'VerifikReports',
       });
       const definitions = JSON.parse(vars.REPORT_DEFINITIONS as string) as { name: string }[];
