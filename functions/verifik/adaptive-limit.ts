@@ -21,8 +21,11 @@ export interface AimdOptions {
    * Successful requests needed at a level before trying one more. Default 2 × the level: each of
    * the requests running at that level has succeeded about twice, so the level is proven to hold,
    * and the increase stays slower the higher the level (fewer 429s per request at high levels).
+   * Going back up to a level that drew a 429 takes more (see `caution`).
    */
   increaseAfter?: (current: number) => number;
+  /** Cap of the caution factor (default 16; 1 turns caution off). */
+  maxCaution?: number;
 }
 
 /**
@@ -36,6 +39,7 @@ export interface AimdTicket {
 }
 
 const defaultIncreaseAfter = (current: number) => 2 * current;
+const DEFAULT_MAX_CAUTION = 16;
 
 export class AimdState {
   readonly max: number;
@@ -49,6 +53,18 @@ export class AimdState {
   private decreasedAt = 0;
   /** Successes in the current generation from requests that never saw a 429. */
   private successes = 0;
+  /**
+   * The level that drew the last decrease (`ceiling`), and how many times the usual evidence the
+   * steps up to it and just past it need (`caution`). A 429 costs far more than a success gains
+   * (the refused request waits a backoff of hundreds of milliseconds, holding up the pages ordered
+   * after it), so probing a level that already failed must get rarer: `caution` doubles at every
+   * decrease (up to `maxCaution`) and goes back to 1 once the level has held long enough to go past
+   * the ceiling. Against a limit that does not move, the read then settles just below it after a
+   * few 429s instead of drawing one every few rounds; after a passing burst it recovers, only slower.
+   */
+  private ceiling = Number.POSITIVE_INFINITY;
+  private caution = 1;
+  private readonly maxCaution: number;
   private readonly increaseAfter: (current: number) => number;
 
   constructor(options: AimdOptions) {
@@ -59,6 +75,8 @@ export class AimdState {
     this.level = options.max;
     this.low = options.max;
     this.increaseAfter = options.increaseAfter ?? defaultIncreaseAfter;
+    this.maxCaution = options.maxCaution ?? DEFAULT_MAX_CAUTION;
+    if (!(this.maxCaution >= 1)) throw new RangeError(`maxCaution must be ≥ 1, got ${this.maxCaution}.`);
   }
 
   /** Requests allowed in flight now. */
@@ -101,6 +119,9 @@ export class AimdState {
     this.epoch++;
     this.decreasedAt = this.epoch;
     this.successes = 0;
+    this.caution = Math.min(this.maxCaution, this.caution * 2);
+    // At the floor the level cannot be what is too high; the next one up is the one to approach with care.
+    this.ceiling = Math.max(this.level, 2);
     if (next === this.level) return false;
     this.level = next;
     this.low = Math.min(this.low, next);
@@ -116,11 +137,17 @@ export class AimdState {
   succeeded(ticket: AimdTicket): boolean {
     if (ticket.throttled || ticket.epoch !== this.epoch || this.level >= this.max) return false;
     this.successes++;
-    if (this.successes < this.increaseAfter(this.level)) return false;
+    const factor = this.level + 1 >= this.ceiling ? this.caution : 1;
+    if (this.successes < this.increaseAfter(this.level) * factor) return false;
     this.level++;
     this.rises++;
     this.epoch++;
     this.successes = 0;
+    if (this.level > this.ceiling) {
+      // The level that failed has now held: whatever refused it has passed.
+      this.ceiling = Number.POSITIVE_INFINITY;
+      this.caution = 1;
+    }
     return true;
   }
 }
