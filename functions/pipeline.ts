@@ -145,15 +145,20 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
     const summary = new SummaryBuilder({ timeZone });
     let filteredOut = 0;
 
-    for await (const record of read.records) {
-      if ((types && !types.has(record.type ?? '')) || (clients && !clients.has(refId(record.client) ?? ''))) {
-        filteredOut++;
-        continue;
+    for await (const batch of read.batches) {
+      for (const record of batch) {
+        if (
+          (types && !types.has(record.type ?? '')) ||
+          (clients && !clients.has(refId(record.client) ?? ''))
+        ) {
+          filteredOut++;
+          continue;
+        }
+        const row = flatten(record);
+        summary.add(record, row);
+        const wait = details?.write(row);
+        if (wait) await wait;
       }
-      const row = flatten(record);
-      summary.add(record, row);
-      const wait = details?.write(row);
-      if (wait) await wait;
     }
     const diagnostics = await read.diagnostics;
 

@@ -45,7 +45,12 @@ import type { ListQuery } from './query.js';
 import { type BiometricValidation, type Page, refId } from './schema.js';
 
 export const DEFAULT_PER_PAGE = 500;
-export const DEFAULT_CONCURRENCY = 4;
+/**
+ * Requests in flight. At 4, a 1M-record report waited on the network (pages ÷ 4 × latency) and
+ * took 15.1 s against the fake at 20 ms a request; at 8, 13.3 s. A server that answers 429 brings
+ * it down by itself (adaptive-limit.ts), so a rate limit costs a few retries, not the report.
+ */
+export const DEFAULT_CONCURRENCY = 8;
 /** Ids pre-allocated for from the server's total (~25 MB); beyond it the id table grows as needed. */
 const MAX_ID_RESERVATION = 1_500_000;
 
@@ -113,7 +118,10 @@ export interface ReadDiagnostics {
 }
 
 export interface WindowRead {
+  /** Every accepted record, in order. Iterate this or `batches`, once. */
   records: AsyncIterable<BiometricValidation>;
+  /** The same records a page at a time (never empty): no per-record await for consumers that loop. */
+  batches: AsyncIterable<BiometricValidation[]>;
   diagnostics: Promise<ReadDiagnostics>;
   snapshot(): ReadDiagnostics;
 }
@@ -533,54 +541,80 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
   diagnostics.catch(() => {}); // callers that only iterate must not get an unhandled rejection
 
   let iterated = false;
+  const claim = () => {
+    if (iterated) throw new Error('A window read can be iterated once; call readWindow again to read again.');
+    iterated = true;
+  };
+  /** The accepted records a page at a time; the one place the read is settled. */
+  const batchIterator = (): AsyncIterator<BiometricValidation[]> => {
+    const inner = run();
+    let done = false;
+    return {
+      async next(): Promise<IteratorResult<BiometricValidation[]>> {
+        for (;;) {
+          if (done) return { done: true, value: undefined };
+          let step: IteratorResult<BiometricValidation[]>;
+          try {
+            step = await inner.next();
+          } catch (error) {
+            done = true;
+            settle.reject(error);
+            throw error;
+          }
+          if (step.done) {
+            done = true;
+            settle.resolve(snapshot());
+            return { done: true, value: undefined };
+          }
+          if (step.value.length === 0) continue;
+          diag.records += step.value.length;
+          return { done: false, value: step.value };
+        }
+      },
+      async return(): Promise<IteratorResult<BiometricValidation[]>> {
+        if (!done) {
+          done = true;
+          settle.reject(
+            new Error('The consumer stopped reading before the end; the diagnostics are incomplete.'),
+          );
+        }
+        await inner.return(undefined);
+        return { done: true, value: undefined };
+      },
+    };
+  };
+  const batches: AsyncIterable<BiometricValidation[]> = {
+    [Symbol.asyncIterator]() {
+      claim();
+      return batchIterator();
+    },
+  };
   const records: AsyncIterable<BiometricValidation> = {
     [Symbol.asyncIterator]() {
-      if (iterated)
-        throw new Error('A window read can be iterated once; call readWindow again to read again.');
-      iterated = true;
-      const inner = run();
-      let done = false;
+      claim();
+      const pages = batchIterator();
       // Records are served from the current batch without another async generator per record.
       let batch: BiometricValidation[] = [];
       let at = 0;
       return {
         async next(): Promise<IteratorResult<BiometricValidation>> {
           while (at >= batch.length) {
-            if (done) return { done: true, value: undefined };
-            let step: IteratorResult<BiometricValidation[]>;
-            try {
-              step = await inner.next();
-            } catch (error) {
-              done = true;
-              settle.reject(error);
-              throw error;
-            }
-            if (step.done) {
-              done = true;
-              settle.resolve(snapshot());
-              return { done: true, value: undefined };
-            }
+            const step = await pages.next();
+            if (step.done) return { done: true, value: undefined };
             batch = step.value;
             at = 0;
           }
-          diag.records++;
           return { done: false, value: batch[at++] as BiometricValidation };
         },
         async return(): Promise<IteratorResult<BiometricValidation>> {
-          if (!done) {
-            done = true;
-            settle.reject(
-              new Error('The consumer stopped reading before the end; the diagnostics are incomplete.'),
-            );
-          }
           batch = [];
-          await inner.return(undefined);
+          await pages.return?.();
           return { done: true, value: undefined };
         },
       };
     },
   };
-  return { records, diagnostics, snapshot };
+  return { records, batches, diagnostics, snapshot };
 }
 
 /**

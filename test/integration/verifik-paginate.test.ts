@@ -102,6 +102,22 @@ describe('readWindow', () => {
     expect(fake.requests[0]?.query.get('page')).toBe('1');
   });
 
+  it('serves the same records a page at a time through batches, and either view only once', async () => {
+    const fake = await serve(shared);
+    const read = readWindow(clientFor(fake), { window, perPage: 300, concurrency: 3 });
+    const sizes: number[] = [];
+    const ids: string[] = [];
+    for await (const batch of read.batches) {
+      sizes.push(batch.length);
+      for (const r of batch) ids.push(r._id);
+    }
+    const expected = oracle(shared);
+    expect(ids).toEqual(expected);
+    expect(sizes.every((n) => n > 0 && n <= 300)).toBe(true);
+    expect((await read.diagnostics).records).toBe(expected.length);
+    expect(() => read.records[Symbol.asyncIterator]()).toThrow(/iterated once/);
+  });
+
   it('sends statuses as in_status[] and type/client as where_ filters', async () => {
     const fake = await serve(shared);
     const clientId = shared.clients[0]?._id ?? '';
