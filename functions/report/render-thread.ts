@@ -24,7 +24,7 @@ import {
   type DetailWriter,
 } from './detail-writer.js';
 import { type RenderErrorData, RenderFailedError, renderErrorData, renderErrorFrom } from './errors.js';
-import { type PackedRows, packRows, packTransferList, unpackRows } from './row-pack.js';
+import { type PackedRows, packTransferList, RowPacker, unpackRows } from './row-pack.js';
 import type { XlsxWriterOptions } from './xlsx.js';
 
 const MARK = 'verifik-render-thread';
@@ -92,7 +92,7 @@ export function createThreadedDetailWriter(targets: DetailTargets): DetailWriter
     // Under tsx (development, tests) the worker needs the TypeScript loader too; a bundle does not.
     ...(self.endsWith('.ts') ? { execArgv: ['--import', 'tsx'] } : {}),
   });
-  let batch: FlatRow[] = [];
+  const packer = new RowPacker(BATCH_ROWS);
   let inFlight = 0;
   let failure: Error | null = null;
   let settled = false;
@@ -171,18 +171,17 @@ export function createThreadedDetailWriter(targets: DetailTargets): DetailWriter
   });
 
   const flush = () => {
-    if (batch.length === 0) return;
+    if (packer.count === 0) return;
     inFlight++;
-    const rows = packRows(batch);
+    const rows = packer.take();
     worker.postMessage({ type: 'rows', rows } satisfies ToWorker, packTransferList(rows));
-    batch = [];
   };
 
   return {
     write(row: FlatRow) {
       if (failure) throw failure;
-      batch.push(row);
-      if (batch.length < BATCH_ROWS) return undefined;
+      packer.add(row);
+      if (packer.count < BATCH_ROWS) return undefined;
       flush();
       if (inFlight <= MAX_BATCHES_IN_FLIGHT) return undefined;
       return new Promise<void>((resolve, reject) => {

@@ -31,17 +31,35 @@ export interface PackedRows {
 
 type Cells = Record<ColumnKey, FlatRow[ColumnKey]>;
 
-export function packRows(rows: readonly FlatRow[]): PackedRows {
-  const count = rows.length;
-  const numbers = new Float64Array(count * NUMERIC.length);
-  const codes = new Int32Array(count * REPEATED.length);
-  const dict: string[] = [];
-  const index = new Map<string, number>();
-  const unique: Array<string | null> = [];
-  let n = 0;
-  let c = 0;
-  for (const row of rows) {
+/**
+ * Packs rows as they come, so each row object dies young (a batch of row objects kept until it
+ * is full would outlive young-generation collections and be copied into the old generation).
+ */
+export class RowPacker {
+  #numbers: Float64Array;
+  #codes: Int32Array;
+  #dict: string[] = [];
+  #index = new Map<string, number>();
+  #unique: Array<string | null> = [];
+  #count = 0;
+
+  constructor(readonly capacity: number) {
+    this.#numbers = new Float64Array(capacity * NUMERIC.length);
+    this.#codes = new Int32Array(capacity * REPEATED.length);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(row: FlatRow): void {
+    if (this.#count === this.capacity)
+      throw new RangeError(`A RowPacker holds ${this.capacity} rows; take() them first.`);
     const cells = row as unknown as Cells;
+    const numbers = this.#numbers;
+    const codes = this.#codes;
+    let n = this.#count * NUMERIC.length;
+    let c = this.#count * REPEATED.length;
     for (const key of NUMERIC) {
       const v = cells[key];
       numbers[n++] = v === null ? Number.NaN : typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
@@ -52,17 +70,44 @@ export function packRows(rows: readonly FlatRow[]): PackedRows {
         codes[c++] = -1;
         continue;
       }
-      let code = index.get(v);
+      let code = this.#index.get(v);
       if (code === undefined) {
-        code = dict.length;
-        dict.push(v);
-        index.set(v, code);
+        code = this.#dict.length;
+        this.#dict.push(v);
+        this.#index.set(v, code);
       }
       codes[c++] = code;
     }
-    for (const key of UNIQUE) unique.push(cells[key] as string | null);
+    for (const key of UNIQUE) this.#unique.push(cells[key] as string | null);
+    this.#count++;
   }
-  return { count, numbers, codes, dict, unique };
+
+  /** The rows added so far, packed; the packer starts over empty. */
+  take(): PackedRows {
+    const count = this.#count;
+    const full = count === this.capacity;
+    const packed: PackedRows = {
+      count,
+      numbers: full ? this.#numbers : this.#numbers.slice(0, count * NUMERIC.length),
+      codes: full ? this.#codes : this.#codes.slice(0, count * REPEATED.length),
+      dict: this.#dict,
+      unique: this.#unique,
+    };
+    // The arrays handed out are transferred (detached here), so the next batch gets new ones.
+    this.#numbers = new Float64Array(this.capacity * NUMERIC.length);
+    this.#codes = new Int32Array(this.capacity * REPEATED.length);
+    this.#dict = [];
+    this.#index = new Map();
+    this.#unique = [];
+    this.#count = 0;
+    return packed;
+  }
+}
+
+export function packRows(rows: readonly FlatRow[]): PackedRows {
+  const packer = new RowPacker(rows.length);
+  for (const row of rows) packer.add(row);
+  return packer.take();
 }
 
 /** What `postMessage` should transfer rather than copy. */

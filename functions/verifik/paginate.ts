@@ -1,7 +1,7 @@
 /**
  * Reads one report window completely: every validation in [start, end) that matches the filters,
  * each exactly once, in ascending `createdAt` order, as an async stream whose memory is bounded by
- * the pages queued or in flight (per partition, 2 × its share of the concurrency, plus the one being
+ * the pages queued or in flight (per partition, its share of the concurrency + 2, plus the one being
  * consumed), not by the day — plus a compact table of the ids
  * seen (`id-set.ts`, ~14 bytes a record). A read that cannot prove it is complete fails with
  * `IncompleteReadError` at the end of the stream instead of ending quietly short.
@@ -263,9 +263,12 @@ export function readWindow(client: VerifikClient, opts: ReadWindowOptions): Wind
   const ids = new IdSet();
   // Shared by all partitions: the server's rate limit is per client, not per query.
   const limit = new AdaptiveLimiter({ max: concurrency });
-  // Pages queued per partition: twice its share of the requests, so that a request starts (through
-  // the shared limiter) the moment another completes, not when the consumer gets to the next page.
-  const lookahead = 2 * Math.max(1, Math.ceil(concurrency / partitions.length));
+  // Pages queued per partition: its share of the requests plus two, so that a request starts
+  // (through the shared limiter) the moment another completes, not when the consumer gets to the
+  // next page. Not more: a page that arrives early waits parsed, and its records then outlive the
+  // young generation (a 1M-record report: twice the share measured 286–297 MB peak RSS, share + 2
+  // 268–279 MB, at the same speed).
+  const lookahead = Math.max(1, Math.ceil(concurrency / partitions.length)) + 2;
   const filterOf = (part: Partition) => ({
     startMs,
     endMs,

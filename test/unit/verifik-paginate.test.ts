@@ -133,10 +133,10 @@ describe('readWindow over an in-memory client', () => {
     const d = await read.diagnostics;
     expect(d.stoppedEarly).toBe(1);
     expect(d.outOfWindowDropped).toBe(30 + 10); // before, and the rest of the page that passed the end
-    // Pages 1–7 hold the window and its end; with concurrency 1, two more pages were queued
-    // (look-ahead 2 × concurrency) when it was seen, and nothing after them was asked for.
-    expect(c.queries.length).toBe(9);
-    expect(Math.max(...c.queries.map((q) => q.page ?? 0))).toBe(9);
+    // Pages 1–7 hold the window and its end; with concurrency 1, three more pages were queued
+    // (look-ahead: concurrency + 2) when it was seen, and nothing after them was asked for.
+    expect(c.queries.length).toBe(10);
+    expect(Math.max(...c.queries.map((q) => q.page ?? 0))).toBe(10);
   });
 
   it('reads newest-first pages (an ignored sort) from the last page back, still ascending', async () => {
