@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { DETAIL_KEYS, type FlatRow, flatten } from '../../functions/report/columns.js';
-import { packRows, packTransferList, unpackRows } from '../../functions/report/row-pack.js';
+import { packRows, packTransferList, RowPacker, unpackRows } from '../../functions/report/row-pack.js';
 
 const text = fc.option(fc.string({ unit: 'grapheme' }), { nil: null });
 const score = fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null });
@@ -66,5 +66,32 @@ describe('packRows / unpackRows', () => {
     expect(new Set(packed.dict).size).toBe(packed.dict.length);
     expect(packed.dict.length).toBeLessThan(rows.length);
     expect(hop(rows)).toEqual(rows);
+  });
+
+  it('a RowPacker reused batch after batch (the last one partial) loses and mixes nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(row, { minLength: 1, maxLength: 50 }),
+        fc.integer({ min: 1, max: 7 }),
+        (rows, capacity) => {
+          const packer = new RowPacker(capacity);
+          const back: FlatRow[] = [];
+          for (const r of rows) {
+            packer.add(r);
+            if (packer.count === capacity) back.push(...unpackRows(structuredClone(packer.take())));
+          }
+          if (packer.count > 0) back.push(...unpackRows(structuredClone(packer.take())));
+          expect(back).toEqual(rows);
+          expect(packer.count).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    const full = new RowPacker(1);
+    const [first, second] = [
+      ...createDataset({ seed: 3, count: 2, start: new Date(0), end: new Date(86_400_000) }),
+    ].map(flatten);
+    full.add(first!);
+    expect(() => full.add(second!)).toThrow(/holds 1 rows/);
   });
 });
