@@ -2,15 +2,15 @@
  * How the report processes run: V8 flags and process environment, applied the same way by the
  * CDK stack (Lambda), the CLI and `npm run bench`, so the figures describe what is deployed.
  *
- * Measured at 1M validations (bench/pipeline.ts, 2 cores). A report's garbage is mostly page JSON:
- * each page's text (a large-object string) and its parsed records live until the consumer reaches
- * them, so they reach the old generation, which V8 then lets grow to ~4× what survives. Defaults
- * → 436 MB peak RSS; with a 4 MB semi-space 309–326 MB; adding a fixed old-generation growing
- * factor of 3 (`--heap-growing-percent=200`) 304–314 MB at the same wall time; and glibc limited
- * to two malloc arenas (the render thread and libuv's pool otherwise each get their own) 278–282 MB.
- * A smaller growing factor saves more memory but costs time (150 %: 291 MB, +1.5 s; 100 %: 273 MB,
- * +3 s), as does a hard `--max-old-space-size` (128 MB: 228 MB but +5 s — V8 then also shrinks its
- * growing factor to 1.3).
+ * Measured at 1M validations (bench/pipeline.ts, 2 cores, 8 requests in flight). A report's
+ * garbage is mostly page JSON: each page's text (a large-object string) and its parsed records
+ * live until the consumer reaches them, so they reach the old generation, which V8 then lets grow
+ * to ~4× what survives. With a 4 MB semi-space: 349–353 MB peak RSS. A fixed
+ * old-generation growing factor of 3 (`--heap-growing-percent=200`): 309–314 MB, same wall time
+ * (13.2–13.6 s). glibc limited to two malloc arenas (the render thread and libuv's pool otherwise
+ * each get their own): 278–282 MB. A smaller growing factor saves more but costs time (175 %:
+ * 281 MB, +1.5 s; 100 %: 273 MB, +3 s), as does a hard `--max-old-space-size` (128 MB: 228 MB
+ * but +5 s, because V8 then also lowers its growing factor to 1.3).
  */
 import { setFlagsFromString } from 'node:v8';
 
