@@ -94,7 +94,15 @@ export async function executeCliReport(
   let result: ReportResult;
   try {
     applyInProcessV8Flags();
-    result = await runReport({ request, reportId, verifik, sink, previous, onProgress: progress.update });
+    result = await runReport({
+      request,
+      reportId,
+      verifik,
+      sink,
+      previous,
+      onProgress: progress.update,
+      read: { concurrency: options.concurrency },
+    });
   } finally {
     progress.done();
   }

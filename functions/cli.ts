@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { describeError, EXIT, exitCodeFor } from './cli-errors.js';
 import { ReportDefinition, ReportFormat } from './definitions.js';
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, ReadConcurrency } from './read-concurrency.js';
 import { reportWindow, yesterday } from './time/window.js';
 import { assertTimeZone } from './time/zone.js';
 
@@ -25,6 +26,9 @@ Filters:
   --status S               only this status (repeatable)
   --type T                 only this type (repeatable)
   --client ID              only this client id (repeatable)
+Reading:
+  --concurrency N          requests open at Verifik at once, 1-${MAX_CONCURRENCY} (default: ${DEFAULT_CONCURRENCY}); lower it
+                           to be gentler with Verifik (429 answers lower it by themselves)
 Output:
   --format xlsx,csv        files to produce (default: both)
   --out DIR                local directory (default: ./reports); the report goes in DIR/<report id>/
@@ -51,6 +55,7 @@ export const CliOptions = z
     mailTo: z.array(z.email()),
     definition: ReportDefinition.shape.name,
     json: z.boolean(),
+    concurrency: ReadConcurrency,
   })
   .refine((o) => o.mailTo.length === 0 || o.bucket !== undefined, {
     message: '--mail-to needs --bucket: mails link to files stored in S3',
@@ -98,6 +103,7 @@ export function parseCliArgs(
     mailTo: v['mail-to'] ?? [],
     definition: v.definition ?? 'cli',
     json: v.json ?? false,
+    concurrency: v.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(v.concurrency),
   });
   if (!result.success) {
     const problems = result.error.issues.map((i) => {
@@ -128,6 +134,7 @@ function parse(argv: string[]) {
       'mail-to': { type: 'string', multiple: true },
       definition: { type: 'string' },
       json: { type: 'boolean' },
+      concurrency: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -142,6 +149,7 @@ const FLAGS: Record<string, string> = {
   bucket: '--bucket',
   mailTo: '--mail-to',
   definition: '--definition',
+  concurrency: '--concurrency',
 };
 
 export { EXIT };

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ReportDefinitions } from './definitions.js';
 // Seven days: a mailed link is our own endpoint, so it is not capped by SigV4's presign limit.
 import { DEFAULT_LINK_TTL_SECONDS } from './delivery/links.js';
+import { CONCURRENCY_RULE, DEFAULT_CONCURRENCY, parseConcurrency } from './read-concurrency.js';
 import { VERIFIK_API_URL } from './verifik/client.js';
 
 /**
@@ -46,6 +47,20 @@ const positiveInt = (fallback: number) =>
       }
       return n;
     });
+
+/** Requests open at Verifik during a read (read-concurrency.ts), or the default when unset or blank. */
+const concurrency = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return DEFAULT_CONCURRENCY;
+    const n = parseConcurrency(v);
+    if (n === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not ${CONCURRENCY_RULE}` });
+      return z.NEVER;
+    }
+    return n;
+  });
 
 const commaList = z
   .string({ error: 'missing (comma-separated domains, e.g. "example.com,example.org")' })
@@ -100,6 +115,8 @@ const Base = z.object({
     }),
   STATE_TABLE: required('DynamoDB table for claims and report status'),
   VERIFIK_BASE_URL: urlWithDefault(VERIFIK_API_URL),
+  /** Lowered by an operator when Verifik asks for gentler reads; 429s lower it further by themselves. */
+  VERIFIK_CONCURRENCY: concurrency,
   VERIFIK_TOKEN_SECRET_ID: required('Secrets Manager id of the Verifik token'),
   LINK_SIGNING_SECRET_ID: required('Secrets Manager id of the link-signing key'),
   MAIL_FROM: z.email({ error: 'missing or not an email address (the verified SES sender)' }),

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_ATTACHMENT_BUDGET_BYTES } from '../functions/config.js';
 import { disallowedRecipients, ReportDefinitions } from '../functions/definitions.js';
+import { DEFAULT_CONCURRENCY, ReadConcurrency } from '../functions/read-concurrency.js';
 import { VERIFIK_API_URL } from '../functions/verifik/client.js';
 
 /** Retention values CloudWatch Logs accepts (anything else fails at deploy time, so refuse it here). */
@@ -50,6 +51,12 @@ export const DeploymentConfig = z
     /** How long a mailed link keeps working. Never longer than the files exist. */
     linkTtlDays: z.number().int().min(1).max(365).default(7),
     verifikBaseUrl: z.url({ protocol: /^https$/ }).default(VERIFIK_API_URL),
+    /**
+     * Requests a report run keeps open at Verifik (1–32). Lower it if Verifik asks for gentler
+     * reads; 429 answers lower it during a run by themselves. The default and its reasoning live
+     * with the functions (functions/read-concurrency.ts).
+     */
+    verifikConcurrency: ReadConcurrency.default(DEFAULT_CONCURRENCY),
     /** Who gets alarms. Defaults to every definition's owners. */
     alarmEmails: z.array(z.email()).optional(),
     /**

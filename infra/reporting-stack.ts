@@ -56,6 +56,7 @@ export class ReportingStack extends Stack {
         definitions: config.definitions,
         allowedRecipientDomains: config.allowedRecipientDomains,
         verifikBaseUrl: config.verifikBaseUrl,
+        verifikConcurrency: config.verifikConcurrency,
         linkTtlSeconds: config.linkTtlDays * 86_400,
         attachmentBudgetBytes: config.attachmentBudgetBytes,
       },

@@ -102,6 +102,7 @@ export async function produce(
       sink,
       previous,
       now: deps.now,
+      read: { concurrency: deps.config.VERIFIK_CONCURRENCY },
     });
   } catch (err) {
     // A rejected token may have been replaced already: read it afresh on the next attempt.

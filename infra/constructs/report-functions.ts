@@ -68,6 +68,8 @@ export interface ReportSettings {
   readonly definitions: readonly unknown[];
   readonly allowedRecipientDomains: readonly string[];
   readonly verifikBaseUrl: string;
+  /** Requests a report read keeps open at Verifik. */
+  readonly verifikConcurrency: number;
   readonly linkTtlSeconds: number;
   readonly attachmentBudgetBytes: number;
 }
@@ -143,6 +145,7 @@ export class ReportFunctions extends Construct {
       REPORTS_PREFIX,
       STATE_TABLE: storage.table.tableName,
       VERIFIK_BASE_URL: settings.verifikBaseUrl,
+      VERIFIK_CONCURRENCY: String(settings.verifikConcurrency),
       VERIFIK_TOKEN_SECRET_ID: secrets.verifikToken.secretArn,
       LINK_SIGNING_SECRET_ID: secrets.linkSigningKey.secretArn,
       MAIL_FROM: mail.fromAddress,

@@ -212,6 +212,31 @@ describe('verifik-reports into a directory', () => {
     expect(run.err().endsWith('\r\x1b[K')).toBe(true);
   });
 
+  it('--concurrency 2 never has more than two requests open at Verifik', async () => {
+    // A fake of its own: the peak counts from the server's start. Small pages with a little
+    // latency, so that a read at the default concurrency would overlap many requests.
+    const gentle = await startFakeVerifik({
+      dataset,
+      token: fake.token,
+      faults: { maxPerPage: 100, latencyMs: 5 },
+    });
+    try {
+      const run = io({ VERIFIK_BASE_URL: gentle.url });
+      const args = ['--date', DAY, '--tz', TZ, '--out', out, '--format', 'csv', '--json'];
+      expect(await runCli([...args, '--concurrency', '2'], run.io)).toBe(EXIT.ok);
+      const manifest = Manifest.parse(JSON.parse(run.out()));
+      expect(manifest.totals.validations).toBe(
+        expectedRecords(dataset, { start: window.start, end: window.end }).length,
+      );
+      expect(gentle.requests.length).toBeGreaterThan(10);
+      expect(gentle.peakConcurrent).toBeLessThanOrEqual(2);
+      // The read ran at the flag's concurrency (no 429 lowered it), not at the default.
+      expect(manifest.diagnostics.lowestConcurrency).toBe(2);
+    } finally {
+      await gentle.close();
+    }
+  });
+
   it('prints a human summary with the file paths when not asked for JSON', async () => {
     const run = io();
     expect(await runCli(['--date', DAY, '--tz', TZ, '--out', out, '--format', 'xlsx'], run.io)).toBe(EXIT.ok);
@@ -229,6 +254,9 @@ describe('verifik-reports refuses bad input and leaves nothing behind', () => {
     [['--from', '2024-12-05', '--to', '2024-12-01'], /before it starts/],
     [['--from', '2024-12-05'], /go together/],
     [['--format', 'pdf'], /--format/],
+    [['--concurrency', '0'], /--concurrency: must be a whole number from 1 to 32/],
+    [['--concurrency', '33'], /--concurrency: must be a whole number from 1 to 32/],
+    [['--concurrency', 'abc'], /--concurrency: must be a whole number from 1 to 32/],
     [['--frobnicate'], /Unknown option/],
     [['--mail-to', 'ops@example.com'], /needs --bucket/],
   ])('%j exits 2 with a message', async (args, message) => {

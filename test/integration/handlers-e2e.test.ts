@@ -84,6 +84,7 @@ const definitions: ReportDefinitionInput[] = [
   daily('race-ops', ['ivan@ops.example'], { formats: ['csv'] }),
   daily('env-ops', ['judy@ops.example'], { formats: ['csv'] }),
   daily('big-ops', ['kim@ops.example']),
+  daily('gentle-ops', ['liam@ops.example'], { formats: ['csv'] }),
   daily('quiet-ops', ['grace@ops.example'], { clients: ['no-such-client'] }),
   daily('silent-ops', ['heidi@ops.example'], { clients: ['no-such-client'], skipIfEmpty: true }),
 ];
@@ -496,6 +497,33 @@ console.log(JSON.stringify(await handler({ definition: 'bundle-ops', day: '2024-
     expect(links).toHaveLength(3);
     const res = await fetch(links[0]?.[1] as string, { redirect: 'manual' });
     expect(res.status).toBe(302);
+  });
+
+  it('reads Verifik with at most VERIFIK_CONCURRENCY requests open', async () => {
+    // A fake of its own (its peak counts from its start), with small pages and a little latency,
+    // so that a read at the default concurrency would overlap many requests.
+    const gentle = await startFakeVerifik({
+      dataset,
+      token: 'right-token',
+      faults: { maxPerPage: 10, latencyMs: 5 },
+    });
+    try {
+      const config = loadConfig('scheduled-report', { ...env(), VERIFIK_CONCURRENCY: '2' });
+      const outcome = await createScheduledHandler(() =>
+        deps('scheduled-report', {
+          config,
+          verifik: (token) => createVerifikClient({ baseUrl: gentle.url, token, retry: { attempts: 2 } }),
+        }),
+      )({ definition: 'gentle-ops' });
+      expect(outcome.status).toBe('sent');
+      expect(gentle.requests.length).toBeGreaterThan(10);
+      expect(gentle.peakConcurrent).toBeLessThanOrEqual(2);
+      const [found] = await manifests('reports/gentle-ops/2024/12/01/');
+      // The read ran at the configured concurrency (no 429 lowered it), not at the default.
+      expect(found?.manifest.diagnostics.lowestConcurrency).toBe(2);
+    } finally {
+      await gentle.close();
+    }
   });
 
   it('refuses a bad event or an unknown definition with a clear error', async () => {

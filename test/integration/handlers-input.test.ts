@@ -8,6 +8,7 @@ import { ConfigError, DEFAULT_ATTACHMENT_BUDGET_BYTES, loadConfig } from '../../
 import { parseListQuery, parseReportRequest } from '../../functions/handlers/api-input.js';
 import { baseUrlOf, createRouter, json } from '../../functions/handlers/http.js';
 import { parseScheduledEvent } from '../../functions/handlers/scheduled-report.js';
+import { DEFAULT_CONCURRENCY } from '../../functions/read-concurrency.js';
 
 const definitions = JSON.stringify([
   { name: 'daily-ops', schedule: { timeZone: 'America/Bogota' }, owners: ['o@ops.example'] },
@@ -33,6 +34,37 @@ describe('loadConfig', () => {
     expect(c.ALLOWED_RECIPIENT_DOMAINS).toEqual(['ops.example', 'example.org']);
     expect(c.REPORT_DEFINITIONS[0]?.formats).toEqual(['xlsx', 'csv']);
     expect(c.SES_CONFIGURATION_SET).toBeUndefined();
+    expect(c.VERIFIK_CONCURRENCY).toBe(DEFAULT_CONCURRENCY);
+    expect(loadConfig('scheduled-report', { ...env, VERIFIK_CONCURRENCY: ' ' }).VERIFIK_CONCURRENCY).toBe(
+      DEFAULT_CONCURRENCY,
+    );
+  });
+
+  it('takes VERIFIK_CONCURRENCY from 1 to 32', () => {
+    for (const [text, value] of [
+      ['1', 1],
+      ['2', 2],
+      [' 32 ', 32],
+    ] as const) {
+      expect(loadConfig('scheduled-report', { ...env, VERIFIK_CONCURRENCY: text }).VERIFIK_CONCURRENCY).toBe(
+        value,
+      );
+    }
+  });
+
+  it.each(['0', '33', 'abc', '2.5', '-1'])('refuses VERIFIK_CONCURRENCY=%j, naming the range', (text) => {
+    let error: unknown;
+    try {
+      loadConfig('scheduled-report', { ...env, VERIFIK_CONCURRENCY: text, LINK_TTL_SECONDS: '0' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    // Reported beside the other bad variable, in the same error.
+    expect((error as ConfigError).problems).toEqual([
+      { variable: 'VERIFIK_CONCURRENCY', message: `"${text}" is not a whole number from 1 to 32` },
+      { variable: 'LINK_TTL_SECONDS', message: expect.any(String) },
+    ]);
   });
 
   it('names every bad or missing variable in one error', () => {

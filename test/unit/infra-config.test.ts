@@ -44,6 +44,7 @@ describe('configuration layers', () => {
     expect(config.reportRetentionDays).toBe(90);
     expect(config.linkTtlDays).toBe(7);
     expect(config.verifikBaseUrl).toBe('https://api.verifik.co');
+    expect(config.verifikConcurrency).toBe(8);
     expect(config.functions.api).toEqual({ memoryMb: 512, timeoutSeconds: 29 });
     expect(config.removalPolicy).toBe('retain');
   });
@@ -143,6 +144,11 @@ describe('refused configurations', () => {
     ));
   it('no definitions at all', () => refuse({ definitions: [] }, /at least one report definition/));
   it('a plain-HTTP Verifik URL', () => refuse({ verifikBaseUrl: 'http://api.verifik.co' }, /verifikBaseUrl/));
+  it.each([0, 33, 2.5, '4'])(
+    'a Verifik concurrency of %j (a whole number from 1 to 32)',
+    (verifikConcurrency) =>
+      refuse({ verifikConcurrency }, /verifikConcurrency: must be a whole number from 1 to 32/),
+  );
 });
 
 describe('configuration in the template', () => {
@@ -156,6 +162,7 @@ describe('configuration in the template', () => {
       ],
       reportRetentionDays: 30,
       linkTtlDays: 2,
+      verifikConcurrency: 3,
       api: { throttlingRateLimit: 3, throttlingBurstLimit: 6 },
       workerReservedConcurrency: 4,
       removalPolicy: 'destroy',
@@ -181,6 +188,7 @@ describe('configuration in the template', () => {
       Properties: { Environment: { Variables: Record<string, string> } };
     };
     expect(fn.Properties.Environment.Variables.LINK_TTL_SECONDS).toBe(String(2 * 86_400));
+    expect(fn.Properties.Environment.Variables.VERIFIK_CONCURRENCY).toBe('3');
     for (const type of [
       'AWS::S3::Bucket',
       'AWS::DynamoDB::Table',

@@ -104,6 +104,7 @@ describe('functions', () => {
         REPORTS_PREFIX: 'reports/',
         STATE_TABLE: { Ref: idOf('AWS::DynamoDB::Table', 'StorageState') },
         VERIFIK_BASE_URL: 'https://api.verifik.co',
+        VERIFIK_CONCURRENCY: '8',
         VERIFIK_TOKEN_SECRET_ID: { Ref: idOf('AWS::SecretsManager::Secret', 'SecretsVerifikToken') },
         LINK_SIGNING_SECRET_ID: { Ref: idOf('AWS::SecretsManager::Secret', 'SecretsLinkSigningKey') },
         MAIL_FROM: 'reports@example.com',
