@@ -13,7 +13,6 @@ import type { ReportSink } from './delivery/sink.js';
 import { type ReportRequest, type ReportResult, runReport } from './pipeline.js';
 import { manifestFilters } from './report/manifest.js';
 import { downloadName, newReportId } from './report-naming.js';
-import { applyInProcessV8Flags } from './runtime-flags.js';
 import { reportWindow } from './time/window.js';
 import { createVerifikClient, VERIFIK_API_URL } from './verifik/client.js';
 import type { ReadProgress } from './verifik/paginate.js';
@@ -93,7 +92,6 @@ export async function executeCliReport(
   const progress = progressLine(io.stderr);
   let result: ReportResult;
   try {
-    applyInProcessV8Flags();
     result = await runReport({
       request,
       reportId,

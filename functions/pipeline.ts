@@ -23,6 +23,7 @@ import {
 import { createThreadedDetailWriter } from './report/render-thread.js';
 import { compareSummaries, type Summary, SummaryBuilder, type SummaryDelta } from './report/summary.js';
 import { downloadName } from './report-naming.js';
+import { applyInProcessV8Flags } from './runtime-flags.js';
 import type { ReportWindow } from './time/window.js';
 import type { VerifikClient } from './verifik/client.js';
 import { type ReadProgress, readWindow } from './verifik/paginate.js';
@@ -95,6 +96,8 @@ interface OpenFile {
 }
 
 export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
+  // The process's memory settings for a report (once per process; every caller runs reports here).
+  applyInProcessV8Flags();
   const { request, reportId, sink } = opts;
   const now = opts.now ?? (() => new Date());
   const timeZone = request.window.timeZone;

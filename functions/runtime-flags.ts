@@ -18,11 +18,11 @@ import { setFlagsFromString } from 'node:v8';
 export const LAMBDA_V8_FLAGS = ['--max-semi-space-size=4'] as const;
 
 /**
- * V8 flags NODE_OPTIONS refuses ("not allowed in NODE_OPTIONS"), so the report processes set
- * them on themselves at start (`applyInProcessV8Flags`). The growing factor is read at every
- * old-generation limit computation, so setting it after start takes effect for the whole run
- * (measured: the same RSS as on the command line) and reaches the render thread too (V8 flags
- * are per process).
+ * V8 flags NODE_OPTIONS refuses ("not allowed in NODE_OPTIONS"), so a process sets them on itself
+ * when a report starts (`applyInProcessV8Flags`, called by `runReport`). The growing factor is
+ * read at every old-generation limit computation, so setting it after start takes effect for the
+ * whole run (measured: the same RSS as on the command line) and reaches the render thread too
+ * (V8 flags are per process, and the thread starts after).
  */
 export const IN_PROCESS_V8_FLAGS = ['--heap-growing-percent=200'] as const;
 
@@ -31,7 +31,7 @@ export const LAMBDA_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' } as const;
 
 let applied = false;
 
-/** Sets `IN_PROCESS_V8_FLAGS` once per process; call it before a report starts. */
+/** Sets `IN_PROCESS_V8_FLAGS` once per process (`runReport` calls it first). */
 export function applyInProcessV8Flags(): void {
   if (applied) return;
   applied = true;

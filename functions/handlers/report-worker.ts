@@ -4,7 +4,6 @@
  * (figures, manifest) or failed (reason), and mails the `notify` recipients when asked.
  */
 
-import { applyInProcessV8Flags } from '../runtime-flags.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
 import { runOnDemandReport, type WorkerOutcome } from './on-demand-run.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
@@ -29,8 +28,6 @@ export function createWorkerHandler(getDeps: () => Deps) {
 }
 
 const logger = moduleLogger('report-worker');
-// At module load, once per Lambda environment, before the first report runs.
-applyInProcessV8Flags();
 
 export const handler = lambdaEntry({
   serviceName: 'report-worker',

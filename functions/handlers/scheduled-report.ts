@@ -5,7 +5,6 @@
  * FailedRuns queue and the error alarms all see it.
  */
 import { z } from 'zod';
-import { applyInProcessV8Flags } from '../runtime-flags.js';
 import { parseDay } from '../time/window.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
@@ -55,8 +54,6 @@ export function createScheduledHandler(getDeps: () => Deps) {
 }
 
 const logger = moduleLogger('scheduled-report');
-// At module load, once per Lambda environment, before the first report runs.
-applyInProcessV8Flags();
 
 export const handler = lambdaEntry({
   serviceName: 'scheduled-report',
