@@ -193,11 +193,13 @@ describe('fake Verifik: filters', () => {
     const t = new Date(ds.createdAtMs(i)).toISOString();
     const lo = ds.createdAtMs(i);
     const gt = await list(`page=1&perPage=1000&sort=createdAt&where>_createdAt=${t}`);
+    expect(gt.data.length).toBeGreaterThan(0);
     expect(gt.data.every((r) => Date.parse(r.createdAt) > lo)).toBe(true);
     expect(gt.pagination.total).toBe(expectedIds({ start: new Date(lo + 1) }).length);
     const gte = await list(`page=1&sort=createdAt&${enc('where>=_createdAt')}=${t}`);
     expect(Date.parse(gte.data[0]!.createdAt)).toBe(lo);
     const lt = await list(`page=1&where<_createdAt=${t}`);
+    expect(lt.data.length).toBeGreaterThan(0);
     expect(lt.data.every((r) => Date.parse(r.createdAt) < lo)).toBe(true);
     expect(lt.pagination.total).toBe(expectedIds({ end: new Date(lo) }).length);
     const lte = await list(`page=1&${enc('where<=_createdAt')}=${t}`);
@@ -262,13 +264,16 @@ describe('fake Verifik: filters', () => {
 describe('fake Verifik: populates and envelopes', () => {
   it('returns id strings by default and objects for populates[]=client / project', async () => {
     const plain = await list('page=1&perPage=5');
+    expect(plain.data).toHaveLength(5);
     expect(plain.data.every((r) => typeof r.client === 'string' && typeof r.project === 'string')).toBe(true);
     const client = await list('page=1&perPage=5&populates[]=client&populates[]=nonsense');
+    expect(client.data).toHaveLength(5);
     for (const r of client.data) {
       expect(Object.keys(r.client as object).sort()).toEqual(['_id', 'email', 'name']);
       expect(typeof r.project).toBe('string');
     }
     const both = await list('page=1&perPage=5&populates[]=client&populates[]=project');
+    expect(both.data).toHaveLength(5);
     for (const r of both.data) {
       expect(Object.keys(r.project as object).sort()).toEqual(['_id', 'description', 'name']);
       expect((r.client as { _id: string })._id).toBe(
@@ -276,6 +281,7 @@ describe('fake Verifik: populates and envelopes', () => {
       );
     }
     const noBrackets = await list('page=1&perPage=5&populates=project');
+    expect(noBrackets.data).toHaveLength(5);
     expect(noBrackets.data.every((r) => typeof r.project === 'object')).toBe(true);
   });
 
