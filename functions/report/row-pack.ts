@@ -104,12 +104,6 @@ export class RowPacker {
   }
 }
 
-export function packRows(rows: readonly FlatRow[]): PackedRows {
-  const packer = new RowPacker(rows.length);
-  for (const row of rows) packer.add(row);
-  return packer.take();
-}
-
 /** What `postMessage` should transfer rather than copy. */
 export function packTransferList(p: PackedRows): ArrayBuffer[] {
   return [p.numbers.buffer as ArrayBuffer, p.codes.buffer as ArrayBuffer];

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { DETAIL_KEYS, type FlatRow, flatten } from '../../functions/report/columns.js';
-import { packRows, packTransferList, RowPacker, unpackRows } from '../../functions/report/row-pack.js';
+import { type PackedRows, packTransferList, RowPacker, unpackRows } from '../../functions/report/row-pack.js';
 
 const text = fc.option(fc.string({ unit: 'grapheme' }), { nil: null });
 const score = fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null });
@@ -32,13 +32,20 @@ const row: fc.Arbitrary<FlatRow> = fc.record({
   riskScore: score,
 });
 
+/** One batch of `rows`, packed as the render thread packs them. */
+function pack(rows: readonly FlatRow[]): PackedRows {
+  const packer = new RowPacker(rows.length);
+  for (const r of rows) packer.add(r);
+  return packer.take();
+}
+
 /** What the render thread does: pack, clone across the boundary (typed arrays transferred), unpack. */
 function hop(rows: FlatRow[]): FlatRow[] {
-  const packed = packRows(rows);
+  const packed = pack(rows);
   return unpackRows(structuredClone(packed, { transfer: packTransferList(packed) }));
 }
 
-describe('packRows / unpackRows', () => {
+describe('RowPacker / unpackRows', () => {
   it('round-trips arbitrary rows: nulls, empty text, booleans, -0, non-ASCII, repeated and unique text', () => {
     fc.assert(
       fc.property(fc.array(row, { maxLength: 60 }), (rows) => {
@@ -62,7 +69,7 @@ describe('packRows / unpackRows', () => {
       end: new Date('2024-12-02T05:00:00Z'),
     });
     const rows = [...ds].map(flatten);
-    const packed = packRows(rows);
+    const packed = pack(rows);
     expect(new Set(packed.dict).size).toBe(packed.dict.length);
     expect(packed.dict.length).toBeLessThan(rows.length);
     expect(hop(rows)).toEqual(rows);
