@@ -51,7 +51,8 @@ export async function runChild<T>(
   proc.stdout.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  const [code] = (await once(proc, 'exit')) as [number | null];
+  // 'close', not 'exit': 'exit' may come before the last of stdout has been read.
+  const [code] = (await once(proc, 'close')) as [number | null];
   if (code !== 0) throw new Error(`bench child ${script} ${args.join(' ')} exited ${code}`);
   const last = out.trim().split('\n').at(-1) ?? '';
   return JSON.parse(last) as T;

@@ -14,7 +14,6 @@
  * Rows come from a pool of 10,000 flattened generator records, cycled, so generating them costs
  * nothing measurable and the shape (non-ASCII, missing fields, formula-like text) is realistic.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +29,7 @@ import { createXlsxWriter } from '../functions/report/xlsx.js';
 import { DATETIME_FORMAT } from '../functions/report/xlsx-sheets.js';
 import { dayWindow } from '../functions/time/window.js';
 import { ZoneClock } from '../functions/time/zone.js';
+import { runChild } from './support.js';
 
 export type WriterScenario = 'stream' | 'stream-lean' | 'addrow' | 'naive';
 
@@ -174,28 +174,6 @@ async function child(scenario: WriterScenario, rows: number): Promise<void> {
   }
 }
 
-async function inChild(scenario: WriterScenario, rows: number, nodeFlags: string[]): Promise<WriterResult> {
-  const self = fileURLToPath(import.meta.url);
-  const proc = spawn(
-    process.execPath,
-    [...nodeFlags, '--import', 'tsx', self, '--child', scenario, '--rows', String(rows)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let stdout = '';
-  proc.stdout.setEncoding('utf8');
-  proc.stdout.on('data', (d: string) => {
-    stdout += d;
-  });
-  const [code] = (await once(proc, 'close')) as [number | null];
-  const line = stdout.trim().split('\n').pop() ?? '';
-  if (code !== 0 || !line.startsWith('{')) {
-    throw new Error(`Benchmark scenario "${scenario}" exited with ${code}; output: ${stdout.slice(-500)}`);
-  }
-  return JSON.parse(line) as WriterResult;
-}
-
 /** All scenarios, one child process each; for bench/run.ts. */
 export async function benchWriter(opts: WriterBenchOptions = {}): Promise<WriterResult[]> {
   const rows = opts.rows ?? 1_000_000;
@@ -209,7 +187,13 @@ export async function benchWriter(opts: WriterBenchOptions = {}): Promise<Writer
   for (const [scenario, n] of plan) {
     if (opts.only && !opts.only.includes(scenario)) continue;
     const flags = [...(scenario === 'stream-lean' ? LEAN_FLAGS : []), ...(opts.nodeFlags ?? [])];
-    results.push(await inChild(scenario, n, flags));
+    results.push(
+      await runChild<WriterResult>(
+        fileURLToPath(import.meta.url),
+        ['--child', scenario, '--rows', String(n)],
+        flags,
+      ),
+    );
   }
   return results;
 }
