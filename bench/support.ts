@@ -120,6 +120,5 @@ export async function spawnFake(opts: {
   };
 }
 
-export const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 export const ratio = (a: number, b: number) => (b === 0 ? Number.NaN : a / b);
 export const fmt = (n: number, digits = 2) => n.toFixed(digits);
