@@ -78,6 +78,9 @@ export interface DetailsCsvWriter {
   abort(err: unknown): void;
 }
 
+/** How error messages name the details CSV when no `fileName` is given. */
+export const DETAILS_CSV_FILE = 'the details CSV';
+
 export interface DetailsCsvOptions {
   timeZone: string;
   /** Reject when the output accepted nothing for this long (default 60 s). */
@@ -89,7 +92,7 @@ export interface DetailsCsvOptions {
 export function createDetailsCsvWriter(out: Writable, opts: DetailsCsvOptions): DetailsCsvWriter {
   const iso = new IsoFormatter(new ZoneClock(opts.timeZone));
   const guard = new OutputGuard(
-    opts.fileName ?? 'the details CSV',
+    opts.fileName ?? DETAILS_CSV_FILE,
     opts.watchdogMs ?? 60_000,
     () => out.writableLength,
     (err) => {

@@ -16,16 +16,22 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { FlatRow } from './columns.js';
 import type { ReportContext } from './context.js';
-import type { DetailsCsvOptions } from './csv.js';
+import { DETAILS_CSV_FILE, type DetailsCsvOptions } from './csv.js';
 import {
   createDetailWriter,
   type DetailResult,
   type DetailTargets,
   type DetailWriter,
 } from './detail-writer.js';
-import { type RenderErrorData, RenderFailedError, renderErrorData, renderErrorFrom } from './errors.js';
+import {
+  type RenderErrorData,
+  RenderFailedError,
+  renderErrorData,
+  renderErrorFrom,
+  WriterStateError,
+} from './errors.js';
 import { type PackedRows, packTransferList, RowPacker, unpackRows } from './row-pack.js';
-import type { XlsxWriterOptions } from './xlsx.js';
+import { WORKBOOK_FILE, type XlsxWriterOptions } from './xlsx.js';
 
 const MARK = 'verifik-render-thread';
 /** Rows per message: large enough that cloning overhead is per batch, small enough to stay lean. */
@@ -37,7 +43,7 @@ const MAX_UNACKED_BYTES = 4 * 1024 * 1024;
 const YOUNG_GENERATION_MB = 8;
 
 type Channel = 'xlsx' | 'csv';
-const DEFAULT_FILE: Record<Channel, string> = { xlsx: 'the workbook', csv: 'the details CSV' };
+const DEFAULT_FILE: Record<Channel, string> = { xlsx: WORKBOOK_FILE, csv: DETAILS_CSV_FILE };
 
 type ToWorker =
   | { type: 'rows'; rows: PackedRows }
@@ -53,6 +59,8 @@ type FromWorker =
 
 interface WorkerInit {
   [MARK]: true;
+  /** The requested files as error messages name them ("validations.xlsx and validations.csv"). */
+  files: string;
   xlsx?: XlsxWriterOptions;
   csv?: DetailsCsvOptions;
 }
@@ -68,20 +76,14 @@ interface MainChannel {
 
 /** Same contract as `createDetailWriter`, with the rendering on a worker thread. */
 export function createThreadedDetailWriter(targets: DetailTargets): DetailWriter {
+  // The in-thread writer's check, before a worker is started for nothing.
+  if (!targets.xlsx && !targets.csv) throw new WriterStateError('A detail writer needs at least one output.');
   const channels: MainChannel[] = [];
-  const init: WorkerInit = { [MARK]: true };
-  if (targets.xlsx) {
-    init.xlsx = targets.xlsx.options;
-    channels.push(mainChannel('xlsx', targets.xlsx.out, targets.xlsx.options.fileName));
-  }
-  if (targets.csv) {
-    init.csv = targets.csv.options;
-    channels.push(mainChannel('csv', targets.csv.out, targets.csv.options.fileName));
-  }
-  if (channels.length === 0)
-    throw new RenderFailedError('the report files', new Error('no output requested'));
+  if (targets.xlsx) channels.push(mainChannel('xlsx', targets.xlsx.out, targets.xlsx.options.fileName));
+  if (targets.csv) channels.push(mainChannel('csv', targets.csv.out, targets.csv.options.fileName));
   const byName = new Map(channels.map((c) => [c.channel, c]));
   const files = channels.map((c) => c.file).join(' and ');
+  const init: WorkerInit = { [MARK]: true, files, xlsx: targets.xlsx?.options, csv: targets.csv?.options };
 
   const self = fileURLToPath(import.meta.url);
   const worker = new Worker(self, {
@@ -252,13 +254,9 @@ function runWorker(init: WorkerInit): void {
     targets.csv = { out, options: init.csv };
   }
   const writer = createDetailWriter(targets);
-  const files = [
-    ...(init.xlsx ? [init.xlsx.fileName ?? DEFAULT_FILE.xlsx] : []),
-    ...(init.csv ? [init.csv.fileName ?? DEFAULT_FILE.csv] : []),
-  ].join(' and ');
   let queue = Promise.resolve();
   const report = (err: unknown) =>
-    port.postMessage({ type: 'error', error: renderErrorData(err, files) } satisfies FromWorker);
+    port.postMessage({ type: 'error', error: renderErrorData(err, init.files) } satisfies FromWorker);
 
   port.on('message', (msg: ToWorker) => {
     switch (msg.type) {

@@ -49,6 +49,9 @@ const SHEET_NAMES = {
   validations: 'Validations',
 } as const;
 
+/** How error messages name the workbook when no `fileName` is given. */
+export const WORKBOOK_FILE = 'the workbook';
+
 export interface XlsxWriterOptions {
   timeZone: string;
   /** Rows per Validations sheet including the header; default Excel's 1,048,576. */
@@ -194,7 +197,7 @@ class StreamingXlsxWriter implements XlsxWriter {
     this.internals = this.wb as unknown as WorkbookInternals;
     const zip = this.internals.zip;
     this.guard = new OutputGuard(
-      opts.fileName ?? 'the workbook',
+      opts.fileName ?? WORKBOOK_FILE,
       opts.watchdogMs ?? 60_000,
       () => `${zip.pointer()}:${out.writableLength}:${this.pending()}`,
       (err) => this.teardown(err),

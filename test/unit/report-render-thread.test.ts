@@ -20,7 +20,7 @@ import {
   type DetailTargets,
   type DetailWriter,
 } from '../../functions/report/detail-writer.js';
-import { RenderStalledError } from '../../functions/report/errors.js';
+import { RenderStalledError, WriterStateError } from '../../functions/report/errors.js';
 import { createThreadedDetailWriter } from '../../functions/report/render-thread.js';
 import { SummaryBuilder } from '../../functions/report/summary.js';
 import { dayWindow } from '../../functions/time/window.js';
@@ -174,6 +174,13 @@ describe('createThreadedDetailWriter', () => {
     expect(err).toBeInstanceOf(RenderStalledError);
     expect((err as RenderStalledError).file).toBe('validations.csv');
     expect(stuck.destroyed).toBe(true);
+  });
+
+  it.each([
+    ['threaded', createThreadedDetailWriter],
+    ['in-thread', createDetailWriter],
+  ] as const)('refuses to start without an output (%s), as a programming error', (_how, make) => {
+    expect(() => make({})).toThrow(WriterStateError);
   });
 
   it('rejects finish after abort, and write throws', async () => {
