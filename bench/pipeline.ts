@@ -52,11 +52,24 @@ export interface PipelineResult {
   bytes: number;
 }
 
-const peakRssMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
-const cpuSec = () => {
+/** A child's result; peak RSS and CPU are the whole child's, read when it is done. */
+function measured(
+  scenario: PipelineResult['scenario'],
+  validations: number,
+  ms: number,
+  bytes: number,
+): PipelineResult {
   const u = process.resourceUsage();
-  return (u.userCPUTime + u.systemCPUTime) / 1e6;
-};
+  return {
+    scenario,
+    validations,
+    ms,
+    recordsPerSec: (validations * 1000) / ms,
+    peakRssMB: Math.round(u.maxRSS / 1024),
+    cpuSec: (u.userCPUTime + u.systemCPUTime) / 1e6,
+    bytes,
+  };
+}
 
 async function childE2e(count: number, url: string, token: string): Promise<PipelineResult> {
   const out = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
@@ -82,15 +95,8 @@ async function childE2e(count: number, url: string, token: string): Promise<Pipe
   rmSync(out, { recursive: true, force: true });
   if (result.summary.totals.validations !== count)
     throw new Error(`read ${result.summary.totals.validations} of ${count}`);
-  return {
-    scenario: 'e2e',
-    validations: count,
-    ms,
-    recordsPerSec: (count * 1000) / ms,
-    peakRssMB: peakRssMB(),
-    cpuSec: cpuSec(),
-    bytes: result.files.reduce((n, f) => n + f.bytes, 0),
-  };
+  const bytes = result.files.reduce((n, f) => n + f.bytes, 0);
+  return measured('e2e', count, ms, bytes);
 }
 
 async function childWriter(count: number): Promise<PipelineResult> {
@@ -120,15 +126,7 @@ async function childWriter(count: number): Promise<PipelineResult> {
   const ms = performance.now() - started;
   const bytes = file.bytesWritten;
   rmSync(out, { recursive: true, force: true });
-  return {
-    scenario: 'writer',
-    validations: count,
-    ms,
-    recordsPerSec: (count * 1000) / ms,
-    peakRssMB: peakRssMB(),
-    cpuSec: cpuSec(),
-    bytes,
-  };
+  return measured('writer', count, ms, bytes);
 }
 
 /** What a first version would do: page by page at the default size, everything in memory. */
@@ -164,15 +162,7 @@ async function childNaive(count: number, url: string, token: string): Promise<Pi
   writeFileSync(join(out, 'naive.csv'), stringify(rows.map((r) => DETAIL_KEYS.map((k) => r[k]))));
   const ms = performance.now() - started;
   rmSync(out, { recursive: true, force: true });
-  return {
-    scenario: 'naive',
-    validations: all.length,
-    ms,
-    recordsPerSec: (all.length * 1000) / ms,
-    peakRssMB: peakRssMB(),
-    cpuSec: cpuSec(),
-    bytes: 0,
-  };
+  return measured('naive', all.length, ms, 0);
 }
 
 export interface PipelineBenchOptions {
