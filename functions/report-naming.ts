@@ -19,10 +19,12 @@ export function newReportId(request: ReportNaming, now: Date): string {
   return `${request.definition}-${days}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** The name offered on download: says what and which day, e.g. `verifik-daily-ops-2024-12-01.xlsx`. */
+/**
+ * The name offered on download: says which report, which days and which file, e.g.
+ * `verifik-daily-ops-2024-12-01-validations.xlsx` (`…-2024-12-01_2024-12-07-…` for a range).
+ */
 export function downloadName(request: ReportNaming, file: string): string {
   const { from, to } = request.window;
   const days = from === to ? from : `${from}_${to}`;
-  const dot = file.lastIndexOf('.');
-  return `verifik-${request.definition}-${days}-${file.slice(0, dot)}${file.slice(dot)}`;
+  return `verifik-${request.definition}-${days}-${file}`;
 }
