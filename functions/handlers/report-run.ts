@@ -18,6 +18,7 @@ import { SUMMARY_FILE } from '../report/manifest.js';
 import type { Summary } from '../report/summary.js';
 import { downloadName } from '../report-naming.js';
 import type { ReportWindow } from '../time/window.js';
+import { VerifikAuthError } from '../verifik/errors.js';
 import type { Deps } from './deps.js';
 import { fileKey, signLinks } from './report-links.js';
 
@@ -106,7 +107,7 @@ export async function produce(
     });
   } catch (err) {
     // A rejected token may have been replaced already: read it afresh on the next attempt.
-    if ((err as Error).name === 'VerifikAuthError') deps.secrets.invalidate();
+    if (err instanceof VerifikAuthError) deps.secrets.invalidate();
     throw err;
   }
   return { result, manifestKey: sink.manifestKey };

@@ -349,8 +349,15 @@ describe('scheduled-report', () => {
 
   it('a run that fails before sending is retried to completion; the owners get the reason without personal data', async () => {
     await secretsSm.send(new PutSecretValueCommand({ SecretId: TOKEN_SECRET, SecretString: 'wrong-token' }));
-    const failing = scheduled();
-    await expect(failing({ definition: 'retry-ops' })).rejects.toMatchObject({ name: 'VerifikAuthError' });
+    // Both attempts share one secret cache, as in a warm Lambda: the retry reads the fixed token
+    // only because the 401 dropped the cached one.
+    const secrets = createSecretSource({
+      client: secretsSm,
+      verifikTokenSecretId: TOKEN_SECRET,
+      linkSigningSecretId: LINK_SECRET,
+    });
+    const warm = createScheduledHandler(() => deps('scheduled-report', { secrets }));
+    await expect(warm({ definition: 'retry-ops' })).rejects.toMatchObject({ name: 'VerifikAuthError' });
     expect(await mailsTo('dave@ops.example')).toHaveLength(0);
 
     const ownerMails = (await mailsTo('owner@ops.example')).filter((m) => m.subject?.includes('retry-ops'));
@@ -368,7 +375,7 @@ describe('scheduled-report', () => {
 
     // The operator fixes the token; the scheduler's retry completes the day.
     await secretsSm.send(new PutSecretValueCommand({ SecretId: TOKEN_SECRET, SecretString: 'right-token' }));
-    const retried = await scheduled()({ definition: 'retry-ops' });
+    const retried = await warm({ definition: 'retry-ops' });
     expect(retried.status).toBe('sent');
     expect(await mailsTo('dave@ops.example')).toHaveLength(1);
     expect(await scheduled()({ definition: 'retry-ops' })).toMatchObject({ status: 'skipped' });
