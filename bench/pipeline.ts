@@ -28,8 +28,9 @@ import { createXlsxWriter } from '../functions/report/xlsx.js';
 import { newReportId } from '../functions/report-naming.js';
 import { applyInProcessV8Flags, LAMBDA_PROCESS_ENV, LAMBDA_V8_FLAGS } from '../functions/runtime-flags.js';
 import { dayWindow } from '../functions/time/window.js';
-import { createVerifikClient } from '../functions/verifik/client.js';
+import { createVerifikClient, LIST_PATH } from '../functions/verifik/client.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_PAGE } from '../functions/verifik/paginate.js';
+import { toQueryString } from '../functions/verifik/query.js';
 import { BiometricValidation } from '../functions/verifik/schema.js';
 import { bundle, fmt, ratio, runChild, spawnFake } from './support.js';
 
@@ -136,16 +137,15 @@ async function childNaive(count: number, url: string, token: string): Promise<Pi
   const started = performance.now();
   const all: BiometricValidation[] = [];
   for (let page = 1; ; page++) {
-    const q = new URLSearchParams({
-      page: String(page),
-      perPage: '20',
+    const q = toQueryString({
+      page,
+      perPage: 20,
       sort: 'createdAt',
-      'where>_createdAt': new Date(window.start.getTime() - 1).toISOString(),
-      'where<_createdAt': window.end.toISOString(),
+      populates: ['client', 'project'],
+      createdAfter: new Date(window.start.getTime() - 1),
+      createdBefore: window.end,
     });
-    q.append('populates[]', 'client');
-    q.append('populates[]', 'project');
-    const res = await fetch(`${url}/v2/biometric-validations?${q}`, {
+    const res = await fetch(`${url}${LIST_PATH}?${q}`, {
       headers: { authorization: `Bearer ${token}` },
     });
     const body = (await res.json()) as { data: unknown[]; pagination: { pages: number } };
