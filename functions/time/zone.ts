@@ -1,8 +1,8 @@
 /**
  * Time-zone arithmetic for report windows and for rendering instants in the report's zone.
  * `@date-fns/tz` does the zone rules; the per-UTC-hour offset cache below exists because a
- * report renders millions of timestamps and zone offsets only change on (at most) hour
- * rarely (and at most a few times a year), so one lookup per UTC hour replaces one per record.
+ * report renders millions of timestamps and a zone's offset changes rarely (a few times a year),
+ * so one lookup per UTC hour replaces one per record (an hour in which it changes is not cached).
  */
 import { tzOffset } from '@date-fns/tz';
 
