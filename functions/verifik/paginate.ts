@@ -18,7 +18,8 @@
  * How completeness is proven, per partition (one per status with `partitionByStatus`, else one):
  * - Page 1 is read alone: it gives the server's `total` and the page size it really serves (a
  *   server cap below `perPage` is detected here; later pages are numbered with the served size).
- * - The remaining pages are fetched `lookahead` at a time and handed on in page order.
+ * - The remaining pages are fetched up to `lookahead` ahead of the one being consumed (a sliding
+ *   window, not batches) and handed on in page order.
  * - Every record is checked against the window and the filters, because the server silently
  *   ignores parameters it does not know; mismatches are dropped and counted.
  * - Pages are sorted ascending, so once a page ends past the window end nothing later can be in
