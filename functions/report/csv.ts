@@ -15,7 +15,7 @@ import { CHECK_KEYS, DETAIL_COLUMNS, DETAIL_KEYS, type FlatRow } from './columns
 import { describeFilters, type ReportContext } from './context.js';
 import { WriterStateError } from './errors.js';
 import { IsoFormatter } from './iso-format.js';
-import { OutputGuard } from './output-guard.js';
+import { OutputGuard, type OutputOptions } from './output-guard.js';
 import type { Distribution } from './quantiles.js';
 
 const BOM = '\uFEFF';
@@ -81,19 +81,15 @@ export interface DetailsCsvWriter {
 /** How error messages name the details CSV when no `fileName` is given. */
 export const DETAILS_CSV_FILE = 'the details CSV';
 
-export interface DetailsCsvOptions {
+export interface DetailsCsvOptions extends OutputOptions {
   timeZone: string;
-  /** Reject when the output accepted nothing for this long (default 60 s). */
-  watchdogMs?: number;
-  /** Name used in error messages. */
-  fileName?: string;
 }
 
 export function createDetailsCsvWriter(out: Writable, opts: DetailsCsvOptions): DetailsCsvWriter {
   const iso = new IsoFormatter(new ZoneClock(opts.timeZone));
   const guard = new OutputGuard(
-    opts.fileName ?? DETAILS_CSV_FILE,
-    opts.watchdogMs ?? 60_000,
+    opts,
+    DETAILS_CSV_FILE,
     () => out.writableLength,
     (err) => {
       if (!out.destroyed) out.destroy(err);

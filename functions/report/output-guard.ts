@@ -11,19 +11,35 @@ import type { EventEmitter } from 'node:events';
 import { RenderFailedError, RenderStalledError } from './errors.js';
 
 const POLL_MS = 20;
+const DEFAULT_WATCHDOG_MS = 60_000;
+
+/** What each file writer (workbook, details CSV) takes about its output. */
+export interface OutputOptions {
+  /** Reject when the output accepted nothing for this long (default 60 s). */
+  watchdogMs?: number;
+  /** Name used in error messages. */
+  fileName?: string;
+}
 
 export class OutputGuard {
   private failure: Error | null = null;
   private readonly wakers = new Set<() => void>();
 
+  private readonly file: string;
+  private readonly watchdogMs: number;
+
   constructor(
-    private readonly file: string,
-    private readonly watchdogMs: number,
+    opts: OutputOptions,
+    /** How error messages name the file when `opts.fileName` is not given. */
+    defaultFile: string,
     /** Anything that changes whenever the output makes progress. */
     private readonly progress: () => string | number,
     /** Tear-down to run once on the first failure (unpipe, abort, destroy). */
     private readonly onFailure: (err: Error) => void,
-  ) {}
+  ) {
+    this.file = opts.fileName ?? defaultFile;
+    this.watchdogMs = opts.watchdogMs ?? DEFAULT_WATCHDOG_MS;
+  }
 
   assertOk(): void {
     if (this.failure) throw this.failure;

@@ -23,7 +23,7 @@ import { ByteBatch } from './byte-batch.js';
 import { DETAIL_COLUMNS, type FlatRow, isFailedRow, isHighRisk } from './columns.js';
 import type { ReportContext } from './context.js';
 import { WriterStateError } from './errors.js';
-import { OutputGuard } from './output-guard.js';
+import { OutputGuard, type OutputOptions } from './output-guard.js';
 import { createRowRenderer, type RowMark } from './xlsx-rows.js';
 import {
   byClientTable,
@@ -52,16 +52,12 @@ const SHEET_NAMES = {
 /** How error messages name the workbook when no `fileName` is given. */
 export const WORKBOOK_FILE = 'the workbook';
 
-export interface XlsxWriterOptions {
+export interface XlsxWriterOptions extends OutputOptions {
   timeZone: string;
   /** Rows per Validations sheet including the header; default Excel's 1,048,576. */
   maxRowsPerSheet?: number;
-  /** Reject when the output accepted nothing for this long (default 60 s). */
-  watchdogMs?: number;
   /** Bytes allowed to queue in front of the zip before `write` asks the caller to wait (default 2 MB). */
   maxBufferedBytes?: number;
-  /** Name used in error messages. */
-  fileName?: string;
 }
 
 export interface XlsxWriter {
@@ -197,8 +193,8 @@ class StreamingXlsxWriter implements XlsxWriter {
     this.internals = this.wb as unknown as WorkbookInternals;
     const zip = this.internals.zip;
     this.guard = new OutputGuard(
-      opts.fileName ?? WORKBOOK_FILE,
-      opts.watchdogMs ?? 60_000,
+      opts,
+      WORKBOOK_FILE,
       () => `${zip.pointer()}:${out.writableLength}:${this.pending()}`,
       (err) => this.teardown(err),
     );
