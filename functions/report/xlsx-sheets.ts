@@ -287,7 +287,7 @@ export const HEADER_STYLE: Partial<Style> = { font: HEADER_FONT, fill: HEADER_FI
 const TITLE_STYLE: Partial<Style> = { font: { bold: true, size: 13 } };
 const LABEL_STYLE: Partial<Style> = { font: { bold: true } };
 
-/** Appends `table` to `ws` (stacked tables get a blank line between them). */
+/** Appends `table` to `ws`: title, header and rows (a blank line between stacked tables is the caller's). */
 export function writeTable(ws: Worksheet, table: Table, opts: { labelColumn?: boolean } = {}): void {
   if (table.title) {
     const row = ws.addRow([table.title]);
