@@ -2,9 +2,9 @@
  * Reads one report window completely: every validation in [start, end) that matches the filters,
  * each exactly once, in ascending `createdAt` order, as an async stream whose memory is bounded by
  * the pages queued or in flight (per partition, its share of the concurrency + 2, plus the one being
- * consumed), not by the day — plus a compact table of the ids
- * seen (`id-set.ts`, ~14 bytes a record). A read that cannot prove it is complete fails with
- * `IncompleteReadError` at the end of the stream instead of ending quietly short.
+ * consumed), not by the day — plus a compact table of the ids seen (`id-set.ts`, 14 bytes a slot,
+ * ≈ 19 bytes a record). A read that cannot prove it is complete fails with `IncompleteReadError` at
+ * the end of the stream instead of ending quietly short.
  *
  * Shape: `readWindow()` returns `{ records, diagnostics, snapshot }`. Iterate `records` once; the
  * read starts with the iteration. `diagnostics` resolves with plain-number counters when the stream
@@ -52,7 +52,7 @@ export const DEFAULT_PER_PAGE = 500;
  * it down by itself (adaptive-limit.ts), so a rate limit costs a few retries, not the report.
  */
 export const DEFAULT_CONCURRENCY = 8;
-/** Ids pre-allocated for from the server's total (~25 MB); beyond it the id table grows as needed. */
+/** Ids pre-allocated for from the server's total (at most 28 MB); beyond it the id table grows as needed. */
 const MAX_ID_RESERVATION = 1_500_000;
 
 export interface ReadWindowOptions {
