@@ -12,10 +12,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ASYNC_RETRY_ATTEMPTS, LAMBDA_PROCESS_ENV, LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
 import type { FunctionSizing } from '../config.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { logicalIdOf } from './logical-id.js';
 import type { ReportMail } from './report-mail.js';
 import type { ReportSecrets } from './report-secrets.js';
@@ -127,16 +128,11 @@ export class ReportFunctions extends Construct {
 
     const definitionsJson = JSON.stringify(settings.definitions);
 
-    this.failedRuns = new sqs.Queue(this, 'FailedRuns', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.failedRuns).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the on-failure destination of the asynchronous report runs; it needs no DLQ of its own.',
-    });
+    this.failedRuns = deadLetterQueue(
+      this,
+      'FailedRuns',
+      'the asynchronous report runs (their on-failure destination)',
+    );
 
     // Every function parses the same configuration module, so each gets the same variables;
     // permissions, not variables, decide what a function can reach.

@@ -2,15 +2,16 @@
  * One EventBridge Scheduler schedule per report definition, firing in the definition's own time
  * zone (EventBridge *rules* only know UTC, which would shift every report by an hour twice a year).
  */
-import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { type Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ReportDefinition } from '../../functions/definitions.js';
 import type { ScheduledEvent } from '../../functions/handlers/scheduled-report.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 
 export interface ReportSchedulesProps {
   readonly definitions: readonly ReportDefinition[];
@@ -27,18 +28,7 @@ export class ReportSchedules extends Construct {
   constructor(scope: Construct, id: string, props: ReportSchedulesProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      // SSE-SQS, not the AWS managed KMS key: services sending on our behalf (Scheduler here)
-      // cannot use alias/aws/sqs, and the messages hold only a definition name.
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter queue of the report schedules; a dead-letter queue needs no DLQ of its own.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters', 'the report schedules');
 
     // One role for all schedules: invoke the scheduled-report function, nothing else.
     const role = new iam.Role(this, 'InvokeRole', {
