@@ -103,6 +103,12 @@ describe('verifik-reports into a directory', () => {
       'validations.csv',
       'validations.xlsx',
     ]);
+    // Every file but the manifest and the summary JSON is listed, so the loop below checks each.
+    expect(manifest.files.map((f) => f.name).sort()).toEqual([
+      'summary.csv',
+      'validations.csv',
+      'validations.xlsx',
+    ]);
     for (const f of manifest.files) {
       const bytes = readFileSync(join(dir, f.name));
       expect(bytes.length).toBe(f.bytes);
@@ -362,6 +368,7 @@ describe('verifik-reports --bucket --mail-to (moto S3 and SES v2)', () => {
     const parsed = await simpleParser((mails[0] as { raw: string }).raw);
     expect(parsed.subject).toContain('daily-ops');
     expect(parsed.subject).toContain(manifest.totals.validations.toLocaleString('en-US'));
+    expect(manifest.files).toHaveLength(3);
     expect(parsed.attachments.length).toBe(manifest.files.length);
     for (const f of manifest.files) {
       const object = await s3.send(

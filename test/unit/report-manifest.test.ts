@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { ZodError } from 'zod';
 import type { ReportContext } from '../../functions/report/context.js';
 import { buildManifest, HashingCounter, Manifest } from '../../functions/report/manifest.js';
 import { SummaryBuilder } from '../../functions/report/summary.js';
@@ -45,7 +46,7 @@ describe('manifest', () => {
       buildManifest(context(), [
         { name: 'x.csv', kind: 'details-csv', bytes: -1, sha256: 'nothex', rows: 0 },
       ]),
-    ).toThrow();
+    ).toThrow(ZodError);
   });
 });
 
