@@ -96,7 +96,7 @@ export class VerifikRateLimitedError extends VerifikError {
     const asked = opts.retryAfterMs === null ? '' : ` and asked to wait ${seconds(opts.retryAfterMs)}`;
     super(
       `Verifik rate-limited GET ${opts.url} (HTTP 429)${asked}; gave up after ${opts.attempts} attempt(s) over ${seconds(opts.elapsedMs)} ` +
-        `(time budget ${seconds(opts.budgetMs)}). Run the report later, lower the paginator's concurrency, or raise the retry budget.`,
+        `(time budget ${seconds(opts.budgetMs)}). Run the report later, or with a lower read concurrency (VERIFIK_CONCURRENCY for the functions, verifikConcurrency in the deployment config, --concurrency for the CLI).`,
       { url: opts.url, status: 429 },
     );
     this.attempts = opts.attempts;

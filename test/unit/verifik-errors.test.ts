@@ -124,6 +124,10 @@ describe('error classes: distinct, actionable, never holding the token', () => {
     expect(errors[0]?.message).toMatch(/auth\/session\?origin=refresh/);
   });
 
+  it('the rate-limit error names the concurrency setting to lower, wherever it is set', () => {
+    expect(errors[2]?.message).toMatch(/VERIFIK_CONCURRENCY.*verifikConcurrency.*--concurrency/);
+  });
+
   it('the unavailable error says how many attempts over how long', () => {
     expect(errors[3]?.message).toMatch(/failed 6 time\(s\) over 31\.0 s/);
   });
