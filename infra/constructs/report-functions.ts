@@ -155,17 +155,10 @@ export class ReportFunctions extends Construct {
       ...LAMBDA_PROCESS_ENV,
     };
 
-    this.worker = this.makeFunction('Worker', 'report-worker', props.sizing.worker, {
-      ...common,
-      POWERTOOLS_SERVICE_NAME: 'report-worker',
-    });
-    this.scheduled = this.makeFunction('Scheduled', 'scheduled-report', props.sizing.scheduled, {
-      ...common,
-      POWERTOOLS_SERVICE_NAME: 'scheduled-report',
-    });
+    this.worker = this.makeFunction('Worker', 'report-worker', props.sizing.worker, common);
+    this.scheduled = this.makeFunction('Scheduled', 'scheduled-report', props.sizing.scheduled, common);
     this.api = this.makeFunction('Api', 'reports-api', props.sizing.api, {
       ...common,
-      POWERTOOLS_SERVICE_NAME: 'reports-api',
       WORKER_FUNCTION_NAME: this.worker.functionName,
     });
 
@@ -281,9 +274,11 @@ export class ReportFunctions extends Construct {
     id: 'Scheduled' | 'Worker' | 'Api',
     name: HandlerName,
     sizing: FunctionSizing,
-    environment: Record<string, string>,
+    variables: Record<string, string>,
   ) {
     const { props } = this;
+    // The handler's logger and metrics name themselves after it.
+    const environment = { ...variables, POWERTOOLS_SERVICE_NAME: name };
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
