@@ -278,7 +278,7 @@ export class ReportFunctions extends Construct {
   ) {
     const { props } = this;
     // The handler's logger and metrics name themselves after it.
-    const environment = { ...variables, POWERTOOLS_SERVICE_NAME: name };
+    const environment: Record<string, string> = { ...variables, POWERTOOLS_SERVICE_NAME: name };
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
