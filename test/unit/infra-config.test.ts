@@ -23,6 +23,7 @@ import {
   EnvironmentTooLargeError,
   environmentBytes,
 } from '../../infra/constructs/report-functions.js';
+import { expectDeletionPolicy } from '../support/cdk-template.js';
 
 const stub = () => Code.fromInline('exports.handler = async () => ({})');
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
@@ -189,19 +190,7 @@ describe('configuration in the template', () => {
     };
     expect(fn.Properties.Environment.Variables.LINK_TTL_SECONDS).toBe(String(2 * 86_400));
     expect(fn.Properties.Environment.Variables.VERIFIK_CONCURRENCY).toBe('3');
-    for (const type of [
-      'AWS::S3::Bucket',
-      'AWS::DynamoDB::Table',
-      'AWS::SecretsManager::Secret',
-      'AWS::Logs::LogGroup',
-      'AWS::KMS::Key',
-    ]) {
-      const policies = Object.values(template.findResources(type)).map(
-        (r) => (r as { DeletionPolicy?: string }).DeletionPolicy,
-      );
-      expect(policies.length, type).toBeGreaterThan(0);
-      expect(policies, type).toEqual(policies.map(() => 'Delete'));
-    }
+    expectDeletionPolicy(template, 'Delete');
     expect(JSON.stringify(template.findResources('AWS::S3::Bucket'))).toContain('"ExpirationInDays":30');
     // No DKIM outputs for an address identity.
     expect(Object.keys(template.toJSON().Outputs)).not.toContain('DkimRecord1');

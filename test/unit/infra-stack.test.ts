@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app.js';
+import { expectDeletionPolicy } from '../support/cdk-template.js';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -374,20 +375,7 @@ describe('storage', () => {
   });
 
   it('retains data on stack deletion by default', () => {
-    for (const type of [
-      'AWS::S3::Bucket',
-      'AWS::DynamoDB::Table',
-      'AWS::SecretsManager::Secret',
-      'AWS::Logs::LogGroup',
-      'AWS::KMS::Key',
-    ]) {
-      const policies = Object.values(template.findResources(type)).map(
-        (r) => (r as { DeletionPolicy?: string }).DeletionPolicy,
-      );
-      // Not vacuous: every type is present, and each of its resources is retained.
-      expect(policies.length, type).toBeGreaterThan(0);
-      expect(policies, type).toEqual(policies.map(() => 'Retain'));
-    }
+    expectDeletionPolicy(template, 'Retain');
   });
 
   it('keeps state in an on-demand table with the keys, index, TTL and PITR the functions expect', () => {
