@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each against a naive baseline measured in the same run.
  *
- *   npm run bench                       # data layer, Excel writer, whole pipeline (≈ 7 minutes)
+ *   npm run bench                       # data layer, Excel writer, whole pipeline (≈ 6 minutes: 350 s measured)
  *   npm run bench -- --quick            # 100k only, the data layer's naive baseline capped (≈ 3 minutes)
  *   npm run bench -- --only pipeline    # one of: data-layer, writer, pipeline
  *
