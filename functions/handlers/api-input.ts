@@ -3,7 +3,7 @@
  * all at once, so a client fixes its request in one round.
  */
 import { z } from 'zod';
-import { disallowedRecipients } from '../definitions.js';
+import { disallowedRecipients, ReportFormat } from '../definitions.js';
 import { REPORT_ID } from '../delivery/names.js';
 import { daysBetween, MAX_RANGE_DAYS, parseDay, today, yesterday } from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
@@ -11,6 +11,8 @@ import type { FieldError } from './http.js';
 import type { OnDemandRequest } from './worker-payload.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** The formats the worker renders (and, without `formats`, all of them). */
+const FORMATS = ReportFormat.options;
 /** Statuses, types and client ids travel into Verifik query strings: keep them plain. */
 const TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -33,7 +35,7 @@ const FIELDS = {
     .string({ error: 'must be a client id string' })
     .regex(TOKEN, 'must be a client id (letters, digits, "_", ".", ":" or "-")'),
   formats: z
-    .array(z.enum(['xlsx', 'csv'], { error: 'unknown format: use "xlsx" or "csv"' }), {
+    .array(z.enum(FORMATS, { error: `unknown format: use ${FORMATS.map((f) => `"${f}"`).join(' or ')}` }), {
       error: 'must be an array such as ["xlsx", "csv"]',
     })
     .min(1, 'at least one format'),
@@ -167,7 +169,7 @@ export function parseReportRequest(
       statuses: [...new Set(b.statuses ?? [])],
       types: [...new Set(b.types ?? [])],
       clients: b.client ? [b.client] : [],
-      formats: [...new Set(b.formats ?? (['xlsx', 'csv'] as const))],
+      formats: [...new Set(b.formats ?? FORMATS)],
       notify,
     },
   };
