@@ -3,9 +3,12 @@
  * function code instead of esbuild bundling, so this file runs in about a second and does not
  * depend on the handler sources.
  */
+
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createSecretCache, SecretNotSetError } from '../../functions/delivery/secrets.js';
 import { buildApp } from '../../infra/build-app.js';
 import { expectDeletionPolicy } from '../support/cdk-template.js';
 
@@ -401,10 +404,16 @@ describe('storage', () => {
 });
 
 describe('secrets and mail', () => {
-  it('creates the Verifik token as a recognisable placeholder (no token) and a generated link key of 64 characters', () => {
+  it('creates the Verifik token as a recognisable placeholder (no token) and a generated link key of 64 characters', async () => {
     const token = resources[idOf('AWS::SecretsManager::Secret', 'SecretsVerifikToken')]!.Properties;
-    // The functions refuse this value with the put-secret-value command to run (functions/delivery/secrets.ts).
     expect(token.SecretString).toBe('REPLACE_ME');
+    // The functions refuse this value with the put-secret-value command to run.
+    const holdsPlaceholder = { send: async () => ({ SecretString: token.SecretString }) };
+    await expect(
+      createSecretCache(holdsPlaceholder as unknown as SecretsManagerClient).get(
+        'VerifikReports/verifik-token',
+      ),
+    ).rejects.toThrow(SecretNotSetError);
     expect(token.GenerateSecretString).toBeUndefined();
     expect(token.Name).toBe('VerifikReports/verifik-token');
     const key = resources[idOf('AWS::SecretsManager::Secret', 'SecretsLinkSigningKey')]!.Properties;
