@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSesClient } from '../../functions/delivery/aws-clients.js';
 import { renderReportMail } from '../../functions/delivery/mail-render.js';
 import {
   DisallowedRecipientsError,
@@ -19,7 +20,7 @@ let ses: SESv2Client;
 
 beforeAll(async () => {
   moto = await startMoto();
-  ses = new SESv2Client(moto.clientConfig);
+  ses = createSesClient(moto.clientConfig);
 });
 afterAll(async () => {
   ses?.destroy();
