@@ -73,11 +73,11 @@ export const DeploymentConfig = z
       .object({
         /**
          * Scheduled and worker runs fetch a whole day from Verifik and render XLSX + CSV, the
-         * workbook on its own thread. `npm run bench` (bench/pipeline.ts, 2 cores, bundled code):
-         * 1M validations end to end in ~18 s at a peak RSS of ~330 MB; 100k in ~2.5 s. Two busy
-         * threads plus zlib want two vCPUs, which Lambda gives at 3,538 MB (one per 1,769 MB);
-         * the memory itself is ~10× what the run needs. 15 minutes (the Lambda maximum) leaves
-         * ~50× headroom for days larger than 1M or a slow upstream.
+         * workbook on its own thread. `npm run bench` (bench/pipeline.ts, 2 cores, bundled code,
+         * README "Performance"): 1M validations end to end in 13–15 s at a peak RSS of 270–290 MB;
+         * 100k in ~1.9 s. Two busy threads plus zlib want two vCPUs, which Lambda gives at
+         * 3,538 MB (one per 1,769 MB); the memory itself is ~12× what the run needs. 15 minutes
+         * (the Lambda maximum) leaves ~60× headroom for days larger than 1M or a slow upstream.
          */
         scheduled: FunctionSizing.default({ memoryMb: 3538, timeoutSeconds: 900 }),
         worker: FunctionSizing.default({ memoryMb: 3538, timeoutSeconds: 900 }),

@@ -1,5 +1,5 @@
 /**
- * The port every report store implements (local directory now, S3 next). A report is a set of
+ * The port every report store implements (a local directory, S3). A report is a set of
  * files streamed in as they are rendered, then `manifest.json`, written last: its presence is
  * the only signal that a report is complete.
  */

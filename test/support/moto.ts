@@ -54,7 +54,7 @@ export interface Moto {
   sentEmails(): Promise<MotoSentEmail[]>;
   /** SES refuses to send from unverified identities; pass an address or a whole domain. */
   verifyIdentity(identity: string): Promise<void>;
-  /** Creates the state table with the key schema, index and TTL the CDK stack declares. */
+  /** Creates the state table with the key schema and index the CDK stack declares (no TTL: moto never expires items). */
   createStateTable(tableName: string): Promise<void>;
 }
 
