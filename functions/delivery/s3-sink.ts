@@ -17,6 +17,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { MANIFEST_NAME } from '../report/manifest.js';
 import { parseDay, previousDay } from '../time/window.js';
+import { awsErrorCode, describeAwsError } from './aws-errors.js';
 import { attachmentDisposition } from './content-disposition.js';
 import { FILE_NAME, REPORT_ID } from './names.js';
 import type { FileSpec, ReportSink, SinkFile } from './sink.js';
@@ -100,15 +101,6 @@ function sseParams(
   return sse === 'AES256'
     ? { ServerSideEncryption: 'AES256' }
     : { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: sse.kmsKeyId };
-}
-
-function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { Code?: unknown }).Code;
-    const name = typeof code === 'string' ? code : err.name;
-    return `${name}: ${err.message}`;
-  }
-  return String(err);
 }
 
 export interface S3SinkOptions {
@@ -218,7 +210,7 @@ export function createS3Sink(options: S3SinkOptions): S3ReportSink {
         // Unblocks a renderer waiting on back-pressure from an upload that will never read again.
         stream.destroy(err instanceof Error ? err : new Error(String(err)));
         if (err instanceof SinkAbortedError) throw err;
-        throw new S3UploadError(`upload of s3://${bucket}/${key} failed: ${describeError(err)}`, {
+        throw new S3UploadError(`upload of s3://${bucket}/${key} failed: ${describeAwsError(err)}`, {
           cause: err,
         });
       },
@@ -252,7 +244,7 @@ export function createS3Sink(options: S3SinkOptions): S3ReportSink {
         }),
       );
     } catch (err) {
-      throw new S3UploadError(`writing s3://${bucket}/${manifestKey} failed: ${describeError(err)}`, {
+      throw new S3UploadError(`writing s3://${bucket}/${manifestKey} failed: ${describeAwsError(err)}`, {
         cause: err,
       });
     }
@@ -310,7 +302,7 @@ export function createS3Sink(options: S3SinkOptions): S3ReportSink {
   async function abort(reason: unknown): Promise<void> {
     if (state === 'aborted') return;
     state = 'aborted';
-    const why = new SinkAbortedError(`report ${reportId} aborted: ${describeError(reason)}`);
+    const why = new SinkAbortedError(`report ${reportId} aborted: ${describeAwsError(reason)}`);
     const pending = [...files.values()].filter((f) => !f.settled);
     // Destroying the body makes lib-storage stop reading, finish in-flight parts and abort the
     // multipart upload itself, so `done` settles only once S3 holds nothing of it.
@@ -343,8 +335,8 @@ export async function readManifest(s3: S3Client, bucket: string, key: string): P
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     text = (await res.Body?.transformToString('utf-8')) ?? '';
   } catch (err) {
-    const name = (err as { name?: string }).name;
-    if (name === 'NoSuchKey' || name === 'NotFound') {
+    const code = awsErrorCode(err);
+    if (code === 'NoSuchKey' || code === 'NotFound') {
       throw new ManifestNotFoundError(
         `no manifest at s3://${bucket}/${key}: the report is missing or incomplete`,
       );

@@ -6,6 +6,7 @@
  * say what the operator must do, and never contain the value.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsErrorCode, describeAwsError } from './aws-errors.js';
 import { MIN_KEY_BYTES } from './links.js';
 
 export const DEFAULT_SECRET_TTL_MS = 5 * 60 * 1000;
@@ -68,8 +69,7 @@ export function createSecretCache(
       value =
         res.SecretString ?? (res.SecretBinary ? Buffer.from(res.SecretBinary).toString('utf8') : undefined);
     } catch (err) {
-      const name = (err as { name?: string }).name ?? 'Error';
-      if (name === 'ResourceNotFoundException') {
+      if (awsErrorCode(err) === 'ResourceNotFoundException') {
         throw new SecretNotFoundError(
           `secret ${secretId} does not exist, or has no value yet: check the *_SECRET_ID setting, then run ${putValueHint(secretId)}`,
           secretId,
@@ -77,7 +77,7 @@ export function createSecretCache(
         );
       }
       // The SDK's message names the secret and the reason, never the value.
-      throw new SecretError(`cannot read secret ${secretId}: ${name}: ${(err as Error).message}`, secretId, {
+      throw new SecretError(`cannot read secret ${secretId}: ${describeAwsError(err)}`, secretId, {
         cause: err,
       });
     }

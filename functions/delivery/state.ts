@@ -28,6 +28,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { awsErrorCode } from './aws-errors.js';
 
 /** The key schema the CDK stack creates; tests create their tables from it. */
 export const STATE_TABLE = {
@@ -69,8 +70,7 @@ const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 function isConditionFailure(err: unknown): err is ConditionalCheckFailedException {
   return (
-    err instanceof ConditionalCheckFailedException ||
-    (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException'
+    err instanceof ConditionalCheckFailedException || awsErrorCode(err) === 'ConditionalCheckFailedException'
   );
 }
 
