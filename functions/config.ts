@@ -34,33 +34,29 @@ const required = (what: string) =>
     .string({ error: `missing (${what})` })
     .trim()
     .min(1, `empty (${what})`);
-const positiveInt = (fallback: number) =>
+/** A number variable: `fallback` when unset or blank, else `parse` of it, or an issue naming `rule`. */
+const numberSetting = (fallback: number, rule: string, parse: (text: string) => number | undefined) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === '') return fallback;
-      const n = Number(v);
-      if (!Number.isSafeInteger(n) || n <= 0) {
-        ctx.addIssue({ code: 'custom', message: `"${v}" is not a positive whole number` });
+      const n = parse(v);
+      if (n === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not ${rule}` });
         return z.NEVER;
       }
       return n;
     });
 
-/** Requests open at Verifik during a read (read-concurrency.ts), or the default when unset or blank. */
-const concurrency = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v.trim() === '') return DEFAULT_CONCURRENCY;
-    const n = parseConcurrency(v);
-    if (n === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not ${CONCURRENCY_RULE}` });
-      return z.NEVER;
-    }
-    return n;
+const positiveInt = (fallback: number) =>
+  numberSetting(fallback, 'a positive whole number', (v) => {
+    const n = Number(v);
+    return Number.isSafeInteger(n) && n > 0 ? n : undefined;
   });
+
+/** Requests open at Verifik during a read (read-concurrency.ts). */
+const concurrency = numberSetting(DEFAULT_CONCURRENCY, CONCURRENCY_RULE, parseConcurrency);
 
 const commaList = z
   .string({ error: 'missing (comma-separated domains, e.g. "example.com,example.org")' })
