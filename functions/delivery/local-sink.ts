@@ -11,6 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { MANIFEST_NAME, Manifest, SUMMARY_FILE } from '../report/manifest.js';
 import type { Summary } from '../report/summary.js';
 import { addDays } from '../time/window.js';
+import { FILE_NAME, REPORT_ID } from './names.js';
 import type { FileSpec, ReportSink, SinkFile } from './sink.js';
 
 export interface LocalSinkOptions {
@@ -25,7 +26,7 @@ export interface LocalSink extends ReportSink {
 }
 
 export function createLocalSink({ dir, reportId }: LocalSinkOptions): LocalSink {
-  assertPlainName(reportId);
+  if (!REPORT_ID.test(reportId)) throw new Error(`Refusing unsafe report id "${reportId}".`);
   const finalDir = resolve(dir, reportId);
   const workDir = `${finalDir}.partial`;
   // Synchronous on purpose: `open()` is synchronous and its stream must find the directory there.
@@ -37,7 +38,7 @@ export function createLocalSink({ dir, reportId }: LocalSinkOptions): LocalSink 
     location: finalDir,
     finalDir,
     open(file: FileSpec): SinkFile {
-      assertPlainName(file.name);
+      if (!FILE_NAME.test(file.name)) throw new Error(`Refusing unsafe report file name "${file.name}".`);
       const stream = createWriteStream(join(workDir, file.name), { flags: 'wx' });
       const done = finished(stream).then(() => ({ bytes: stream.bytesWritten }));
       pending.push(done.catch(() => undefined));
@@ -55,11 +56,6 @@ export function createLocalSink({ dir, reportId }: LocalSinkOptions): LocalSink 
       await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     },
   };
-}
-
-function assertPlainName(name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
-    throw new Error(`Refusing unsafe report file name "${name}".`);
 }
 
 export interface PreviousLocalQuery {

@@ -1,7 +1,7 @@
 /**
  * The shapes of report ids and file names, shared by everything that puts them in an S3 key, a
- * signed link or an API route: they must agree, or a report could be stored under a name its
- * links or the API then refuse.
+ * local directory, a signed link or an API route: they must agree, or a report could be stored
+ * under a name its links or the API then refuse.
  */
 
 /** Report ids: URL-, key- and link-safe, no separators. */
