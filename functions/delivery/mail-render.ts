@@ -1,6 +1,6 @@
 /**
  * The report mails, rendered as pure functions: subject, HTML and plain text from figures that
- * were already computed. No I/O here, so every template is tested byte for byte.
+ * were already computed. No I/O here, so the templates are tested on their output directly.
  *
  * HTML rules for mail clients: tables and inline styles only (no <style> blocks some clients
  * strip, no scripts, no remote images), and every value that comes from data is escaped — a
@@ -452,7 +452,7 @@ export function renderEmptyMail(input: EmptyMailInput): RenderedMail {
 export interface FailureReason {
   /** A short class of failure, e.g. "Verifik rejected the token". */
   title: string;
-  /** What went wrong, free of personal data (see failure-reason.ts). */
+  /** What went wrong, free of personal data (see mail-failure.ts). */
   detail: string;
   /** What the owner should do about it. */
   action: string;
@@ -488,11 +488,7 @@ export function renderFailureMail(input: FailureMailInput): RenderedMail {
     subject,
     `<h1 style="${FONT}font-size:20px;margin:0 0 8px 0;color:#ab091e;">${escapeHtml(`The ${input.definition} report for ${days} failed`)}</h1>
 <p style="${FONT}font-size:14px;">${escapeHtml(input.reason.title)}.</p>
-${table(
-  ['', ''],
-  rows.map(([k, v]) => [k, v]),
-  2,
-)}
+${table(['', ''], rows, 2)}
 <p style="${FONT}font-size:13px;">${escapeHtml(retry)}</p>
 <p style="${FONT}font-size:12px;color:#52606d;">You receive this because you own this report definition. This mail deliberately contains no data from the validations.</p>`,
   );
