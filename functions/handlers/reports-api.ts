@@ -22,6 +22,7 @@ import { Manifest } from '../report/manifest.js';
 import { downloadName, newReportId } from '../report-naming.js';
 import { reportWindow } from '../time/window.js';
 import { parseListQuery, parseReportId, parseReportRequest } from './api-input.js';
+import { API_ROUTES } from './api-routes.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
 import {
   baseUrlOf,
@@ -212,14 +213,10 @@ export function createReportsApi(getDeps: () => Deps) {
   }
 
   const route = createRouter([
-    { method: 'POST', path: '/reports', handler: (e) => postReport(e) },
-    { method: 'GET', path: '/reports', handler: (e) => listReports(e) },
-    { method: 'GET', path: '/reports/{id}', handler: (e, m) => getReportStatus(e, m.params.id) },
-    {
-      method: 'GET',
-      path: '/reports/{id}/files/{name}',
-      handler: (e, m) => download(e, m.params.id, m.params.name),
-    },
+    { ...API_ROUTES.createReport, handler: (e) => postReport(e) },
+    { ...API_ROUTES.listReports, handler: (e) => listReports(e) },
+    { ...API_ROUTES.reportStatus, handler: (e, m) => getReportStatus(e, m.params.id) },
+    { ...API_ROUTES.download, handler: (e, m) => download(e, m.params.id, m.params.name) },
   ]);
 
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResult> => {

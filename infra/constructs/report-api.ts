@@ -13,10 +13,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { API_ROUTES, type ApiRoute } from '../../functions/handlers/api-routes.js';
 import { logicalIdOf } from './logical-id.js';
-
-/** The signed download route: the only one without IAM authorization. */
-export const FILE_ROUTE_PATH = '/reports/{id}/files/{name}';
 
 export interface ReportApiProps {
   readonly handler: lambda.IFunction;
@@ -77,18 +75,12 @@ export class ReportApi extends Construct {
     });
 
     const integration = new HttpLambdaIntegration('ReportsApi', props.handler);
-    this.api.addRoutes({
-      path: '/reports',
-      methods: [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET],
-      integration,
-    });
-    this.api.addRoutes({ path: '/reports/{id}', methods: [apigwv2.HttpMethod.GET], integration });
-    const [fileRoute] = this.api.addRoutes({
-      path: FILE_ROUTE_PATH,
-      methods: [apigwv2.HttpMethod.GET],
-      integration,
-      authorizer: new apigwv2.HttpNoneAuthorizer(),
-    });
+    const route = (r: ApiRoute, authorizer?: apigwv2.IHttpRouteAuthorizer) =>
+      this.api.addRoutes({ path: r.path, methods: [apigwv2.HttpMethod[r.method]], integration, authorizer });
+    route(API_ROUTES.createReport);
+    route(API_ROUTES.listReports);
+    route(API_ROUTES.reportStatus);
+    const [fileRoute] = route(API_ROUTES.download, new apigwv2.HttpNoneAuthorizer());
     this.callerPolicy = new iam.ManagedPolicy(this, 'CallerPolicy', {
       description: 'Call the Verifik reports API: request reports, list them, read their status',
       statements: [

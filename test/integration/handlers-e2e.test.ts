@@ -43,6 +43,7 @@ import {
   setClients,
 } from '../../functions/delivery/aws-clients.js';
 import { signFileLink } from '../../functions/delivery/links.js';
+import { API_ROUTES } from '../../functions/handlers/api-routes.js';
 import { createDeps, type Deps } from '../../functions/handlers/deps.js';
 import { createWorkerHandler } from '../../functions/handlers/report-worker.js';
 import { createReportsApi } from '../../functions/handlers/reports-api.js';
@@ -177,12 +178,7 @@ beforeAll(async () => {
     startApiGateway({
       handler: (e, c) => apiHandler(e, c),
       // The routes the CDK stack declares; anything else still reaches the handler ($default).
-      routes: [
-        { method: 'POST', path: '/reports' },
-        { method: 'GET', path: '/reports' },
-        { method: 'GET', path: '/reports/{id}' },
-        { method: 'GET', path: '/reports/{id}/files/{name}' },
-      ],
+      routes: Object.values(API_ROUTES),
     }),
   ]);
   dataset = createDataset({
