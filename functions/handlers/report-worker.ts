@@ -4,6 +4,7 @@
  * (figures, manifest) or failed (reason), and mails the `notify` recipients when asked.
  */
 
+import { describeIssues } from '../zod-issues.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
 import { runOnDemandReport, type WorkerOutcome } from './on-demand-run.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
@@ -18,9 +19,7 @@ export function createWorkerHandler(getDeps: () => Deps) {
     const parsed = WorkerPayload.safeParse(event);
     if (!parsed.success) {
       // Only the reports API invokes the worker: a bad payload is a bug, not user input.
-      const problems = parsed.error.issues
-        .map((i) => `${i.path.join('.') || 'event'}: ${i.message}`)
-        .join('; ');
+      const problems = describeIssues(parsed.error, 'event');
       throw new InvalidWorkerPayloadError(`Invalid report-worker payload: ${problems}.`);
     }
     return runOnDemandReport(getDeps(), parsed.data);

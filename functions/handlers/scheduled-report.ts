@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseDay } from '../time/window.js';
+import { describeIssues } from '../zod-issues.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
 import { deliverScheduledReport, type ScheduledOutcome } from './scheduled-run.js';
@@ -36,9 +37,7 @@ export class InvalidScheduledEventError extends Error {
 export function parseScheduledEvent(event: unknown): ScheduledEvent {
   const parsed = ScheduledEvent.safeParse(event);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((i) => `${i.path.join('.') || 'event'}: ${i.message}`)
-      .join('; ');
+    const problems = describeIssues(parsed.error, 'event');
     throw new InvalidScheduledEventError(
       `Invalid scheduled-report event (${problems}). Expected { "definition": "<name>", "day"?: "YYYY-MM-DD" }.`,
     );

@@ -18,6 +18,7 @@
  * | `sort`             | `sort`                    |
  */
 import { z } from 'zod';
+import { describeIssues } from '../zod-issues.js';
 
 export const POPULATES = ['client', 'project', 'projectFlow', 'livenessSession'] as const;
 
@@ -58,9 +59,7 @@ function encode(text: string): string {
 export function toQueryString(query: ListQuery): string {
   const parsed = ListQuery.safeParse(query);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((i) => `${i.path.join('.') || 'query'}: ${i.message}`)
-      .join('; ');
+    const problems = describeIssues(parsed.error, 'query');
     throw new InvalidQueryError(
       `The Verifik list query is invalid (${problems}); fix the caller that built it.`,
     );
