@@ -226,7 +226,11 @@ export function printPipeline(results: PipelineResult[]): void {
     const naive = by('naive', n);
     if (e2e && writer)
       console.log(
-        `${n}: e2e / writer alone = ${fmt(ratio(e2e.ms, writer.ms))}× (goal ≤ 1.25×); peak RSS ${e2e.peakRssMB} MB (goal ≤ 300 MB at 1M)`,
+        n === 1_000_000
+          ? `${n}: e2e / writer alone = ${fmt(ratio(e2e.ms, writer.ms))}× (goal ≤ 1.25×); peak RSS ${e2e.peakRssMB} MB (goal ≤ 300 MB)`
+          : // The goals are set at 1M, where fetching has time to hide behind the writer; a 100k
+            // report is dominated by start-up (worker thread, first page) and is shown for reference.
+            `${n}: e2e / writer alone = ${fmt(ratio(e2e.ms, writer.ms))}×, peak RSS ${e2e.peakRssMB} MB (goals are at 1M)`,
       );
     if (e2e && naive)
       console.log(
