@@ -3,5 +3,5 @@
 // so the bin and `npm run report` always run the same code.
 import { tsImport } from 'tsx/esm/api';
 
-const { runCli } = await tsImport('../functions/cli.ts', import.meta.url);
+const { runCli } = await tsImport('../functions/cli/main.ts', import.meta.url);
 process.exitCode = await runCli(process.argv.slice(2));

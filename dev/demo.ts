@@ -4,7 +4,7 @@
  * CLI (same flags, same pipeline) for yesterday into ./reports.
  */
 import { randomBytes } from 'node:crypto';
-import { runCli } from '../functions/cli.js';
+import { runCli } from '../functions/cli/main.js';
 import { dayWindow, yesterday } from '../functions/time/window.js';
 import { createDataset } from './fake-verifik/generator.js';
 import { startFakeVerifik } from './fake-verifik/server.js';

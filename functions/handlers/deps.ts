@@ -9,11 +9,11 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type Config, type FunctionRole, loadConfig } from '../config.js';
 import { dynamoDocClient, s3Client, secretsClient, sesClient } from '../delivery/aws-clients.js';
+import type { WorkerPayload } from '../runs/worker-payload.js';
+import { type Config, type FunctionRole, loadConfig } from '../settings/config.js';
 import { createVerifikClient, type VerifikClient } from '../verifik/client.js';
 import { createSecretSource, type SecretSource } from './secret-source.js';
-import type { WorkerPayload } from './worker-payload.js';
 
 export interface Deps {
   config: Config;

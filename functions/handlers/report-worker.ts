@@ -4,11 +4,11 @@
  * (figures, manifest) or failed (reason), and mails the `notify` recipients when asked.
  */
 
-import { describeIssues } from '../zod-issues.js';
+import { runOnDemandReport, type WorkerOutcome } from '../runs/on-demand.js';
+import { WorkerPayload } from '../runs/worker-payload.js';
+import { describeIssues } from '../util/zod-issues.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
-import { runOnDemandReport, type WorkerOutcome } from './on-demand-run.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
-import { WorkerPayload } from './worker-payload.js';
 
 export class InvalidWorkerPayloadError extends Error {
   override name = 'InvalidWorkerPayloadError';

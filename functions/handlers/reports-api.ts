@@ -9,21 +9,6 @@
  * route's carries a signature) or bodies (they carry recipients).
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { presignDownload, verifyFileLink } from '../delivery/links.js';
-import { readManifest } from '../delivery/s3-sink.js';
-import {
-  getReport,
-  listReportsByDate,
-  putReport,
-  type ReportRecord,
-  updateReportStatus,
-} from '../delivery/state.js';
-import { Manifest } from '../report/manifest.js';
-import { downloadName, newReportId } from '../report-naming.js';
-import { reportWindow } from '../time/window.js';
-import { parseListQuery, parseReportId, parseReportRequest } from './api-input.js';
-import { API_ROUTES } from './api-routes.js';
-import { createDeps, type Deps, lazyDeps } from './deps.js';
 import {
   baseUrlOf,
   createRouter,
@@ -35,9 +20,24 @@ import {
   readJsonBody,
   redirect,
   validationError,
-} from './http.js';
-import { fileKey, signLinks } from './report-links.js';
-import { onDemandReportRequest, queuedRecord } from './report-request.js';
+} from '../api/http.js';
+import { parseListQuery, parseReportId, parseReportRequest } from '../api/input.js';
+import { downloadName, newReportId } from '../core/naming.js';
+import { presignDownload, verifyFileLink } from '../delivery/links.js';
+import { readManifest } from '../delivery/sink/s3.js';
+import {
+  getReport,
+  listReportsByDate,
+  putReport,
+  type ReportRecord,
+  updateReportStatus,
+} from '../delivery/state.js';
+import { Manifest } from '../report/manifest.js';
+import { fileKey, signLinks } from '../runs/links.js';
+import { onDemandReportRequest, queuedRecord } from '../runs/request-record.js';
+import { reportWindow } from '../time/window.js';
+import { API_ROUTES } from './api-routes.js';
+import { createDeps, type Deps, lazyDeps } from './deps.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
 
 /** How long the S3 URL a valid click is redirected to stays valid. */

@@ -5,11 +5,11 @@
  * FailedRuns queue and the error alarms all see it.
  */
 import { z } from 'zod';
+import { deliverScheduledReport, type ScheduledOutcome } from '../runs/scheduled.js';
 import { parseDay } from '../time/window.js';
-import { describeIssues } from '../zod-issues.js';
+import { describeIssues } from '../util/zod-issues.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
-import { deliverScheduledReport, type ScheduledOutcome } from './scheduled-run.js';
 
 export const ScheduledEvent = z.object({
   definition: z.string().min(1, 'names the report definition to run'),

@@ -18,7 +18,7 @@
  * | `sort`             | `sort`                    |
  */
 import { z } from 'zod';
-import { describeIssues } from '../zod-issues.js';
+import { describeIssues } from '../util/zod-issues.js';
 
 export const POPULATES = ['client', 'project', 'projectFlow', 'livenessSession'] as const;
 

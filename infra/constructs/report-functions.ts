@@ -14,7 +14,11 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ASYNC_RETRY_ATTEMPTS, LAMBDA_PROCESS_ENV, LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
+import {
+  ASYNC_RETRY_ATTEMPTS,
+  LAMBDA_PROCESS_ENV,
+  LAMBDA_V8_FLAGS,
+} from '../../functions/settings/runtime-flags.js';
 import type { FunctionSizing } from '../config.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { logicalIdOf } from './logical-id.js';

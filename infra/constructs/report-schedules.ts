@@ -9,7 +9,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { ReportDefinition } from '../../functions/definitions.js';
+import type { ReportDefinition } from '../../functions/core/definitions.js';
 import type { ScheduledEvent } from '../../functions/handlers/scheduled-report.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 

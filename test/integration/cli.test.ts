@@ -15,9 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import XLSX from 'xlsx';
 import { createDataset, type Dataset, expectedRecords } from '../../dev/fake-verifik/generator.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
-import { EXIT, runCli } from '../../functions/cli.js';
+import { EXIT, runCli } from '../../functions/cli/main.js';
+import { downloadName } from '../../functions/core/naming.js';
 import { Manifest } from '../../functions/report/manifest.js';
-import { downloadName } from '../../functions/report-naming.js';
 import { dayWindow } from '../../functions/time/window.js';
 import { type Moto, startMoto } from '../support/moto.js';
 

@@ -33,8 +33,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import XLSX from 'xlsx';
 import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
-import { loadConfig } from '../../functions/config.js';
-import type { ReportDefinitionInput } from '../../functions/definitions.js';
+import type { ReportDefinitionInput } from '../../functions/core/definitions.js';
 import {
   createDynamoDocClient,
   createS3Client,
@@ -49,9 +48,14 @@ import { createWorkerHandler } from '../../functions/handlers/report-worker.js';
 import { createReportsApi } from '../../functions/handlers/reports-api.js';
 import { createScheduledHandler } from '../../functions/handlers/scheduled-report.js';
 import { createSecretSource } from '../../functions/handlers/secret-source.js';
-import type { WorkerPayload } from '../../functions/handlers/worker-payload.js';
 import { Manifest } from '../../functions/report/manifest.js';
-import { ASYNC_RETRY_ATTEMPTS, LAMBDA_PROCESS_ENV, LAMBDA_V8_FLAGS } from '../../functions/runtime-flags.js';
+import type { WorkerPayload } from '../../functions/runs/worker-payload.js';
+import { loadConfig } from '../../functions/settings/config.js';
+import {
+  ASYNC_RETRY_ATTEMPTS,
+  LAMBDA_PROCESS_ENV,
+  LAMBDA_V8_FLAGS,
+} from '../../functions/settings/runtime-flags.js';
 import { createVerifikClient } from '../../functions/verifik/client.js';
 import { BUNDLING } from '../../infra/constructs/report-functions.js';
 import { type ApiGatewayStandIn, fakeLambdaContext, startApiGateway } from '../support/apigw.js';

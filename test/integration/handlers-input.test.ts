@@ -4,11 +4,11 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_ATTACHMENT_BUDGET_BYTES, loadConfig } from '../../functions/config.js';
-import { parseListQuery, parseReportRequest } from '../../functions/handlers/api-input.js';
-import { baseUrlOf, createRouter, json } from '../../functions/handlers/http.js';
+import { baseUrlOf, createRouter, json } from '../../functions/api/http.js';
+import { parseListQuery, parseReportRequest } from '../../functions/api/input.js';
 import { parseScheduledEvent } from '../../functions/handlers/scheduled-report.js';
-import { DEFAULT_CONCURRENCY } from '../../functions/read-concurrency.js';
+import { ConfigError, DEFAULT_ATTACHMENT_BUDGET_BYTES, loadConfig } from '../../functions/settings/config.js';
+import { DEFAULT_CONCURRENCY } from '../../functions/settings/read-concurrency.js';
 
 const definitions = JSON.stringify([
   { name: 'daily-ops', schedule: { timeZone: 'America/Bogota' }, owners: ['o@ops.example'] },

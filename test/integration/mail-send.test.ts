@@ -3,12 +3,12 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSesClient } from '../../functions/delivery/aws-clients.js';
-import { renderReportMail } from '../../functions/delivery/mail-render.js';
+import { renderReportMail } from '../../functions/delivery/mail/render.js';
 import {
   DisallowedRecipientsError,
   decideAttachments,
   sendMail,
-} from '../../functions/delivery/mail-send.js';
+} from '../../functions/delivery/mail/send.js';
 import { SummaryBuilder } from '../../functions/report/summary.js';
 import { type Moto, startMoto } from '../support/moto.js';
 

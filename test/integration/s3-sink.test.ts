@@ -29,7 +29,7 @@ import {
   type S3SinkOptions,
   S3SinkStateError,
   S3UploadError,
-} from '../../functions/delivery/s3-sink.js';
+} from '../../functions/delivery/sink/s3.js';
 import { type Moto, startMoto } from '../support/moto.js';
 
 const MiB = 1024 * 1024;

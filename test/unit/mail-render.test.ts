@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { describeFailure, scrub } from '../../functions/delivery/mail-failure.js';
+import { describeFailure, scrub } from '../../functions/delivery/mail/failure-reason.js';
 import {
   barHeights,
   type ReportMailInput,
   renderEmptyMail,
   renderFailureMail,
   renderReportMail,
-} from '../../functions/delivery/mail-render.js';
-import { base64MimeSize, checkRecipients, decideAttachments } from '../../functions/delivery/mail-send.js';
-import { escapeHtml } from '../../functions/html-escape.js';
+} from '../../functions/delivery/mail/render.js';
+import { base64MimeSize, checkRecipients, decideAttachments } from '../../functions/delivery/mail/send.js';
 import { compareSummaries, type Summary, SummaryBuilder } from '../../functions/report/summary.js';
+import { escapeHtml } from '../../functions/util/html-escape.js';
 import type { BiometricValidation } from '../../functions/verifik/schema.js';
 
 const TZ = 'America/Bogota';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AttachmentMismatchError, composeReportMail } from '../../functions/delivery/mail-report.js';
+import { AttachmentMismatchError, composeReportMail } from '../../functions/delivery/mail/compose.js';
 import type { Manifest } from '../../functions/report/manifest.js';
 import { SummaryBuilder } from '../../functions/report/summary.js';
 import { dayWindow } from '../../functions/time/window.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downloadName, newReportId } from '../../functions/report-naming.js';
+import { downloadName, newReportId } from '../../functions/core/naming.js';
 
 const day = { definition: 'daily-ops', window: { from: '2024-12-01', to: '2024-12-01' } };
 const week = { definition: 'daily-ops', window: { from: '2024-12-01', to: '2024-12-07' } };

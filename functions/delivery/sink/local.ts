@@ -8,11 +8,11 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { MANIFEST_NAME, Manifest, SUMMARY_FILE } from '../report/manifest.js';
-import type { Summary } from '../report/summary.js';
-import { addDays } from '../time/window.js';
-import { FILE_NAME, REPORT_ID } from './names.js';
-import type { FileSpec, ReportSink, SinkFile } from './sink.js';
+import { MANIFEST_NAME, Manifest, SUMMARY_FILE } from '../../report/manifest.js';
+import type { Summary } from '../../report/summary.js';
+import { addDays } from '../../time/window.js';
+import { FILE_NAME, REPORT_ID } from '../names.js';
+import type { FileSpec, ReportSink, SinkFile } from './port.js';
 
 export interface LocalSinkOptions {
   /** Parent directory; the report goes in `<dir>/<reportId>/`. */

@@ -10,9 +10,9 @@
  * never identifiers, IP addresses or record ids; the highest-risk list stays in the files.
  */
 
-import { escapeHtml } from '../html-escape.js';
-import { CHECK_KEYS, CHECK_LABELS } from '../report/columns.js';
-import type { Change, Summary, SummaryDelta } from '../report/summary.js';
+import { CHECK_KEYS, CHECK_LABELS } from '../../report/columns.js';
+import type { Change, Summary, SummaryDelta } from '../../report/summary.js';
+import { escapeHtml } from '../../util/html-escape.js';
 
 export interface MailWindow {
   from: string;

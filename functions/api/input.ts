@@ -3,12 +3,12 @@
  * all at once, so a client fixes its request in one round.
  */
 import { z } from 'zod';
-import { disallowedRecipients, ReportFormat } from '../definitions.js';
+import { disallowedRecipients, ReportFormat } from '../core/definitions.js';
 import { REPORT_ID } from '../delivery/names.js';
+import type { OnDemandRequest } from '../runs/worker-payload.js';
 import { daysBetween, MAX_RANGE_DAYS, parseDay, today, yesterday } from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
 import type { FieldError } from './http.js';
-import type { OnDemandRequest } from './worker-payload.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** The formats the worker renders (and, without `formats`, all of them). */

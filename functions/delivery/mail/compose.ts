@@ -5,15 +5,15 @@
  * CLI (`--mail-to`) compose the same mail.
  */
 import { createHash } from 'node:crypto';
-import type { ReportRequest, ReportResult } from '../pipeline.js';
+import type { ReportRequest, ReportResult } from '../../core/pipeline.js';
 import {
   type AttachmentDecision,
   type MailLink,
   type RenderedMail,
   renderEmptyMail,
   renderReportMail,
-} from './mail-render.js';
-import { decideAttachments, type MailAttachment } from './mail-send.js';
+} from './render.js';
+import { decideAttachments, type MailAttachment } from './send.js';
 
 export class AttachmentMismatchError extends Error {
   override name = 'AttachmentMismatchError';

@@ -3,10 +3,9 @@
  * Lambda may deliver an async invocation twice, so the worker claims the report id like a
  * scheduled day: only one delivery does the work and sends the mail.
  */
-import { describeFailure } from '../delivery/mail-failure.js';
+import { describeFailure } from '../delivery/mail/failure-reason.js';
 import { claimRun, markMailSending, markRun, StaleRunError, updateReportStatus } from '../delivery/state.js';
-import type { Deps } from './deps.js';
-import { ON_DEMAND, onDemandReportRequest } from './report-request.js';
+import type { Deps } from '../handlers/deps.js';
 import {
   composeMail,
   type HeldRun,
@@ -17,6 +16,7 @@ import {
   recordFailure,
   sendAndMarkSent,
 } from './report-run.js';
+import { ON_DEMAND, onDemandReportRequest } from './request-record.js';
 import type { WorkerPayload } from './worker-payload.js';
 
 export type WorkerOutcome =

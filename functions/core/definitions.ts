@@ -4,7 +4,7 @@
  * in which zone, to whom.
  */
 import { z } from 'zod';
-import { isTimeZone } from './time/zone.js';
+import { isTimeZone } from '../time/zone.js';
 
 export const ReportFormat = z.enum(['xlsx', 'csv']);
 export type ReportFormat = z.infer<typeof ReportFormat>;

@@ -4,10 +4,10 @@ import {
   DisallowedRecipientsError,
   NoRecipientsError,
   TooManyRecipientsError,
-} from './delivery/mail-send.js';
-import { InvalidDateError } from './time/window.js';
-import { InvalidTimeZoneError } from './time/zone.js';
-import { VerifikAuthError, VerifikBadRequestError, VerifikError } from './verifik/errors.js';
+} from '../delivery/mail/send.js';
+import { InvalidDateError } from '../time/window.js';
+import { InvalidTimeZoneError } from '../time/zone.js';
+import { VerifikAuthError, VerifikBadRequestError, VerifikError } from '../verifik/errors.js';
 
 /** The environment lacks something a flag needs (e.g. MAIL_FROM for --mail-to). */
 export class CliConfigError extends Error {

@@ -4,11 +4,11 @@
  * instead of failing one variable per deploy. The CDK stack sets exactly these names.
  */
 import { z } from 'zod';
-import { ReportDefinitions } from './definitions.js';
+import { ReportDefinitions } from '../core/definitions.js';
 // Seven days: a mailed link is our own endpoint, so it is not capped by SigV4's presign limit.
-import { DEFAULT_LINK_TTL_SECONDS } from './delivery/links.js';
+import { DEFAULT_LINK_TTL_SECONDS } from '../delivery/links.js';
+import { VERIFIK_API_URL } from '../verifik/client.js';
 import { CONCURRENCY_RULE, DEFAULT_CONCURRENCY, parseConcurrency } from './read-concurrency.js';
-import { VERIFIK_API_URL } from './verifik/client.js';
 
 /**
  * Default attachment budget, measured on the base64-encoded size of all attachments together.

@@ -3,7 +3,7 @@
  * 404/405 answers, and response shapes that never carry a stack trace.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { escapeHtml } from '../html-escape.js';
+import { escapeHtml } from '../util/html-escape.js';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 

@@ -3,7 +3,7 @@
  * instants): the worker rebuilds the window itself, so both sides agree by construction.
  */
 import { z } from 'zod';
-import { ReportFormat } from '../definitions.js';
+import { ReportFormat } from '../core/definitions.js';
 import { REPORT_ID } from '../delivery/names.js';
 
 export const OnDemandRequest = z.object({

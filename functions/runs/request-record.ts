@@ -2,8 +2,9 @@
  * How a report request is recorded and named, apart from the code that runs reports, so the API
  * function can accept requests without bundling the renderers.
  */
+
+import type { ReportRequest } from '../core/pipeline.js';
 import type { ReportRecord } from '../delivery/state.js';
-import type { ReportRequest } from '../pipeline.js';
 import { reportWindow } from '../time/window.js';
 import type { OnDemandRequest } from './worker-payload.js';
 

@@ -5,11 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { describeError, EXIT, exitCodeFor } from './cli-errors.js';
-import { ReportDefinition, ReportFormat } from './definitions.js';
-import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, ReadConcurrency } from './read-concurrency.js';
-import { reportWindow, yesterday } from './time/window.js';
-import { assertTimeZone } from './time/zone.js';
+import { ReportDefinition, ReportFormat } from '../core/definitions.js';
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, ReadConcurrency } from '../settings/read-concurrency.js';
+import { reportWindow, yesterday } from '../time/window.js';
+import { assertTimeZone } from '../time/zone.js';
+import { describeError, EXIT, exitCodeFor } from './errors.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -191,7 +191,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     return EXIT.usage;
   }
   try {
-    const { executeCliReport } = await import('./cli-run.js');
+    const { executeCliReport } = await import('./run.js');
     const result = await executeCliReport(options, { token, io });
     if (options.json) io.stdout.write(`${JSON.stringify(result.manifest, null, 2)}\n`);
     return EXIT.ok;

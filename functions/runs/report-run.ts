@@ -7,20 +7,20 @@
  * stores beside each manifest, because the manifest carries only totals.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { type FailureReason, type RenderedMail, renderFailureMail } from '../delivery/mail-render.js';
-import { composeReportMail } from '../delivery/mail-report.js';
-import { type MailAttachment, sendMail } from '../delivery/mail-send.js';
-import { createS3Sink, findPreviousManifest } from '../delivery/s3-sink.js';
+import { downloadName } from '../core/naming.js';
+import { type ReportRequest, type ReportResult, runReport } from '../core/pipeline.js';
+import { composeReportMail } from '../delivery/mail/compose.js';
+import { type FailureReason, type RenderedMail, renderFailureMail } from '../delivery/mail/render.js';
+import { type MailAttachment, sendMail } from '../delivery/mail/send.js';
+import { createS3Sink, findPreviousManifest } from '../delivery/sink/s3.js';
 import { markMailSent, markRun, updateReportStatus } from '../delivery/state.js';
-import { type ReportRequest, type ReportResult, runReport } from '../pipeline.js';
+import type { Deps } from '../handlers/deps.js';
 import { CHECK_KEYS } from '../report/columns.js';
 import { SUMMARY_FILE } from '../report/manifest.js';
 import type { Summary } from '../report/summary.js';
-import { downloadName } from '../report-naming.js';
 import type { ReportWindow } from '../time/window.js';
 import { VerifikAuthError } from '../verifik/errors.js';
-import type { Deps } from './deps.js';
-import { fileKey, signLinks } from './report-links.js';
+import { fileKey, signLinks } from './links.js';
 
 /** Longer than Lambda's 15-minute maximum, so a live run's claim is never taken over. */
 export const RUN_LEASE_SECONDS = 16 * 60;

@@ -1,21 +1,21 @@
 /** The CLI's I/O half: wires the real adapters (Verifik client, a sink, SES) around the pipeline. */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { CliIo, CliOptions } from './cli.js';
-import { CliConfigError } from './cli-errors.js';
-import { ConfigError, loadMailSettings, type MailSettings } from './config.js';
-import { createS3Client, createSesClient } from './delivery/aws-clients.js';
-import { presignDownload } from './delivery/links.js';
-import { createLocalSink, findPreviousLocalSummary } from './delivery/local-sink.js';
-import { composeReportMail } from './delivery/mail-report.js';
-import { checkRecipients, sendMail } from './delivery/mail-send.js';
-import { createS3Sink, type S3ReportSink } from './delivery/s3-sink.js';
-import type { ReportSink } from './delivery/sink.js';
-import { type ReportRequest, type ReportResult, runReport } from './pipeline.js';
-import { manifestFilters } from './report/manifest.js';
-import { downloadName, newReportId } from './report-naming.js';
-import { reportWindow } from './time/window.js';
-import { createVerifikClient, VERIFIK_API_URL } from './verifik/client.js';
-import type { ReadProgress } from './verifik/paginate.js';
+import { downloadName, newReportId } from '../core/naming.js';
+import { type ReportRequest, type ReportResult, runReport } from '../core/pipeline.js';
+import { createS3Client, createSesClient } from '../delivery/aws-clients.js';
+import { presignDownload } from '../delivery/links.js';
+import { composeReportMail } from '../delivery/mail/compose.js';
+import { checkRecipients, sendMail } from '../delivery/mail/send.js';
+import { createLocalSink, findPreviousLocalSummary } from '../delivery/sink/local.js';
+import type { ReportSink } from '../delivery/sink/port.js';
+import { createS3Sink, type S3ReportSink } from '../delivery/sink/s3.js';
+import { manifestFilters } from '../report/manifest.js';
+import { ConfigError, loadMailSettings, type MailSettings } from '../settings/config.js';
+import { reportWindow } from '../time/window.js';
+import { createVerifikClient, VERIFIK_API_URL } from '../verifik/client.js';
+import type { ReadProgress } from '../verifik/paginate.js';
+import { CliConfigError } from './errors.js';
+import type { CliIo, CliOptions } from './main.js';
 
 /** SigV4 presigned URLs cannot outlive 7 days; links in CLI mails are presigned S3 URLs. */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;

@@ -8,7 +8,7 @@
  * defence; errors we do not know are never quoted, only named: their text could be anything,
  * including a raw server body.
  */
-import type { FailureReason } from './mail-render.js';
+import type { FailureReason } from './render.js';
 
 const MAX_DETAIL = 400;
 

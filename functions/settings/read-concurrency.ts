@@ -4,7 +4,7 @@
  * an operator meets the same range and default wherever they set it.
  */
 import { z } from 'zod';
-import { DEFAULT_CONCURRENCY } from './verifik/paginate.js';
+import { DEFAULT_CONCURRENCY } from '../verifik/paginate.js';
 
 export { DEFAULT_CONCURRENCY };
 

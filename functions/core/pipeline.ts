@@ -6,12 +6,11 @@
  * and any failure aborts the sink, so a report either exists complete or not at all.
  */
 import { pipeline as pipe } from 'node:stream/promises';
-import type { ReportFormat } from './definitions.js';
-import type { ReportSink } from './delivery/sink.js';
-import { flatten } from './report/columns.js';
-import type { ReportContext, ReportFilters } from './report/context.js';
-import { summaryCsvDocument } from './report/csv.js';
-import { createDetailWriter, type DetailTargets } from './report/detail-writer.js';
+import type { ReportSink } from '../delivery/sink/port.js';
+import { flatten } from '../report/columns.js';
+import type { ReportContext, ReportFilters } from '../report/context.js';
+import { summaryCsvDocument } from '../report/csv.js';
+import { createDetailWriter, type DetailTargets } from '../report/detail-writer.js';
 import {
   buildManifest,
   type FileKind,
@@ -19,15 +18,16 @@ import {
   type Manifest,
   type ManifestFile,
   SUMMARY_FILE,
-} from './report/manifest.js';
-import { createThreadedDetailWriter } from './report/render-thread.js';
-import { compareSummaries, type Summary, SummaryBuilder, type SummaryDelta } from './report/summary.js';
-import { downloadName } from './report-naming.js';
-import { applyInProcessV8Flags } from './runtime-flags.js';
-import type { ReportWindow } from './time/window.js';
-import type { VerifikClient } from './verifik/client.js';
-import { type ReadProgress, readWindow } from './verifik/paginate.js';
-import { refId } from './verifik/schema.js';
+} from '../report/manifest.js';
+import { createThreadedDetailWriter } from '../report/render-thread.js';
+import { compareSummaries, type Summary, SummaryBuilder, type SummaryDelta } from '../report/summary.js';
+import { applyInProcessV8Flags } from '../settings/runtime-flags.js';
+import type { ReportWindow } from '../time/window.js';
+import type { VerifikClient } from '../verifik/client.js';
+import { type ReadProgress, readWindow } from '../verifik/paginate.js';
+import { refId } from '../verifik/schema.js';
+import type { ReportFormat } from './definitions.js';
+import { downloadName } from './naming.js';
 
 export interface ReportRequest {
   /** Definition name, or 'on-demand' / 'cli'; part of the report id and the S3 key. */

@@ -5,8 +5,8 @@
  */
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { disallowedRecipients } from '../definitions.js';
-import type { AttachmentDecision, RenderedMail } from './mail-render.js';
+import { disallowedRecipients } from '../../core/definitions.js';
+import type { AttachmentDecision, RenderedMail } from './render.js';
 
 /** SES v2 refuses more destinations than this in one message. */
 export const MAX_RECIPIENTS_PER_MESSAGE = 50;

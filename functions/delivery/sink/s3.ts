@@ -15,12 +15,12 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { MANIFEST_NAME } from '../report/manifest.js';
-import { parseDay, previousDay } from '../time/window.js';
-import { awsErrorCode, describeAwsError } from './aws-errors.js';
-import { attachmentDisposition } from './content-disposition.js';
-import { FILE_NAME, REPORT_ID } from './names.js';
-import type { FileSpec, ReportSink, SinkFile } from './sink.js';
+import { MANIFEST_NAME } from '../../report/manifest.js';
+import { parseDay, previousDay } from '../../time/window.js';
+import { awsErrorCode, describeAwsError } from '../aws-errors.js';
+import { attachmentDisposition } from '../content-disposition.js';
+import { FILE_NAME, REPORT_ID } from '../names.js';
+import type { FileSpec, ReportSink, SinkFile } from './port.js';
 
 export const DEFAULT_PREFIX = 'reports/';
 /** 8 MiB parts, at most 2 in flight per file: ~24 MiB buffered per open file. */

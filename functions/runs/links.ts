@@ -3,7 +3,7 @@
  * (scheduled and on-demand) and the API's status answer, so every link has the same shape.
  */
 import { type LinkKeys, linkExpiry, signFileLink } from '../delivery/links.js';
-import type { MailLink } from '../delivery/mail-render.js';
+import type { MailLink } from '../delivery/mail/render.js';
 import { MANIFEST_NAME } from '../report/manifest.js';
 
 export interface LinkedFile {

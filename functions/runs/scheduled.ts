@@ -5,16 +5,15 @@
  * the claim taken and sends nothing; a retry after a failure before sending re-claims and
  * completes the work. A failure is recorded, told to the owners and rethrown.
  */
-import type { ReportDefinition } from '../definitions.js';
-import { describeFailure } from '../delivery/mail-failure.js';
-import { checkRecipients } from '../delivery/mail-send.js';
+import type { ReportDefinition } from '../core/definitions.js';
+import { newReportId } from '../core/naming.js';
+import type { ReportRequest } from '../core/pipeline.js';
+import { describeFailure } from '../delivery/mail/failure-reason.js';
+import { checkRecipients } from '../delivery/mail/send.js';
 import { claimRun, markMailSending, markRun, putReport, StaleRunError } from '../delivery/state.js';
-import type { ReportRequest } from '../pipeline.js';
-import { newReportId } from '../report-naming.js';
-import { ASYNC_RETRY_ATTEMPTS } from '../runtime-flags.js';
+import type { Deps } from '../handlers/deps.js';
+import { ASYNC_RETRY_ATTEMPTS } from '../settings/runtime-flags.js';
 import { dayWindow, yesterday } from '../time/window.js';
-import type { Deps } from './deps.js';
-import { requestRecord } from './report-request.js';
 import {
   composeMail,
   type HeldRun,
@@ -27,6 +26,7 @@ import {
   sendAndMarkSent,
   supersede,
 } from './report-run.js';
+import { requestRecord } from './request-record.js';
 
 export class UnknownDefinitionError extends Error {
   override name = 'UnknownDefinitionError';

@@ -3,7 +3,7 @@
  * function can name reports without bundling the renderers (exceljs).
  */
 import { randomBytes } from 'node:crypto';
-import type { ReportWindow } from './time/window.js';
+import type { ReportWindow } from '../time/window.js';
 
 /** What names a report: its definition and its days. */
 export interface ReportNaming {
