@@ -20,20 +20,17 @@ import { isMainThread } from 'node:worker_threads';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import { createDataset } from '../dev/fake-verifik/generator.js';
+import { DEFAULT_CONCURRENCY, LAMBDA_PROCESS_ENV, LAMBDA_V8_FLAGS } from '../functions/contract.js';
 import { newReportId } from '../functions/core/naming.js';
 import { type ReportRequest, runReport } from '../functions/core/pipeline.js';
 import { createLocalSink } from '../functions/delivery/sink/local.js';
 import { DETAIL_COLUMNS, DETAIL_KEYS, flatten } from '../functions/report/columns.js';
 import { SummaryBuilder } from '../functions/report/summary.js';
 import { createXlsxWriter } from '../functions/report/xlsx.js';
-import {
-  applyInProcessV8Flags,
-  LAMBDA_PROCESS_ENV,
-  LAMBDA_V8_FLAGS,
-} from '../functions/settings/runtime-flags.js';
+import { applyInProcessV8Flags } from '../functions/settings/runtime-flags.js';
 import { dayWindow } from '../functions/time/window.js';
 import { createVerifikClient, LIST_PATH } from '../functions/verifik/client.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_PER_PAGE } from '../functions/verifik/paginate.js';
+import { DEFAULT_PER_PAGE } from '../functions/verifik/paginate.js';
 import { toQueryString } from '../functions/verifik/query.js';
 import { BiometricValidation } from '../functions/verifik/schema.js';
 import { bundle, fmt, ratio, runChild, spawnFake } from './support.js';

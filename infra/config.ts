@@ -7,10 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import {
+  DEFAULT_ATTACHMENT_BUDGET_BYTES,
+  DEFAULT_CONCURRENCY,
+  VERIFIK_API_URL,
+} from '../functions/contract.js';
 import { disallowedRecipients, ReportDefinitions } from '../functions/core/definitions.js';
-import { DEFAULT_ATTACHMENT_BUDGET_BYTES } from '../functions/settings/config.js';
-import { DEFAULT_CONCURRENCY, ReadConcurrency } from '../functions/settings/read-concurrency.js';
-import { VERIFIK_API_URL } from '../functions/verifik/client.js';
+import { ReadConcurrency } from '../functions/settings/read-concurrency.js';
 
 /** Retention values CloudWatch Logs accepts (anything else fails at deploy time, so refuse it here). */
 const LOG_RETENTION_DAYS = [

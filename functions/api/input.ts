@@ -3,14 +3,13 @@
  * all at once, so a client fixes its request in one round.
  */
 import { z } from 'zod';
+import { DAY_PATTERN, MAX_RECIPIENTS, REPORT_ID } from '../contract.js';
 import { disallowedRecipients, ReportFormat } from '../core/definitions.js';
-import { REPORT_ID } from '../delivery/names.js';
 import type { OnDemandRequest } from '../runs/worker-payload.js';
 import { daysBetween, MAX_RANGE_DAYS, parseDay, today, yesterday } from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
 import type { FieldError } from './http.js';
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** The formats the worker renders (and, without `formats`, all of them). */
 const FORMATS = ReportFormat.options;
 /** Statuses, types and client ids travel into Verifik query strings: keep them plain. */
@@ -41,7 +40,7 @@ const FIELDS = {
     .min(1, 'at least one format'),
   notify: z
     .array(z.email({ error: 'not an email address' }), { error: 'must be an array of email addresses' })
-    .max(50, 'at most 50 recipients'),
+    .max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} recipients`),
 } as const;
 
 type Fields = { [K in keyof typeof FIELDS]?: z.infer<(typeof FIELDS)[K]> };
@@ -70,7 +69,7 @@ function readFields(body: unknown, errors: FieldError[]): Fields | null {
 }
 
 function checkDay(field: string, value: string, errors: FieldError[]): boolean {
-  if (!DAY.test(value)) {
+  if (!DAY_PATTERN.test(value)) {
     errors.push({ field, message: `"${value}" is not a date: use YYYY-MM-DD` });
     return false;
   }

@@ -5,8 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { CLI_DEFINITION, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../contract.js';
 import { ReportDefinition, ReportFormat } from '../core/definitions.js';
-import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, ReadConcurrency } from '../settings/read-concurrency.js';
+import { ReadConcurrency } from '../settings/read-concurrency.js';
 import { reportWindow, yesterday } from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
 import { describeError, EXIT, exitCodeFor } from './errors.js';
@@ -101,7 +102,7 @@ export function parseCliArgs(
     out: v.out ?? 'reports',
     bucket: v.bucket,
     mailTo: v['mail-to'] ?? [],
-    definition: v.definition ?? 'cli',
+    definition: v.definition ?? CLI_DEFINITION,
     json: v.json ?? false,
     concurrency: v.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(v.concurrency),
   });

@@ -1,5 +1,6 @@
 /** The CLI's I/O half: wires the real adapters (Verifik client, a sink, SES) around the pipeline. */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { REPORTS_PREFIX, VERIFIK_API_URL } from '../contract.js';
 import { downloadName, newReportId } from '../core/naming.js';
 import { type ReportRequest, type ReportResult, runReport } from '../core/pipeline.js';
 import { createS3Client, createSesClient } from '../delivery/aws-clients.js';
@@ -12,7 +13,7 @@ import { createS3Sink, type S3ReportSink } from '../delivery/sink/s3.js';
 import { manifestFilters } from '../report/manifest.js';
 import { ConfigError, loadMailSettings, type MailSettings } from '../settings/config.js';
 import { reportWindow } from '../time/window.js';
-import { createVerifikClient, VERIFIK_API_URL } from '../verifik/client.js';
+import { createVerifikClient } from '../verifik/client.js';
 import type { ReadProgress } from '../verifik/paginate.js';
 import { CliConfigError } from './errors.js';
 import type { CliIo, CliOptions } from './main.js';
@@ -72,7 +73,7 @@ export async function executeCliReport(
       ? createS3Sink({
           s3,
           bucket: options.bucket,
-          prefix: io.env.REPORTS_PREFIX ?? 'reports/',
+          prefix: io.env.REPORTS_PREFIX ?? REPORTS_PREFIX,
           definition: request.definition,
           window: request.window,
           reportId,

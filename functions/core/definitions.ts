@@ -4,6 +4,7 @@
  * in which zone, to whom.
  */
 import { z } from 'zod';
+import { DEFINITION_NAME, DEFINITION_NAME_RULE, MAX_RECIPIENTS } from '../contract.js';
 import { isTimeZone } from '../time/zone.js';
 
 export const ReportFormat = z.enum(['xlsx', 'csv']);
@@ -13,7 +14,7 @@ const timeZone = z.string().refine(isTimeZone, { message: 'unknown IANA time zon
 
 export const ReportDefinition = z.object({
   /** Stable id: used in S3 keys, schedule names and claims. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'lowercase letters, digits and dashes, at most 48'),
+  name: z.string().regex(DEFINITION_NAME, DEFINITION_NAME_RULE),
   description: z.string().max(200).optional(),
   /** Runs daily at hour:minute in timeZone and reports on the previous day in that zone. */
   schedule: z.object({
@@ -27,7 +28,7 @@ export const ReportDefinition = z.object({
   clients: z.array(z.string().min(1)).default([]),
   formats: z.array(ReportFormat).min(1).default(['xlsx', 'csv']),
   /** Report mail recipients; each must be in an allowed domain. SES allows 50 per message. */
-  recipients: z.array(z.email()).max(50).default([]),
+  recipients: z.array(z.email()).max(MAX_RECIPIENTS).default([]),
   /** Told when a run fails (no personal data in that mail). */
   owners: z.array(z.email()).min(1),
   /** true: a day without validations sends nothing; false: a short "no validations" mail. */

@@ -6,19 +6,13 @@
  * and any failure aborts the sink, so a report either exists complete or not at all.
  */
 import { pipeline as pipe } from 'node:stream/promises';
+import { FILE_CATALOGUE, type FileKind, SUMMARY_FILE } from '../contract.js';
 import type { ReportSink } from '../delivery/sink/port.js';
 import { flatten } from '../report/columns.js';
 import type { ReportContext, ReportFilters } from '../report/context.js';
 import { summaryCsvDocument } from '../report/csv.js';
 import { createDetailWriter, type DetailTargets } from '../report/detail-writer.js';
-import {
-  buildManifest,
-  type FileKind,
-  HashingCounter,
-  type Manifest,
-  type ManifestFile,
-  SUMMARY_FILE,
-} from '../report/manifest.js';
+import { buildManifest, HashingCounter, type Manifest, type ManifestFile } from '../report/manifest.js';
 import { createThreadedDetailWriter } from '../report/render-thread.js';
 import { compareSummaries, type Summary, SummaryBuilder, type SummaryDelta } from '../report/summary.js';
 import { applyInProcessV8Flags } from '../settings/runtime-flags.js';
@@ -74,18 +68,6 @@ export interface RunReportOptions {
   signal?: AbortSignal;
 }
 
-const CONTENT_TYPES: Record<FileKind, string> = {
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  'details-csv': 'text/csv; charset=utf-8',
-  'summary-csv': 'text/csv; charset=utf-8',
-};
-
-const FILE_NAMES: Record<FileKind, string> = {
-  xlsx: 'validations.xlsx',
-  'details-csv': 'validations.csv',
-  'summary-csv': 'summary.csv',
-};
-
 interface OpenFile {
   kind: FileKind;
   name: string;
@@ -104,11 +86,11 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
   const opened: OpenFile[] = [];
 
   const open = (kind: FileKind): OpenFile => {
-    const name = FILE_NAMES[kind];
+    const { name, contentType } = FILE_CATALOGUE[kind];
     const measure = new HashingCounter();
     const target = sink.open({
       name,
-      contentType: CONTENT_TYPES[kind],
+      contentType,
       downloadName: downloadName(request, name),
     });
     const stored = Promise.all([pipe(measure, target.stream), target.done]).then(() => undefined);
@@ -196,7 +178,7 @@ export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
     const files: ReportFile[] = opened.map((f) => ({
       name: f.name,
       kind: f.kind,
-      contentType: CONTENT_TYPES[f.kind],
+      contentType: FILE_CATALOGUE[f.kind].contentType,
       bytes: f.measure.bytes,
       sha256: f.measure.sha256(),
       rows: f.rows,

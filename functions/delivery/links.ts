@@ -7,11 +7,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { DEFAULT_LINK_TTL_SECONDS, downloadPath, FILE_NAME, REPORT_ID } from '../contract.js';
 import { attachmentDisposition } from './content-disposition.js';
-import { FILE_NAME, REPORT_ID } from './names.js';
 
-/** Default lifetime of a mailed link. */
-export const DEFAULT_LINK_TTL_SECONDS = 7 * 24 * 60 * 60;
 /** Keys shorter than this are refused: an HMAC key is only as strong as its entropy. */
 export const MIN_KEY_BYTES = 16;
 
@@ -48,7 +46,7 @@ function keyList(keys: LinkKeys): readonly Buffer[] {
  * ids and names are restricted to characters that cannot contain the separators.
  */
 function canonical(reportId: string, file: string, expires: string): string {
-  return `v1\nGET\n/reports/${reportId}/files/${file}\n${expires}`;
+  return `v1\nGET\n${downloadPath(reportId, file)}\n${expires}`;
 }
 
 function hmac(key: Buffer, message: string): Buffer {
@@ -77,7 +75,7 @@ export function signFileLink({ baseUrl, reportId, file, expiresAt, key }: SignFi
   const expires = String(expiresAt);
   const signature = hmac(signingKey as Buffer, canonical(reportId, file, expires)).toString('base64url');
   const base = baseUrl.replace(/\/+$/, '');
-  return `${base}/reports/${reportId}/files/${file}?expires=${expires}&signature=${signature}`;
+  return `${base}${downloadPath(reportId, file)}?expires=${expires}&signature=${signature}`;
 }
 
 /** Expiry for a link created at `now`, in whole Unix seconds. */

@@ -28,17 +28,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { DAY_PATTERN, STATE_TABLE } from '../contract.js';
 import { awsErrorCode } from './aws-errors.js';
-
-/** The key schema the CDK stack creates; tests create their tables from it. */
-export const STATE_TABLE = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  byDateIndex: 'byDate',
-  indexPartitionKey: 'gsi1pk',
-  indexSortKey: 'gsi1sk',
-  ttlAttribute: 'expiresAt',
-} as const;
 
 const DAY_SECONDS = 24 * 60 * 60;
 /** Claims outlive every retry path (Lambda async: 6 h; scheduler: up to 24 h) by far. */
@@ -326,7 +317,7 @@ export const ReportRecord = z.object({
   createdAt: z.string(),
   updatedAt: z.string().optional(),
   /** The first day the report covers (YYYY-MM-DD): what `GET /reports?date=` lists by. */
-  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  date: z.string().regex(DAY_PATTERN),
   manifestKey: z.string().optional(),
   summary: z.record(z.string(), z.unknown()).optional(),
   error: z.string().optional(),

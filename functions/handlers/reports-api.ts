@@ -22,6 +22,7 @@ import {
   validationError,
 } from '../api/http.js';
 import { parseListQuery, parseReportId, parseReportRequest } from '../api/input.js';
+import { API_ROUTES } from '../contract.js';
 import { downloadName, newReportId } from '../core/naming.js';
 import { presignDownload, verifyFileLink } from '../delivery/links.js';
 import { readManifest } from '../delivery/sink/s3.js';
@@ -36,7 +37,6 @@ import { Manifest } from '../report/manifest.js';
 import { fileKey, signLinks } from '../runs/links.js';
 import { onDemandReportRequest, queuedRecord } from '../runs/request-record.js';
 import { reportWindow } from '../time/window.js';
-import { API_ROUTES } from './api-routes.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
 

@@ -8,6 +8,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import { METRICS_NAMESPACE } from '../contract.js';
 
 export function moduleLogger(serviceName: string): Logger {
   // POWERTOOLS_SERVICE_NAME (set by the stack) wins over the default name.
@@ -27,7 +28,7 @@ export function lambdaEntry<E, R>(opts: {
   outcome: (result: R) => string;
 }) {
   const metrics = new Metrics({
-    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'VerifikReports',
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
     serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? opts.serviceName,
   });
   return middy(async (event: E): Promise<R> => {

@@ -6,16 +6,10 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { z } from 'zod';
+import { DAY_PATTERN, FILE_KINDS } from '../contract.js';
 import type { ReportContext, ReportFilters } from './context.js';
 
-/** Written last: its presence is the only signal that a report is complete. */
-export const MANIFEST_NAME = 'manifest.json';
-
-/** The report's full summary as JSON, stored beside the manifest; read back for "what changed" deltas. */
-export const SUMMARY_FILE = 'summary.json';
-
-export const FileKind = z.enum(['xlsx', 'details-csv', 'summary-csv']);
-export type FileKind = z.infer<typeof FileKind>;
+export const FileKind = z.enum(FILE_KINDS);
 
 export const ManifestFile = z.object({
   name: z.string().min(1),
@@ -27,7 +21,7 @@ export const ManifestFile = z.object({
 });
 export type ManifestFile = z.infer<typeof ManifestFile>;
 
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const Day = z.string().regex(DAY_PATTERN);
 
 export const Manifest = z.object({
   id: z.string().min(1),

@@ -2,9 +2,10 @@
  * Signed links to a report's files, and where those files live in S3. Shared by the mails
  * (scheduled and on-demand) and the API's status answer, so every link has the same shape.
  */
+
+import { MANIFEST_NAME } from '../contract.js';
 import { type LinkKeys, linkExpiry, signFileLink } from '../delivery/links.js';
 import type { MailLink } from '../delivery/mail/render.js';
-import { MANIFEST_NAME } from '../report/manifest.js';
 
 export interface LinkedFile {
   name: string;

@@ -3,6 +3,8 @@
  * Lambda may deliver an async invocation twice, so the worker claims the report id like a
  * scheduled day: only one delivery does the work and sends the mail.
  */
+
+import { ON_DEMAND_DEFINITION } from '../contract.js';
 import { describeFailure } from '../delivery/mail/failure-reason.js';
 import { claimRun, markMailSending, markRun, StaleRunError, updateReportStatus } from '../delivery/state.js';
 import type { Deps } from '../handlers/deps.js';
@@ -16,7 +18,7 @@ import {
   recordFailure,
   sendAndMarkSent,
 } from './report-run.js';
-import { ON_DEMAND, onDemandReportRequest } from './request-record.js';
+import { onDemandReportRequest } from './request-record.js';
 import type { WorkerPayload } from './worker-payload.js';
 
 export type WorkerOutcome =
@@ -32,7 +34,7 @@ export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Pro
   const log = deps.logger;
   const runId = deps.newRunId();
   const claim = await claimRun(doc, table, {
-    definition: ON_DEMAND,
+    definition: ON_DEMAND_DEFINITION,
     day: reportId,
     runId,
     leaseSeconds: RUN_LEASE_SECONDS,
@@ -42,7 +44,7 @@ export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Pro
     log.info('worker skipped a duplicate delivery', { reportId, holder: claim.status });
     return { status: 'skipped', reportId, reason: `report ${reportId} is already ${claim.status}` };
   }
-  const update: HeldRun = { definition: ON_DEMAND, day: reportId, runId, reportId };
+  const update: HeldRun = { definition: ON_DEMAND_DEFINITION, day: reportId, runId, reportId };
   const request = onDemandReportRequest(payload.request);
   const notify = payload.request.notify;
   try {
@@ -54,7 +56,7 @@ export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Pro
       return { status: 'complete', reportId };
     }
     const composed = await composeMail(deps, {
-      label: ON_DEMAND,
+      label: ON_DEMAND_DEFINITION,
       request,
       produced,
       reportId,
@@ -75,7 +77,7 @@ export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Pro
     await recordFailure(deps, update, reason.detail, { reportRecorded: true });
     await mailFailure(deps, {
       to: notify,
-      label: ON_DEMAND,
+      label: ON_DEMAND_DEFINITION,
       window: request.window,
       reason,
       reportId,

@@ -7,6 +7,7 @@
  * stores beside each manifest, because the manifest carries only totals.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { SUMMARY_FILE } from '../contract.js';
 import { downloadName } from '../core/naming.js';
 import { type ReportRequest, type ReportResult, runReport } from '../core/pipeline.js';
 import { composeReportMail } from '../delivery/mail/compose.js';
@@ -16,7 +17,6 @@ import { createS3Sink, findPreviousManifest } from '../delivery/sink/s3.js';
 import { markMailSent, markRun, updateReportStatus } from '../delivery/state.js';
 import type { Deps } from '../handlers/deps.js';
 import { CHECK_KEYS } from '../report/columns.js';
-import { SUMMARY_FILE } from '../report/manifest.js';
 import type { Summary } from '../report/summary.js';
 import type { ReportWindow } from '../time/window.js';
 import { VerifikAuthError } from '../verifik/errors.js';
@@ -24,8 +24,6 @@ import { fileKey, signLinks } from './links.js';
 
 /** Longer than Lambda's 15-minute maximum, so a live run's claim is never taken over. */
 export const RUN_LEASE_SECONDS = 16 * 60;
-/** Deltas compare with the newest report of the same definition within this many days back. */
-const PREVIOUS_DAYS_BACK = 7;
 
 /** Headline figures kept in the report record (what `GET /reports/{id}` answers without S3). */
 function headlineFigures(summary: Summary): Record<string, unknown> {
@@ -58,7 +56,6 @@ export async function previousSummary(
       prefix: deps.config.REPORTS_PREFIX,
       definition,
       day,
-      maxDaysBack: PREVIOUS_DAYS_BACK,
       excludeReportId: reportId,
     });
     if (!previous) return null;

@@ -3,6 +3,7 @@
  * function can accept requests without bundling the renderers.
  */
 
+import { ON_DEMAND_DEFINITION } from '../contract.js';
 import type { ReportRequest } from '../core/pipeline.js';
 import type { ReportRecord } from '../delivery/state.js';
 import { reportWindow } from '../time/window.js';
@@ -26,11 +27,9 @@ export function requestRecord(
   };
 }
 
-export const ON_DEMAND = 'on-demand';
-
 export function onDemandReportRequest(request: OnDemandRequest): ReportRequest {
   return {
-    definition: ON_DEMAND,
+    definition: ON_DEMAND_DEFINITION,
     window: reportWindow(request.from, request.to, request.timeZone),
     statuses: request.statuses,
     types: request.types,

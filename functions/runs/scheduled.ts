@@ -5,6 +5,8 @@
  * the claim taken and sends nothing; a retry after a failure before sending re-claims and
  * completes the work. A failure is recorded, told to the owners and rethrown.
  */
+
+import { ASYNC_RETRY_ATTEMPTS } from '../contract.js';
 import type { ReportDefinition } from '../core/definitions.js';
 import { newReportId } from '../core/naming.js';
 import type { ReportRequest } from '../core/pipeline.js';
@@ -12,7 +14,6 @@ import { describeFailure } from '../delivery/mail/failure-reason.js';
 import { checkRecipients } from '../delivery/mail/send.js';
 import { claimRun, markMailSending, markRun, putReport, StaleRunError } from '../delivery/state.js';
 import type { Deps } from '../handlers/deps.js';
-import { ASYNC_RETRY_ATTEMPTS } from '../settings/runtime-flags.js';
 import { dayWindow, yesterday } from '../time/window.js';
 import {
   composeMail,

@@ -3,18 +3,18 @@
  * instants): the worker rebuilds the window itself, so both sides agree by construction.
  */
 import { z } from 'zod';
+import { DAY_PATTERN, MAX_RECIPIENTS, REPORT_ID } from '../contract.js';
 import { ReportFormat } from '../core/definitions.js';
-import { REPORT_ID } from '../delivery/names.js';
 
 export const OnDemandRequest = z.object({
-  from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-  to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  from: z.string().regex(DAY_PATTERN),
+  to: z.string().regex(DAY_PATTERN),
   timeZone: z.string().min(1),
   statuses: z.array(z.string()).default([]),
   types: z.array(z.string()).default([]),
   clients: z.array(z.string()).default([]),
   formats: z.array(ReportFormat).min(1),
-  notify: z.array(z.email()).max(50).default([]),
+  notify: z.array(z.email()).max(MAX_RECIPIENTS).default([]),
 });
 export type OnDemandRequest = z.infer<typeof OnDemandRequest>;
 

@@ -4,20 +4,15 @@
  * instead of failing one variable per deploy. The CDK stack sets exactly these names.
  */
 import { z } from 'zod';
+import {
+  DEFAULT_ATTACHMENT_BUDGET_BYTES,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LINK_TTL_SECONDS,
+  REPORTS_PREFIX,
+  VERIFIK_API_URL,
+} from '../contract.js';
 import { ReportDefinitions } from '../core/definitions.js';
-// Seven days: a mailed link is our own endpoint, so it is not capped by SigV4's presign limit.
-import { DEFAULT_LINK_TTL_SECONDS } from '../delivery/links.js';
-import { VERIFIK_API_URL } from '../verifik/client.js';
-import { CONCURRENCY_RULE, DEFAULT_CONCURRENCY, parseConcurrency } from './read-concurrency.js';
-
-/**
- * Default attachment budget, measured on the base64-encoded size of all attachments together.
- * SES v2 accepts 40 MB per message, but many receiving servers (Exchange Online's default, older
- * Gmail paths, corporate gateways) refuse anything over 10–25 MB, and a report mail should land
- * everywhere. 7 MiB encoded (about 5.2 MiB of files) fits even SES v1's 10 MB raw limit with room
- * for the HTML body and headers; anything bigger goes by link.
- */
-export const DEFAULT_ATTACHMENT_BUDGET_BYTES = 7 * 1024 * 1024;
+import { CONCURRENCY_RULE, parseConcurrency } from './read-concurrency.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -106,7 +101,7 @@ const Base = z.object({
     .string()
     .optional()
     .transform((v) => {
-      const p = v?.trim() || 'reports/';
+      const p = v?.trim() || REPORTS_PREFIX;
       return p.endsWith('/') ? p : `${p}/`;
     }),
   STATE_TABLE: required('DynamoDB table for claims and report status'),

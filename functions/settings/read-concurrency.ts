@@ -4,16 +4,7 @@
  * an operator meets the same range and default wherever they set it.
  */
 import { z } from 'zod';
-import { DEFAULT_CONCURRENCY } from '../verifik/paginate.js';
-
-export { DEFAULT_CONCURRENCY };
-
-/**
- * The setting exists to be gentler with Verifik, not to push it harder: at the default a large
- * report no longer waits on the network (paginate.ts), and each request in flight keeps pages
- * queued in memory. 32 leaves room to experiment and refuses a typo such as 80 or 800.
- */
-export const MAX_CONCURRENCY = 32;
+import { MAX_CONCURRENCY } from '../contract.js';
 
 export const CONCURRENCY_RULE = `a whole number from 1 to ${MAX_CONCURRENCY}`;
 

@@ -11,11 +11,11 @@
  * each get their own): 278–282 MB. A smaller growing factor saves more but costs time (175 %:
  * 281 MB, +1.5 s; 100 %: 273 MB, +3 s), as does a hard `--max-old-space-size` (128 MB: 228 MB
  * but +5 s, because V8 then also lowers its growing factor to 1.3).
+ *
+ * The flags NODE_OPTIONS accepts and the process environment are in contract.ts, which the stack
+ * reads (`LAMBDA_V8_FLAGS`, `LAMBDA_PROCESS_ENV`).
  */
 import { setFlagsFromString } from 'node:v8';
-
-/** V8 flags NODE_OPTIONS accepts: set there by the stack, passed on the command line by the bench. */
-export const LAMBDA_V8_FLAGS = ['--max-semi-space-size=4'] as const;
 
 /**
  * V8 flags NODE_OPTIONS refuses ("not allowed in NODE_OPTIONS"), so a process sets them on itself
@@ -26,9 +26,6 @@ export const LAMBDA_V8_FLAGS = ['--max-semi-space-size=4'] as const;
  */
 export const IN_PROCESS_V8_FLAGS = ['--heap-growing-percent=200'] as const;
 
-/** Environment of the report functions' processes; glibc reads it once, before any JS runs. */
-export const LAMBDA_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' } as const;
-
 let applied = false;
 
 /** Sets `IN_PROCESS_V8_FLAGS` once per process (`runReport` calls it first). */
@@ -37,10 +34,3 @@ export function applyInProcessV8Flags(): void {
   applied = true;
   for (const flag of IN_PROCESS_V8_FLAGS) setFlagsFromString(flag);
 }
-
-/**
- * Lambda retries a failed asynchronous run (scheduled or on-demand) this many times; the CDK
- * stack configures it and the scheduled run uses it to tell owners once when a day first fails
- * and once when the last automatic attempt failed, not on every attempt.
- */
-export const ASYNC_RETRY_ATTEMPTS = 2;

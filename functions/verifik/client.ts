@@ -38,8 +38,6 @@ import {
 } from './retry-policy.js';
 import type { Page } from './schema.js';
 
-/** The real API; every default in the project (CLI, functions, stack) points here. */
-export const VERIFIK_API_URL = 'https://api.verifik.co';
 export const LIST_PATH = '/v2/biometric-validations';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 

@@ -36,6 +36,8 @@
  * - Partitions are confirmed at the end (their totals asked again), since one may finish before
  *   records are added to it while the others are still being read.
  */
+
+import { DEFAULT_CONCURRENCY } from '../contract.js';
 import { parseInstant } from '../time/instant.js';
 import type { ReportWindow } from '../time/window.js';
 import { AdaptiveLimiter, type AimdTicket } from './adaptive-limit.js';
@@ -46,12 +48,6 @@ import type { ListQuery } from './query.js';
 import { type BiometricValidation, type Page, refId } from './schema.js';
 
 export const DEFAULT_PER_PAGE = 500;
-/**
- * Requests in flight. At 4, a 1M-record report waited on the network (pages ÷ 4 × latency) and
- * took 15.1 s against the fake at 20 ms a request; at 8, 13.3 s. A server that answers 429 brings
- * it down by itself (adaptive-limit.ts), so a rate limit costs a few retries, not the report.
- */
-export const DEFAULT_CONCURRENCY = 8;
 /** Ids pre-allocated for from the server's total (at most 28 MB); beyond it the id table grows as needed. */
 const MAX_ID_RESERVATION = 1_500_000;
 

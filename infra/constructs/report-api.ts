@@ -13,7 +13,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_ROUTES, type ApiRoute } from '../../functions/handlers/api-routes.js';
+import { API_ROUTES, type ApiRoute } from '../../functions/contract.js';
 import { logicalIdOf } from './logical-id.js';
 
 export interface ReportApiProps {

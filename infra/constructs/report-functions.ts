@@ -18,13 +18,15 @@ import {
   ASYNC_RETRY_ATTEMPTS,
   LAMBDA_PROCESS_ENV,
   LAMBDA_V8_FLAGS,
-} from '../../functions/settings/runtime-flags.js';
+  METRICS_NAMESPACE,
+  REPORTS_PREFIX,
+} from '../../functions/contract.js';
 import type { FunctionSizing } from '../config.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { logicalIdOf } from './logical-id.js';
 import type { ReportMail } from './report-mail.js';
 import type { ReportSecrets } from './report-secrets.js';
-import { REPORTS_PREFIX, ReportStorage } from './report-storage.js';
+import { ReportStorage } from './report-storage.js';
 
 export const HANDLER_NAMES = ['scheduled-report', 'reports-api', 'report-worker'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
@@ -154,7 +156,7 @@ export class ReportFunctions extends Construct {
       LINK_TTL_SECONDS: String(settings.linkTtlSeconds),
       ATTACHMENT_BUDGET_BYTES: String(settings.attachmentBudgetBytes),
       REPORT_DEFINITIONS: definitionsJson,
-      POWERTOOLS_METRICS_NAMESPACE: 'VerifikReports',
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: ['--enable-source-maps', ...LAMBDA_V8_FLAGS].join(' '),
       ...LAMBDA_PROCESS_ENV,
     };

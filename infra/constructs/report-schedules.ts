@@ -9,8 +9,8 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { ScheduledEventInput } from '../../functions/contract.js';
 import type { ReportDefinition } from '../../functions/core/definitions.js';
-import type { ScheduledEvent } from '../../functions/handlers/scheduled-report.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 
 export interface ReportSchedulesProps {
@@ -44,7 +44,7 @@ export class ReportSchedules extends Construct {
     for (const definition of props.definitions) {
       const { hour, minute, timeZone } = definition.schedule;
       // Typed by the handler's own event schema, so the two cannot drift apart.
-      const input: ScheduledEvent = { definition: definition.name };
+      const input: ScheduledEventInput = { definition: definition.name };
       const schedule = new scheduler.Schedule(this, `Schedule-${definition.name}`, {
         description: `Daily report "${definition.name}" at ${pad(hour)}:${pad(minute)} ${timeZone}`,
         scheduleGroup: group,

@@ -6,10 +6,9 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { STATE_TABLE } from '../../functions/delivery/state.js';
+import { REPORTS_PREFIX, STATE_TABLE } from '../../functions/contract.js';
 
 /** Every object the functions write or read is under this prefix; IAM is scoped to it. */
-export const REPORTS_PREFIX = 'reports/';
 
 export interface ReportStorageProps {
   /** Days before the lifecycle rule deletes a report's files. */

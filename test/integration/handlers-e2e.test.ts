@@ -33,6 +33,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import XLSX from 'xlsx';
 import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
+import {
+  API_ROUTES,
+  ASYNC_RETRY_ATTEMPTS,
+  LAMBDA_PROCESS_ENV,
+  LAMBDA_V8_FLAGS,
+} from '../../functions/contract.js';
 import type { ReportDefinitionInput } from '../../functions/core/definitions.js';
 import {
   createDynamoDocClient,
@@ -42,7 +48,6 @@ import {
   setClients,
 } from '../../functions/delivery/aws-clients.js';
 import { signFileLink } from '../../functions/delivery/links.js';
-import { API_ROUTES } from '../../functions/handlers/api-routes.js';
 import { createDeps, type Deps } from '../../functions/handlers/deps.js';
 import { createWorkerHandler } from '../../functions/handlers/report-worker.js';
 import { createReportsApi } from '../../functions/handlers/reports-api.js';
@@ -51,11 +56,7 @@ import { createSecretSource } from '../../functions/handlers/secret-source.js';
 import { Manifest } from '../../functions/report/manifest.js';
 import type { WorkerPayload } from '../../functions/runs/worker-payload.js';
 import { loadConfig } from '../../functions/settings/config.js';
-import {
-  ASYNC_RETRY_ATTEMPTS,
-  LAMBDA_PROCESS_ENV,
-  LAMBDA_V8_FLAGS,
-} from '../../functions/settings/runtime-flags.js';
+
 import { createVerifikClient } from '../../functions/verifik/client.js';
 import { BUNDLING } from '../../infra/constructs/report-functions.js';
 import { type ApiGatewayStandIn, fakeLambdaContext, startApiGateway } from '../support/apigw.js';

@@ -6,9 +6,9 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { baseUrlOf, createRouter, json } from '../../functions/api/http.js';
 import { parseListQuery, parseReportRequest } from '../../functions/api/input.js';
+import { DEFAULT_ATTACHMENT_BUDGET_BYTES, DEFAULT_CONCURRENCY } from '../../functions/contract.js';
 import { parseScheduledEvent } from '../../functions/handlers/scheduled-report.js';
-import { ConfigError, DEFAULT_ATTACHMENT_BUDGET_BYTES, loadConfig } from '../../functions/settings/config.js';
-import { DEFAULT_CONCURRENCY } from '../../functions/settings/read-concurrency.js';
+import { ConfigError, loadConfig } from '../../functions/settings/config.js';
 
 const definitions = JSON.stringify([
   { name: 'daily-ops', schedule: { timeZone: 'America/Bogota' }, owners: ['o@ops.example'] },

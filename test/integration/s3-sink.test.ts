@@ -175,8 +175,10 @@ describe('createS3Sink', () => {
       new HeadObjectCommand({ Bucket: bucket, Key: sink.keyOf('validations.xlsx') }),
     );
     expect(head.ContentType).toBe(XLSX);
+    // Download names are the caller's rule (core/naming.ts); without one the file keeps its own
+    // name, so two files of a report never share one.
     expect(head.ContentDisposition).toBe(
-      `attachment; filename="verifik-daily-2024-12-01.xlsx"; filename*=UTF-8''verifik-daily-2024-12-01.xlsx`,
+      `attachment; filename="validations.xlsx"; filename*=UTF-8''validations.xlsx`,
     );
     expect(head.ServerSideEncryption).toBe('AES256');
     expect(head.ContentLength).toBe(big.length);
@@ -349,7 +351,9 @@ describe('readManifest / findPreviousManifest', () => {
     expect(await readManifest(s3, bucket, (found as { key: string }).key)).toEqual({ n: 3 });
 
     // Month boundary and the look-back limit.
-    expect(await findPreviousManifest({ s3, bucket, definition: 'daily', day: '2024-12-02' })).toBeNull();
+    expect(
+      await findPreviousManifest({ s3, bucket, definition: 'daily', day: '2024-12-02', maxDaysBack: 1 }),
+    ).toBeNull();
     expect(
       await findPreviousManifest({ s3, bucket, definition: 'daily', day: '2024-12-02', maxDaysBack: 2 }),
     ).toMatchObject({ reportId: 'r-new' });

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { STATE_TABLE } from '../../functions/delivery/state.js';
+import { STATE_TABLE } from '../../functions/contract.js';
 
 const DEFAULT_MOTO_SERVER = '/root/.pyenv/versions/3.11.7/bin/moto_server';
 const START_TIMEOUT_MS = 30_000;

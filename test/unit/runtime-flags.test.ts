@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { IN_PROCESS_V8_FLAGS, LAMBDA_V8_FLAGS } from '../../functions/settings/runtime-flags.js';
+import { LAMBDA_V8_FLAGS } from '../../functions/contract.js';
+import { IN_PROCESS_V8_FLAGS } from '../../functions/settings/runtime-flags.js';
 
 /** Starts a Node process with `NODE_OPTIONS`, as Lambda does, and says whether it started. */
 const startsWith = (nodeOptions: string) =>

@@ -5,11 +5,9 @@
  */
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { MAX_RECIPIENTS } from '../../contract.js';
 import { disallowedRecipients } from '../../core/definitions.js';
 import type { AttachmentDecision, RenderedMail } from './render.js';
-
-/** SES v2 refuses more destinations than this in one message. */
-export const MAX_RECIPIENTS_PER_MESSAGE = 50;
 
 export class DisallowedRecipientsError extends Error {
   override name = 'DisallowedRecipientsError';
@@ -24,7 +22,7 @@ export class DisallowedRecipientsError extends Error {
 export class TooManyRecipientsError extends Error {
   override name = 'TooManyRecipientsError';
   constructor(readonly count: number) {
-    super(`${count} recipients for one mail; SES allows at most ${MAX_RECIPIENTS_PER_MESSAGE} per message.`);
+    super(`${count} recipients for one mail; SES allows at most ${MAX_RECIPIENTS} per message.`);
   }
 }
 
@@ -45,7 +43,7 @@ export function checkRecipients(addresses: readonly string[], allowedDomains: re
   if (unique.length === 0) throw new NoRecipientsError();
   const bad = disallowedRecipients(unique, allowedDomains);
   if (bad.length > 0) throw new DisallowedRecipientsError(bad);
-  if (unique.length > MAX_RECIPIENTS_PER_MESSAGE) throw new TooManyRecipientsError(unique.length);
+  if (unique.length > MAX_RECIPIENTS) throw new TooManyRecipientsError(unique.length);
   return unique;
 }
 

@@ -8,10 +8,16 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { MANIFEST_NAME, Manifest, SUMMARY_FILE } from '../../report/manifest.js';
+import {
+  FILE_NAME,
+  MANIFEST_NAME,
+  PREVIOUS_REPORT_LOOKBACK_DAYS,
+  REPORT_ID,
+  SUMMARY_FILE,
+} from '../../contract.js';
+import { Manifest } from '../../report/manifest.js';
 import type { Summary } from '../../report/summary.js';
 import { addDays } from '../../time/window.js';
-import { FILE_NAME, REPORT_ID } from '../names.js';
 import type { FileSpec, ReportSink, SinkFile } from './port.js';
 
 export interface LocalSinkOptions {
@@ -74,7 +80,7 @@ export interface PreviousLocalQuery {
  * `maxDaysBack` days before `day`, as its stored summary; null when there is none (deltas are optional).
  */
 export async function findPreviousLocalSummary(q: PreviousLocalQuery): Promise<Summary | null> {
-  const earliest = addDays(q.day, -(q.maxDaysBack ?? 7));
+  const earliest = addDays(q.day, -(q.maxDaysBack ?? PREVIOUS_REPORT_LOOKBACK_DAYS));
   let best: { to: string; generatedAt: string; dir: string } | null = null;
   const entries = await readdir(q.dir, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {

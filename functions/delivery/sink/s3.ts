@@ -15,14 +15,19 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { MANIFEST_NAME } from '../../report/manifest.js';
+import {
+  DEFINITION_NAME,
+  FILE_NAME,
+  MANIFEST_NAME,
+  PREVIOUS_REPORT_LOOKBACK_DAYS,
+  REPORT_ID,
+  REPORTS_PREFIX,
+} from '../../contract.js';
 import { parseDay, previousDay } from '../../time/window.js';
 import { awsErrorCode, describeAwsError } from '../aws-errors.js';
 import { attachmentDisposition } from '../content-disposition.js';
-import { FILE_NAME, REPORT_ID } from '../names.js';
 import type { FileSpec, ReportSink, SinkFile } from './port.js';
 
-export const DEFAULT_PREFIX = 'reports/';
 /** 8 MiB parts, at most 2 in flight per file: ~24 MiB buffered per open file. */
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 2;
@@ -48,8 +53,6 @@ export class SinkAbortedError extends Error {
   override name = 'SinkAbortedError';
 }
 
-const DEFINITION = /^[a-z0-9][a-z0-9-]{0,63}$/;
-
 function normalisePrefix(prefix: string): string {
   if (prefix === '') return '';
   return prefix.endsWith('/') ? prefix : `${prefix}/`;
@@ -57,7 +60,7 @@ function normalisePrefix(prefix: string): string {
 
 /** `reports/<definition>/<yyyy>/<mm>/<dd>/`: where one definition's reports of one day live. */
 export function dayKeyPrefix({
-  prefix = DEFAULT_PREFIX,
+  prefix = REPORTS_PREFIX,
   definition,
   day,
 }: {
@@ -65,7 +68,7 @@ export function dayKeyPrefix({
   definition: string;
   day: string;
 }): string {
-  if (!DEFINITION.test(definition))
+  if (!DEFINITION_NAME.test(definition))
     throw new S3SinkStateError(`definition name ${JSON.stringify(definition)} is not key-safe`);
   parseDay(day);
   const [yyyy, mm, dd] = day.split('-');
@@ -83,16 +86,6 @@ export function reportKeyPrefix(input: {
     throw new S3SinkStateError(`report id ${JSON.stringify(input.reportId)} is not key-safe`);
   }
   return `${dayKeyPrefix(input)}${input.reportId}/`;
-}
-
-function extensionOf(name: string): string {
-  const dot = name.lastIndexOf('.');
-  return dot > 0 ? name.slice(dot) : '';
-}
-
-/** `verifik-<definition>-<from>.xlsx`: what people see when they save or open an attachment. */
-export function defaultDownloadName(definition: string, from: string, fileName: string): string {
-  return `verifik-${definition}-${from}${extensionOf(fileName)}`;
 }
 
 function sseParams(
@@ -139,7 +132,7 @@ export function createS3Sink(options: S3SinkOptions): S3ReportSink {
   const {
     s3,
     bucket,
-    prefix = DEFAULT_PREFIX,
+    prefix = REPORTS_PREFIX,
     definition,
     window,
     reportId,
@@ -185,9 +178,9 @@ export function createS3Sink(options: S3SinkOptions): S3ReportSink {
         Key: key,
         Body: stream,
         ContentType: spec.contentType,
-        ContentDisposition: attachmentDisposition(
-          spec.downloadName ?? defaultDownloadName(definition, window.from, spec.name),
-        ),
+        // The one naming rule (core/naming.ts downloadName) is the caller's; a file without a
+        // download name (summary.json) is saved under its own.
+        ContentDisposition: attachmentDisposition(spec.downloadName ?? spec.name),
         ...sseParams(sse),
       },
     });
@@ -370,10 +363,10 @@ export interface PreviousManifestQuery {
 export async function findPreviousManifest({
   s3,
   bucket,
-  prefix = DEFAULT_PREFIX,
+  prefix = REPORTS_PREFIX,
   definition,
   day,
-  maxDaysBack = 1,
+  maxDaysBack = PREVIOUS_REPORT_LOOKBACK_DAYS,
   excludeReportId,
 }: PreviousManifestQuery): Promise<{
   key: string;
