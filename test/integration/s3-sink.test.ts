@@ -152,7 +152,12 @@ describe('createS3Sink', () => {
 
     const big = randomBytes(12 * MiB + 12345);
     const tiny = Buffer.from('id,status\n1,passed\n');
-    const xlsx = sink.open({ name: 'validations.xlsx', contentType: XLSX });
+    // Download names are the caller's rule (core/naming.ts downloadName); the sink stores them.
+    const xlsx = sink.open({
+      name: 'validations.xlsx',
+      contentType: XLSX,
+      downloadName: 'verifik-daily-2024-12-01.xlsx',
+    });
     const csv = sink.open({
       name: 'validations.csv',
       contentType: 'text/csv; charset=utf-8',
@@ -175,10 +180,8 @@ describe('createS3Sink', () => {
       new HeadObjectCommand({ Bucket: bucket, Key: sink.keyOf('validations.xlsx') }),
     );
     expect(head.ContentType).toBe(XLSX);
-    // Download names are the caller's rule (core/naming.ts); without one the file keeps its own
-    // name, so two files of a report never share one.
     expect(head.ContentDisposition).toBe(
-      `attachment; filename="validations.xlsx"; filename*=UTF-8''validations.xlsx`,
+      `attachment; filename="verifik-daily-2024-12-01.xlsx"; filename*=UTF-8''verifik-daily-2024-12-01.xlsx`,
     );
     expect(head.ServerSideEncryption).toBe('AES256');
     expect(head.ContentLength).toBe(big.length);
