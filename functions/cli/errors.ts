@@ -1,39 +1,39 @@
-/** How the CLI presents a failure: one message that says what to do, and an exit code by kind. */
-import { ZodError } from 'zod';
-import {
-  DisallowedRecipientsError,
-  NoRecipientsError,
-  TooManyRecipientsError,
-} from '../delivery/mail/send.js';
-import { InvalidDateError } from '../time/window.js';
-import { InvalidTimeZoneError } from '../time/zone.js';
-import { VerifikAuthError, VerifikBadRequestError, VerifikError } from '../verifik/errors.js';
+/**
+ * How the CLI presents a failure: one message that says what to do, and an exit code read off
+ * the error's kind (errors/kinds.ts), the same taxonomy the API's statuses and the failure mails use.
+ */
+import { type FailureKind, kindOf, ReportsError } from '../errors/kinds.js';
 
 /** The environment lacks something a flag needs (e.g. MAIL_FROM for --mail-to). */
-export class CliConfigError extends Error {
+export class CliConfigError extends ReportsError {
+  override readonly kind = 'config';
   override name = 'CliConfigError';
 }
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, upstream: 4 } as const;
 
-/** Failures the person running the command can fix by changing flags or environment. */
-const USAGE_ERRORS = [
-  InvalidDateError,
-  InvalidTimeZoneError,
-  ZodError,
-  CliConfigError,
-  DisallowedRecipientsError,
-  NoRecipientsError,
-  TooManyRecipientsError,
-  VerifikBadRequestError,
-];
+/**
+ * 2: what the person running the command can fix by changing flags or environment (a query
+ * Verifik refuses included: it names the filter). 3: the token. 4: Verifik unavailable, rate
+ * limited or sending data the report cannot trust. 1: everything else.
+ */
+const EXIT_BY_KIND: Record<FailureKind, number> = {
+  usage: EXIT.usage,
+  config: EXIT.usage,
+  'upstream-refused': EXIT.usage,
+  auth: EXIT.auth,
+  'upstream-unavailable': EXIT.upstream,
+  'upstream-data': EXIT.upstream,
+  access: EXIT.failure,
+  output: EXIT.failure,
+  conflict: EXIT.failure,
+  'not-found': EXIT.failure,
+  internal: EXIT.failure,
+  unexpected: EXIT.failure,
+};
 
 export function exitCodeFor(err: unknown): number {
-  if (USAGE_ERRORS.some((kind) => err instanceof kind)) return EXIT.usage;
-  if (err instanceof VerifikAuthError) return EXIT.auth;
-  // Every other Verifik failure (unavailable, rate limited, malformed, incomplete read) is upstream.
-  if (err instanceof VerifikError) return EXIT.upstream;
-  return EXIT.failure;
+  return EXIT_BY_KIND[kindOf(err)];
 }
 
 export function describeError(err: unknown): string {

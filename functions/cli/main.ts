@@ -7,12 +7,14 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { CLI_DEFINITION, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../contract.js';
 import { ReportDefinition, ReportFormat } from '../core/definitions.js';
+import { ReportsError } from '../errors/kinds.js';
 import { ReadConcurrency } from '../settings/read-concurrency.js';
 import { reportWindow, yesterday } from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
 import { describeError, EXIT, exitCodeFor } from './errors.js';
 
-export class UsageError extends Error {
+export class UsageError extends ReportsError {
+  override readonly kind = 'usage';
   override name = 'UsageError';
 }
 

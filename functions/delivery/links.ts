@@ -8,6 +8,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DEFAULT_LINK_TTL_SECONDS, downloadPath, FILE_NAME, REPORT_ID } from '../contract.js';
+import { ReportsError } from '../errors/kinds.js';
 import { attachmentDisposition } from './content-disposition.js';
 
 /** Keys shorter than this are refused: an HMAC key is only as strong as its entropy. */
@@ -17,11 +18,13 @@ const EXPIRES = /^[0-9]{1,12}$/;
 /** base64url of a 32-byte HMAC-SHA256, unpadded. */
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
 
-export class LinkKeyError extends Error {
+export class LinkKeyError extends ReportsError {
+  override readonly kind = 'access';
   override name = 'LinkKeyError';
 }
 
-export class InvalidLinkTargetError extends Error {
+export class InvalidLinkTargetError extends ReportsError {
+  override readonly kind = 'internal';
   override name = 'InvalidLinkTargetError';
 }
 

@@ -6,12 +6,14 @@
  * say what the operator must do, and never contain the value.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ReportsError } from '../errors/kinds.js';
 import { awsErrorCode, describeAwsError } from './aws-errors.js';
 import { MIN_KEY_BYTES } from './links.js';
 
 export const DEFAULT_SECRET_TTL_MS = 5 * 60 * 1000;
 
-export class SecretError extends Error {
+export class SecretError extends ReportsError {
+  override readonly kind = 'access';
   override name = 'SecretError';
   constructor(
     message: string,

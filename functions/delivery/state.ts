@@ -29,6 +29,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { DAY_PATTERN, STATE_TABLE } from '../contract.js';
+import { ReportsError } from '../errors/kinds.js';
 import { awsErrorCode } from './aws-errors.js';
 
 const DAY_SECONDS = 24 * 60 * 60;
@@ -36,7 +37,8 @@ const DAY_SECONDS = 24 * 60 * 60;
 const DEFAULT_RUN_TTL_DAYS = 90;
 const DEFAULT_REPORT_TTL_DAYS = 90;
 
-export class StateConflictError extends Error {
+export class StateConflictError extends ReportsError {
+  override readonly kind = 'conflict';
   override name = 'StateConflictError';
 }
 
@@ -49,7 +51,8 @@ export class ReportExistsError extends StateConflictError {
   override name = 'ReportExistsError';
 }
 
-export class ReportNotFoundError extends Error {
+export class ReportNotFoundError extends ReportsError {
+  override readonly kind = 'not-found';
   override name = 'ReportNotFoundError';
 }
 

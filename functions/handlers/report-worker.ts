@@ -4,13 +4,15 @@
  * (figures, manifest) or failed (reason), and mails the `notify` recipients when asked.
  */
 
+import { ReportsError } from '../errors/kinds.js';
 import { runOnDemandReport, type WorkerOutcome } from '../runs/on-demand.js';
 import { WorkerPayload } from '../runs/worker-payload.js';
 import { describeIssues } from '../util/zod-issues.js';
 import { createDeps, type Deps, lazyDeps } from './deps.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
 
-export class InvalidWorkerPayloadError extends Error {
+export class InvalidWorkerPayloadError extends ReportsError {
+  override readonly kind = 'internal';
   override name = 'InvalidWorkerPayloadError';
 }
 

@@ -5,6 +5,7 @@
  * FailedRuns queue and the error alarms all see it.
  */
 import { z } from 'zod';
+import { ReportsError } from '../errors/kinds.js';
 import { deliverScheduledReport, type ScheduledOutcome } from '../runs/scheduled.js';
 import { parseDay } from '../time/window.js';
 import { describeIssues } from '../util/zod-issues.js';
@@ -30,7 +31,8 @@ export const ScheduledEvent = z.object({
 });
 export type ScheduledEvent = z.infer<typeof ScheduledEvent>;
 
-export class InvalidScheduledEventError extends Error {
+export class InvalidScheduledEventError extends ReportsError {
+  override readonly kind = 'usage';
   override name = 'InvalidScheduledEventError';
 }
 

@@ -1,7 +1,9 @@
+import { ReportsError } from '../errors/kinds.js';
 /** Why a report file could not be rendered. None of these may ever end in a manifest. */
 
 /** The output stopped accepting bytes: nothing moved for longer than the watchdog allows. */
-export class RenderStalledError extends Error {
+export class RenderStalledError extends ReportsError {
+  override readonly kind = 'output';
   override name = 'RenderStalledError';
   constructor(
     readonly file: string,
@@ -15,7 +17,8 @@ export class RenderStalledError extends Error {
 }
 
 /** The output stream or the archive failed while a file was being written. */
-export class RenderFailedError extends Error {
+export class RenderFailedError extends ReportsError {
+  override readonly kind = 'output';
   override name = 'RenderFailedError';
   constructor(
     readonly file: string,
@@ -26,7 +29,8 @@ export class RenderFailedError extends Error {
 }
 
 /** The caller used a writer out of order (write after finish, finish twice…): a programming error. */
-export class WriterStateError extends Error {
+export class WriterStateError extends ReportsError {
+  override readonly kind = 'output';
   override name = 'WriterStateError';
 }
 

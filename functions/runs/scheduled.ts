@@ -13,6 +13,7 @@ import type { ReportRequest } from '../core/pipeline.js';
 import { describeFailure } from '../delivery/mail/failure-reason.js';
 import { checkRecipients } from '../delivery/mail/send.js';
 import { claimRun, markMailSending, markRun, putReport, StaleRunError } from '../delivery/state.js';
+import { ReportsError } from '../errors/kinds.js';
 import type { Deps } from '../handlers/deps.js';
 import { dayWindow, yesterday } from '../time/window.js';
 import {
@@ -29,7 +30,8 @@ import {
 } from './report-run.js';
 import { requestRecord } from './request-record.js';
 
-export class UnknownDefinitionError extends Error {
+export class UnknownDefinitionError extends ReportsError {
+  override readonly kind = 'config';
   override name = 'UnknownDefinitionError';
   constructor(name: string, known: readonly string[]) {
     super(

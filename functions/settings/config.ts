@@ -12,9 +12,11 @@ import {
   VERIFIK_API_URL,
 } from '../contract.js';
 import { ReportDefinitions } from '../core/definitions.js';
+import { ReportsError } from '../errors/kinds.js';
 import { CONCURRENCY_RULE, parseConcurrency } from './read-concurrency.js';
 
-export class ConfigError extends Error {
+export class ConfigError extends ReportsError {
+  override readonly kind = 'config';
   override name = 'ConfigError';
   constructor(readonly problems: { variable: string; message: string }[]) {
     super(

@@ -3,6 +3,7 @@
  * half-open instant interval [start, end). Days on daylight-saving changes are 23 or 25 hours.
  */
 import { TZDate } from '@date-fns/tz';
+import { ReportsError } from '../errors/kinds.js';
 import { assertTimeZone } from './zone.js';
 
 export interface ReportWindow {
@@ -16,7 +17,8 @@ export interface ReportWindow {
   to: string;
 }
 
-export class InvalidDateError extends Error {
+export class InvalidDateError extends ReportsError {
+  override readonly kind = 'usage';
   override name = 'InvalidDateError';
 }
 

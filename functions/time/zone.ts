@@ -5,8 +5,10 @@
  * so one lookup per UTC hour replaces one per record (an hour in which it changes is not cached).
  */
 import { tzOffset } from '@date-fns/tz';
+import { ReportsError } from '../errors/kinds.js';
 
-export class InvalidTimeZoneError extends Error {
+export class InvalidTimeZoneError extends ReportsError {
+  override readonly kind = 'usage';
   override name = 'InvalidTimeZoneError';
   constructor(readonly timeZone: string) {
     super(

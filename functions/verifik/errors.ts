@@ -4,6 +4,8 @@
  * header), body excerpts are redacted, and causes are plain summaries in the message, never a
  * ky/undici error as `cause` (those reference the Request, whose headers hold the token).
  */
+
+import { type ErrorKind, ReportsError } from '../errors/kinds.js';
 import { ErrorBody } from './schema.js';
 
 export const EXCERPT_LIMIT = 200;
@@ -37,7 +39,8 @@ export function readErrorBody(
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-export class VerifikError extends Error {
+export class VerifikError extends ReportsError {
+  override readonly kind: ErrorKind = 'upstream-data';
   override name = 'VerifikError';
   /** The request URL, without credentials. */
   readonly url: string | null;
@@ -52,6 +55,9 @@ export class VerifikError extends Error {
 /** 401/403: the token is missing, expired or not allowed. Never retried. */
 export class VerifikAuthError extends VerifikError {
   override name = 'VerifikAuthError';
+  override readonly kind: ErrorKind = 'auth';
+  /** The message quotes the server's answer, which could hold a record: never quoted to owners. */
+  override readonly quotable = false;
   readonly code: string | null;
   constructor(opts: { url: string; status: number; code: string | null; serverMessage: string }) {
     const what = opts.status === 401 ? 'rejected the token' : 'refused access with this token';
@@ -68,6 +74,9 @@ export class VerifikAuthError extends VerifikError {
 /** 400 (incl. `INVALID_PARAMETERS`) and other non-retryable 4xx: the request itself is wrong. */
 export class VerifikBadRequestError extends VerifikError {
   override name = 'VerifikBadRequestError';
+  override readonly kind: ErrorKind = 'upstream-refused';
+  /** The message quotes the server's answer, which could hold a record: never quoted to owners. */
+  override readonly quotable = false;
   readonly code: string | null;
   readonly serverMessage: string;
   constructor(opts: { url: string; status: number; code: string | null; serverMessage: string }) {
@@ -84,6 +93,7 @@ export class VerifikBadRequestError extends VerifikError {
 /** 429 that outlasted the retries, or whose `Retry-After` exceeds the remaining time budget. */
 export class VerifikRateLimitedError extends VerifikError {
   override name = 'VerifikRateLimitedError';
+  override readonly kind: ErrorKind = 'upstream-unavailable';
   readonly attempts: number;
   readonly retryAfterMs: number | null;
   constructor(opts: {
@@ -107,6 +117,7 @@ export class VerifikRateLimitedError extends VerifikError {
 /** 5xx, 408, network failures and cut-off bodies that outlasted every retry. */
 export class VerifikUnavailableError extends VerifikError {
   override name = 'VerifikUnavailableError';
+  override readonly kind: ErrorKind = 'upstream-unavailable';
   readonly attempts: number;
   readonly elapsedMs: number;
   constructor(opts: {
@@ -135,6 +146,9 @@ export class VerifikUnavailableError extends VerifikError {
 /** A complete response that is not one of the documented envelopes. Not retried: it would come back the same. */
 export class VerifikMalformedResponseError extends VerifikError {
   override name = 'VerifikMalformedResponseError';
+  override readonly kind: ErrorKind = 'upstream-data';
+  /** The message quotes the server's answer, which could hold a record: never quoted to owners. */
+  override readonly quotable = false;
   readonly excerpt: string;
   constructor(opts: {
     url: string;
@@ -157,6 +171,7 @@ export class VerifikMalformedResponseError extends VerifikError {
 /** Every attempt timed out. */
 export class VerifikTimeoutError extends VerifikError {
   override name = 'VerifikTimeoutError';
+  override readonly kind: ErrorKind = 'upstream-unavailable';
   readonly attempts: number;
   constructor(opts: { url: string; attempts: number; timeoutMs: number; elapsedMs: number }) {
     super(
@@ -171,6 +186,7 @@ export class VerifikTimeoutError extends VerifikError {
 /** The paginator read fewer records than the server said exist, and cannot explain why. */
 export class IncompleteReadError extends VerifikError {
   override name = 'IncompleteReadError';
+  override readonly kind: ErrorKind = 'upstream-data';
   constructor(detail: string) {
     super(
       `The read of Verifik validations is incomplete: ${detail}. No report was produced from it, because it would be ` +

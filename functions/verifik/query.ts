@@ -18,6 +18,7 @@
  * | `sort`             | `sort`                    |
  */
 import { z } from 'zod';
+import { ReportsError } from '../errors/kinds.js';
 import { describeIssues } from '../util/zod-issues.js';
 
 export const POPULATES = ['client', 'project', 'projectFlow', 'livenessSession'] as const;
@@ -43,7 +44,8 @@ export const ListQuery = z
   .strict();
 export type ListQuery = z.infer<typeof ListQuery>;
 
-export class InvalidQueryError extends Error {
+export class InvalidQueryError extends ReportsError {
+  override readonly kind = 'usage';
   override name = 'InvalidQueryError';
 }
 

@@ -10,6 +10,11 @@ import {
 import { base64MimeSize, checkRecipients, decideAttachments } from '../../functions/delivery/mail/send.js';
 import { compareSummaries, type Summary, SummaryBuilder } from '../../functions/report/summary.js';
 import { escapeHtml } from '../../functions/util/html-escape.js';
+import {
+  IncompleteReadError,
+  VerifikAuthError,
+  VerifikMalformedResponseError,
+} from '../../functions/verifik/errors.js';
 import type { BiometricValidation } from '../../functions/verifik/schema.js';
 
 const TZ = 'America/Bogota';
@@ -221,9 +226,6 @@ describe('renderEmptyMail', () => {
 
 describe('failure mail', () => {
   it('names the cause and what to do, without personal data or raw bodies', () => {
-    class IncompleteReadError extends Error {
-      override name = 'IncompleteReadError';
-    }
     const err = new IncompleteReadError(
       'page 3: record person7@private-mail.example from 203.0.113.7 (65a1b2c3d4e5f6a7b8c90007) failed the schema; phone +57 300 123 4567',
     );
@@ -240,9 +242,11 @@ describe('failure mail', () => {
       '[daily-ops] 2024-12-01 (America/Bogota): report FAILED — Verifik returned data the report cannot trust',
     );
     expect(mail.text).toContain(
-      'What happened: IncompleteReadError: page 3: record [address] from [ip] ([id]) failed',
+      'What happened: IncompleteReadError: The read of Verifik validations is incomplete: page 3: record [address] from [ip] ([id]) failed',
     );
-    expect(mail.text).toContain('What to do: The run was stopped rather than send an incomplete report.');
+    expect(mail.text).toContain(
+      'What to do: The run was stopped rather than send an incomplete or wrong report.',
+    );
     for (const p of [...personal, /300 123 4567/]) {
       expect(mail.html).not.toMatch(p);
       expect(mail.text).not.toMatch(p);
@@ -250,22 +254,43 @@ describe('failure mail', () => {
   });
 
   it('quotes only status and code of errors that embed server text', () => {
-    class VerifikMalformedResponseError extends Error {
-      override name = 'VerifikMalformedResponseError';
-      status = 200;
-    }
-    class VerifikAuthError extends Error {
-      override name = 'VerifikAuthError';
-      status = 401;
-      code = 'UNAUTHORIZED';
-    }
-    const body = 'Body starts: {"data":[{"identifier":"Juan Pérez"}]}';
-    expect(describeFailure(new VerifikMalformedResponseError(body), 'r5').detail).toBe(
-      'VerifikMalformedResponseError: HTTP 200',
+    const url = 'https://verifik.test/v2/biometric-validations?page=1';
+    const body = '{"data":[{"identifier":"Juan Pérez"}]}';
+    const malformed = new VerifikMalformedResponseError({ url, status: 200, problem: 'bad', body });
+    expect(describeFailure(malformed, 'r5').detail).toBe('VerifikMalformedResponseError: HTTP 200');
+    const auth = describeFailure(
+      new VerifikAuthError({ url, status: 401, code: 'UNAUTHORIZED', serverMessage: body }),
+      'r5',
     );
-    const auth = describeFailure(new VerifikAuthError(`rejected (${body})`), 'r5');
     expect(auth.detail).toBe('VerifikAuthError: HTTP 401 UNAUTHORIZED');
     expect(auth.title).toBe('Verifik rejected the API token');
+    expect(JSON.stringify(auth)).not.toContain('Juan');
+  });
+
+  it('reads the reason off the kind, not the class name', () => {
+    // A renamed (or minified) class keeps its reason...
+    class RenamedAuthError extends VerifikAuthError {
+      override name = 'SomethingElse';
+    }
+    const url = 'https://verifik.test/v2/x';
+    const renamed = new RenamedAuthError({ url, status: 401, code: null, serverMessage: 'no' });
+    expect(describeFailure(renamed, 'r6').title).toBe('Verifik rejected the API token');
+    // ...and a foreign error that merely shares a name is not taken for ours.
+    class VerifikAuthErrorLookalike extends Error {
+      override name = 'VerifikAuthError';
+    }
+    expect(describeFailure(new VerifikAuthErrorLookalike('x'), 'r6').title).toBe(
+      'An unexpected error stopped the run',
+    );
+  });
+
+  it('recognises the AWS SDK codes for a resource that could not be read', () => {
+    const err = Object.assign(new Error('Secrets Manager can’t find the specified secret.'), {
+      name: 'ResourceNotFoundException',
+    });
+    const reason = describeFailure(err, 'r7');
+    expect(reason.title).toBe('A secret or AWS resource could not be read');
+    expect(reason.detail).toBe('ResourceNotFoundException: Secrets Manager can’t find the specified secret.');
   });
 
   it('never quotes errors it does not know (they could carry a server body)', () => {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ReportRequest, ReportResult } from '../../core/pipeline.js';
+import { ReportsError } from '../../errors/kinds.js';
 import {
   type AttachmentDecision,
   type MailLink,
@@ -15,7 +16,8 @@ import {
 } from './render.js';
 import { decideAttachments, type MailAttachment } from './send.js';
 
-export class AttachmentMismatchError extends Error {
+export class AttachmentMismatchError extends ReportsError {
+  override readonly kind = 'output';
   override name = 'AttachmentMismatchError';
 }
 

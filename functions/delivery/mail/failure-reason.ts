@@ -1,28 +1,19 @@
 /**
  * Turns whatever stopped a run into a reason an owner can act on, with no personal data.
  *
- * Errors are classified by name (our typed errors from verifik/errors.ts, time/, config.ts,
- * delivery/) rather than by instanceof, so a copy of a class from another bundle still maps.
- * Messages of our own typed errors describe the request, not the records, but they are scrubbed
- * anyway (addresses, IPs, long digit runs, record ids, bearer tokens) as a second line of
- * defence; errors we do not know are never quoted, only named: their text could be anything,
- * including a raw server body.
+ * The reason is read off the error's kind (errors/kinds.ts), never off its class name, so a
+ * renamed class keeps its reason. AWS SDK errors are not ours: the two that mean "a resource
+ * could not be read" are recognised by their SDK code. Messages of our own errors describe the
+ * request, not the records, but they are scrubbed anyway (addresses, IPs, long digit runs,
+ * record ids, bearer tokens) as a second line of defence; errors that embed server text say only
+ * their status and code, and errors we do not know are never quoted, only named: their text
+ * could be anything, including a raw server body.
  */
+import { type FailureKind, isQuotable, kindOf } from '../../errors/kinds.js';
+import { awsErrorCode } from '../aws-errors.js';
 import type { FailureReason } from './render.js';
 
 const MAX_DETAIL = 400;
-
-interface Rule {
-  names: string[];
-  title: string;
-  action: string;
-  /**
-   * true: quote the (scrubbed) message — only for errors whose whole message we write ourselves.
-   * false: say only what the structured fields say (status, code), because the message embeds
-   * text the server sent (an error message, or the start of a body that may hold a record).
-   */
-  quote: boolean;
-}
 
 /** HTTP status and server error code of a Verifik error, without the server's text. */
 function structured(err: unknown): string {
@@ -33,83 +24,68 @@ function structured(err: unknown): string {
   return parts.join(' ');
 }
 
-const RULES: Rule[] = [
-  {
-    names: ['VerifikAuthError'],
+type Reason = Pick<FailureReason, 'title' | 'action'>;
+
+const UNEXPECTED: Reason = {
+  title: 'An unexpected error stopped the run',
+  action:
+    'Look up the run id in the logs; the scheduler retries, and an alarm fires if the retries fail too.',
+};
+
+const REASONS: Record<FailureKind, Reason> = {
+  auth: {
     title: 'Verifik rejected the API token',
     action:
       'Renew the Verifik token (tokens last about 30 days), store it in the Verifik token secret in Secrets Manager, and check that its account can list biometric validations; the next retry or run picks it up.',
-    quote: false,
   },
-  {
-    names: ['VerifikBadRequestError'],
+  'upstream-refused': {
     title: 'Verifik refused the report query',
     action:
       "Check the definition's statuses, types and clients; if they look right, the API may have changed.",
-    quote: false,
   },
-  {
-    names: ['VerifikUnavailableError', 'VerifikRateLimitedError', 'VerifikTimeoutError'],
+  'upstream-unavailable': {
     title: 'Verifik was unavailable',
     action:
       'Usually temporary: the scheduler retries. If it keeps failing, check Verifik status and the network path.',
-    quote: true,
   },
-  {
-    names: ['VerifikMalformedResponseError'],
+  'upstream-data': {
     title: 'Verifik returned data the report cannot trust',
     action:
-      'The run was stopped rather than send a wrong report. Retry later; if it persists, the API response format may have changed.',
-    quote: false,
+      'The run was stopped rather than send an incomplete or wrong report. Retry later; if it persists, the API response format may have changed: report it to Verifik.',
   },
-  {
-    names: ['IncompleteReadError'],
-    title: 'Verifik returned data the report cannot trust',
-    action:
-      'The run was stopped rather than send an incomplete report. Retry later; if it persists, report it to Verifik.',
-    quote: true,
+  usage: {
+    title: 'The report request is invalid',
+    action: "Fix the day passed to the schedule, or the definition's time zone or filters.",
   },
-  {
-    names: ['InvalidDateError', 'InvalidTimeZoneError'],
-    title: 'The report window is invalid',
-    action: "Fix the day passed to the schedule or the definition's time zone.",
-    quote: true,
-  },
-  {
-    names: ['ConfigError', 'UnknownDefinitionError', 'DisallowedRecipientsError', 'TooManyRecipientsError'],
+  config: {
     title: 'The deployment configuration is invalid',
     action: 'Fix the report definitions or function environment in the deployment and deploy again.',
-    quote: true,
   },
-  {
-    names: [
-      'SecretError',
-      'SecretNotFoundError',
-      'SecretNotSetError',
-      'SecretFormatError',
-      'LinkKeyError',
-      'ResourceNotFoundException',
-      'AccessDeniedException',
-    ],
+  access: {
     title: 'A secret or AWS resource could not be read',
     action: 'Check that the secrets exist, have a value, and that the function may read them.',
-    quote: true,
   },
-  {
-    names: [
-      'RenderStalledError',
-      'RenderFailedError',
-      'WriterStateError',
-      'S3UploadError',
-      'S3SinkStateError',
-      'SinkAbortedError',
-      'AttachmentMismatchError',
-    ],
+  output: {
     title: 'Writing the report files failed',
     action: 'Retry the run; if it repeats, check the function memory and the S3 bucket permissions.',
-    quote: true,
   },
-];
+  conflict: UNEXPECTED,
+  'not-found': UNEXPECTED,
+  internal: UNEXPECTED,
+  unexpected: UNEXPECTED,
+};
+
+/** SDK codes that mean the function could not read a resource it needs (a table, a secret, a key). */
+const ACCESS_CODES = new Set(['ResourceNotFoundException', 'AccessDeniedException']);
+
+function failureKind(err: unknown): { kind: FailureKind; quote: boolean } {
+  const kind = kindOf(err);
+  if (kind === 'unexpected' && ACCESS_CODES.has(awsErrorCode(err) ?? '')) {
+    // SDK messages name the resource and the reason, never a secret value.
+    return { kind: 'access', quote: true };
+  }
+  return { kind, quote: isQuotable(err) };
+}
 
 /** Removes anything that could identify a person or leak a credential. */
 export function scrub(message: string): string {
@@ -132,19 +108,14 @@ function errorName(err: unknown): string {
 
 export function describeFailure(err: unknown, reportId: string): FailureReason {
   const name = errorName(err);
-  const rule = RULES.find((r) => r.names.includes(name));
-  if (rule) {
-    const message = rule.quote && err instanceof Error ? scrub(err.message) : scrub(structured(err));
+  const { kind, quote } = failureKind(err);
+  const reason = REASONS[kind];
+  if (reason === UNEXPECTED) {
     return {
-      title: rule.title,
-      detail: message ? `${name}: ${message}` : name,
-      action: rule.action,
+      ...reason,
+      detail: `${name} (details are in the function's logs under run ${reportId})`,
     };
   }
-  return {
-    title: 'An unexpected error stopped the run',
-    detail: `${name} (details are in the function's logs under run ${reportId})`,
-    action:
-      'Look up the run id in the logs; the scheduler retries, and an alarm fires if the retries fail too.',
-  };
+  const message = quote && err instanceof Error ? scrub(err.message) : scrub(structured(err));
+  return { ...reason, detail: message ? `${name}: ${message}` : name };
 }

@@ -7,9 +7,11 @@ import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { MAX_RECIPIENTS } from '../../contract.js';
 import { disallowedRecipients } from '../../core/definitions.js';
+import { ReportsError } from '../../errors/kinds.js';
 import type { AttachmentDecision, RenderedMail } from './render.js';
 
-export class DisallowedRecipientsError extends Error {
+export class DisallowedRecipientsError extends ReportsError {
+  override readonly kind = 'config';
   override name = 'DisallowedRecipientsError';
   constructor(readonly addresses: string[]) {
     super(
@@ -19,14 +21,16 @@ export class DisallowedRecipientsError extends Error {
   }
 }
 
-export class TooManyRecipientsError extends Error {
+export class TooManyRecipientsError extends ReportsError {
+  override readonly kind = 'config';
   override name = 'TooManyRecipientsError';
   constructor(readonly count: number) {
     super(`${count} recipients for one mail; SES allows at most ${MAX_RECIPIENTS} per message.`);
   }
 }
 
-export class NoRecipientsError extends Error {
+export class NoRecipientsError extends ReportsError {
+  override readonly kind = 'config';
   override name = 'NoRecipientsError';
   constructor() {
     super('A mail needs at least one recipient.');

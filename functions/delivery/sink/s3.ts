@@ -23,6 +23,7 @@ import {
   REPORT_ID,
   REPORTS_PREFIX,
 } from '../../contract.js';
+import { ReportsError } from '../../errors/kinds.js';
 import { parseDay, previousDay } from '../../time/window.js';
 import { awsErrorCode, describeAwsError } from '../aws-errors.js';
 import { attachmentDisposition } from '../content-disposition.js';
@@ -36,20 +37,24 @@ const ABORT_GRACE_MS = 30_000;
 
 export type ServerSideEncryption = 'AES256' | { kmsKeyId: string };
 
-export class S3UploadError extends Error {
+export class S3UploadError extends ReportsError {
+  override readonly kind = 'output';
   override name = 'S3UploadError';
 }
 
 /** The sink was used out of order (open/commit after abort, commit with a failed file, reserved names). */
-export class S3SinkStateError extends Error {
+export class S3SinkStateError extends ReportsError {
+  override readonly kind = 'output';
   override name = 'S3SinkStateError';
 }
 
-export class ManifestNotFoundError extends Error {
+export class ManifestNotFoundError extends ReportsError {
+  override readonly kind = 'not-found';
   override name = 'ManifestNotFoundError';
 }
 
-export class SinkAbortedError extends Error {
+export class SinkAbortedError extends ReportsError {
+  override readonly kind = 'output';
   override name = 'SinkAbortedError';
 }
 
