@@ -16,7 +16,7 @@ import {
   type ReportRecord,
   StaleRunError,
   updateReportStatus,
-} from '../../functions/delivery/state.js';
+} from '../../functions/delivery/state/index.js';
 import { type Moto, startMoto } from '../support/moto.js';
 
 const TABLE = 'reporting-state';

@@ -1,0 +1,33 @@
+/**
+ * Run and report state in one DynamoDB table (pk/sk strings, GSI `byDate` on gsi1pk/gsi1sk,
+ * TTL attribute `expiresAt`): the scheduled-run claims (runs.ts, which owns the "exactly one
+ * mail per report day" protocol) and the on-demand report records (reports.ts).
+ */
+
+export {
+  getReport,
+  InvalidTransitionError,
+  listReportsByDate,
+  putReport,
+  REPORT_TRANSITIONS,
+  ReportExistsError,
+  ReportNotFoundError,
+  ReportRecord,
+  ReportStatus,
+  type ReportStatusUpdate,
+  updateReportStatus,
+} from './reports.js';
+export {
+  type ClaimInput,
+  type ClaimResult,
+  claimRun,
+  getRun,
+  type MarkRunInput,
+  markMailSending,
+  markMailSent,
+  markRun,
+  RunRecord,
+  RunStatus,
+  StaleRunError,
+} from './runs.js';
+export { StateConflictError } from './shared.js';
