@@ -29,7 +29,7 @@ import {
   type S3SinkOptions,
   S3SinkStateError,
   S3UploadError,
-} from '../../functions/delivery/sink/s3.js';
+} from '../../functions/delivery/sink/index.js';
 import { type Moto, startMoto } from '../support/moto.js';
 
 const MiB = 1024 * 1024;

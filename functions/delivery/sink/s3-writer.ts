@@ -7,7 +7,6 @@ import { Transform } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
-  GetObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -15,19 +14,12 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import {
-  DEFINITION_NAME,
-  FILE_NAME,
-  MANIFEST_NAME,
-  PREVIOUS_REPORT_LOOKBACK_DAYS,
-  REPORT_ID,
-  REPORTS_PREFIX,
-} from '../../contract.js';
+import { FILE_NAME, MANIFEST_NAME, REPORTS_PREFIX } from '../../contract.js';
 import { ReportsError } from '../../errors/kinds.js';
-import { parseDay, previousDay } from '../../time/window.js';
-import { awsErrorCode, describeAwsError } from '../aws-errors.js';
+import { describeAwsError } from '../aws-errors.js';
 import { attachmentDisposition } from '../content-disposition.js';
 import type { FileSpec, ReportSink, SinkFile } from './port.js';
+import { reportKeyPrefix, S3SinkStateError } from './s3-keys.js';
 
 /** 8 MiB parts, at most 2 in flight per file: ~24 MiB buffered per open file. */
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
@@ -42,55 +34,9 @@ export class S3UploadError extends ReportsError {
   override name = 'S3UploadError';
 }
 
-/** The sink was used out of order (open/commit after abort, commit with a failed file, reserved names). */
-export class S3SinkStateError extends ReportsError {
-  override readonly kind = 'output';
-  override name = 'S3SinkStateError';
-}
-
-export class ManifestNotFoundError extends ReportsError {
-  override readonly kind = 'not-found';
-  override name = 'ManifestNotFoundError';
-}
-
 export class SinkAbortedError extends ReportsError {
   override readonly kind = 'output';
   override name = 'SinkAbortedError';
-}
-
-function normalisePrefix(prefix: string): string {
-  if (prefix === '') return '';
-  return prefix.endsWith('/') ? prefix : `${prefix}/`;
-}
-
-/** `reports/<definition>/<yyyy>/<mm>/<dd>/`: where one definition's reports of one day live. */
-export function dayKeyPrefix({
-  prefix = REPORTS_PREFIX,
-  definition,
-  day,
-}: {
-  prefix?: string;
-  definition: string;
-  day: string;
-}): string {
-  if (!DEFINITION_NAME.test(definition))
-    throw new S3SinkStateError(`definition name ${JSON.stringify(definition)} is not key-safe`);
-  parseDay(day);
-  const [yyyy, mm, dd] = day.split('-');
-  return `${normalisePrefix(prefix)}${definition}/${yyyy}/${mm}/${dd}/`;
-}
-
-/** `reports/<definition>/<yyyy>/<mm>/<dd>/<report id>/`, dated by the report window's first day. */
-export function reportKeyPrefix(input: {
-  prefix?: string;
-  definition: string;
-  day: string;
-  reportId: string;
-}): string {
-  if (!REPORT_ID.test(input.reportId)) {
-    throw new S3SinkStateError(`report id ${JSON.stringify(input.reportId)} is not key-safe`);
-  }
-  return `${dayKeyPrefix(input)}${input.reportId}/`;
 }
 
 function sseParams(
@@ -325,81 +271,3 @@ export function createS3Sink(options: S3SinkOptions): S3ReportSink {
 }
 
 function noop(): void {}
-
-/** The parsed `manifest.json` at `key`; its shape is the manifest module's business. */
-export async function readManifest(s3: S3Client, bucket: string, key: string): Promise<unknown> {
-  let text: string;
-  try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    text = (await res.Body?.transformToString('utf-8')) ?? '';
-  } catch (err) {
-    const code = awsErrorCode(err);
-    if (code === 'NoSuchKey' || code === 'NotFound') {
-      throw new ManifestNotFoundError(
-        `no manifest at s3://${bucket}/${key}: the report is missing or incomplete`,
-      );
-    }
-    throw err;
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ManifestNotFoundError(`s3://${bucket}/${key} is not valid JSON`);
-  }
-}
-
-export interface PreviousManifestQuery {
-  s3: S3Client;
-  bucket: string;
-  prefix?: string;
-  definition: string;
-  /** The day being reported; the search starts the day before. */
-  day: string;
-  /** How many days back to look for a completed report (a failed day has none). Default 1. */
-  maxDaysBack?: number;
-  /** Ignore this report id (the report being built). */
-  excludeReportId?: string;
-}
-
-/**
- * The newest completed report of the same definition on an earlier day, for day-over-day
- * deltas; null when there is none within `maxDaysBack`.
- */
-export async function findPreviousManifest({
-  s3,
-  bucket,
-  prefix = REPORTS_PREFIX,
-  definition,
-  day,
-  maxDaysBack = PREVIOUS_REPORT_LOOKBACK_DAYS,
-  excludeReportId,
-}: PreviousManifestQuery): Promise<{
-  key: string;
-  day: string;
-  reportId: string;
-  lastModified: Date;
-} | null> {
-  let candidateDay = day;
-  for (let back = 1; back <= maxDaysBack; back++) {
-    candidateDay = previousDay(candidateDay);
-    const dayPrefix = dayKeyPrefix({ prefix, definition, day: candidateDay });
-    let best: { key: string; day: string; reportId: string; lastModified: Date } | null = null;
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: dayPrefix, ContinuationToken: token }),
-      );
-      for (const o of page.Contents ?? []) {
-        if (!o.Key?.endsWith(`/${MANIFEST_NAME}`)) continue;
-        const reportId = o.Key.slice(dayPrefix.length, -(MANIFEST_NAME.length + 1));
-        if (reportId.includes('/') || reportId === excludeReportId) continue;
-        const lastModified = o.LastModified ?? new Date(0);
-        if (!best || lastModified > best.lastModified)
-          best = { key: o.Key, day: candidateDay, reportId, lastModified };
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    if (best) return best;
-  }
-  return null;
-}
