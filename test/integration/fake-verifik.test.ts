@@ -3,7 +3,8 @@
  * parameter's wire form, the backend's semantics, both envelopes, and every fault kind.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDataset, expectedRecords, type RecordFilter } from '../../dev/fake-verifik/generator.js';
+import { createDataset } from '../../dev/fake-verifik/generator.js';
+import { expectedRecords, type RecordFilter } from '../../dev/fake-verifik/oracle.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { LIST_PATH } from '../../functions/verifik/client.js';
 import {

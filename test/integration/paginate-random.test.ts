@@ -17,12 +17,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault, FaultOptions } from '../../dev/fake-verifik/faults.js';
-import {
-  createDataset,
-  type Dataset,
-  expectedRecords,
-  type RecordFilter,
-} from '../../dev/fake-verifik/generator.js';
+import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js';
+import { expectedRecords, type RecordFilter } from '../../dev/fake-verifik/oracle.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { dayWindow } from '../../functions/time/window.js';
 import { createVerifikClient } from '../../functions/verifik/client.js';

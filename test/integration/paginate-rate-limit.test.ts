@@ -4,7 +4,8 @@
  * its diagnostics. Also the fake's `maxConcurrent` setting itself, observed with plain `fetch`.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDataset, type Dataset, expectedRecords } from '../../dev/fake-verifik/generator.js';
+import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js';
+import { expectedRecords } from '../../dev/fake-verifik/oracle.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { dayWindow } from '../../functions/time/window.js';
 import { createVerifikClient, LIST_PATH, type RetryInfo } from '../../functions/verifik/client.js';

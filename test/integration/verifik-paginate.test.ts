@@ -3,12 +3,8 @@
  * checked against the generator's oracle (`expectedRecords`).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDataset,
-  type Dataset,
-  expectedRecords,
-  type RecordFilter,
-} from '../../dev/fake-verifik/generator.js';
+import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js';
+import { expectedRecords, type RecordFilter } from '../../dev/fake-verifik/oracle.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { dayWindow } from '../../functions/time/window.js';
 import { createVerifikClient } from '../../functions/verifik/client.js';

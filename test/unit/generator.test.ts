@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createDataset,
-  type Dataset,
-  DatasetError,
-  expectedRecords,
-  lowerBound,
-  matchesFilter,
-} from '../../dev/fake-verifik/generator.js';
+import { createDataset, type Dataset, DatasetError } from '../../dev/fake-verifik/generator.js';
+import { expectedRecords, lowerBound, matchesFilter } from '../../dev/fake-verifik/oracle.js';
 import { isoString } from '../../dev/fake-verifik/prng.js';
 import { BiometricValidation, refId } from '../../functions/verifik/schema.js';
 
