@@ -3,7 +3,7 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSesClient } from '../../functions/delivery/aws-clients.js';
-import { renderReportMail } from '../../functions/delivery/mail/render.js';
+import { renderReportMail } from '../../functions/delivery/mail/index.js';
 import {
   DisallowedRecipientsError,
   decideAttachments,

@@ -6,7 +6,7 @@ import {
   renderEmptyMail,
   renderFailureMail,
   renderReportMail,
-} from '../../functions/delivery/mail/render.js';
+} from '../../functions/delivery/mail/index.js';
 import { base64MimeSize, checkRecipients, decideAttachments } from '../../functions/delivery/mail/send.js';
 import { compareSummaries, type Summary, SummaryBuilder } from '../../functions/report/summary.js';
 import { escapeHtml } from '../../functions/util/html-escape.js';

@@ -7,13 +7,9 @@
 import { createHash } from 'node:crypto';
 import type { ReportRequest, ReportResult } from '../../core/pipeline.js';
 import { ReportsError } from '../../errors/kinds.js';
-import {
-  type AttachmentDecision,
-  type MailLink,
-  type RenderedMail,
-  renderEmptyMail,
-  renderReportMail,
-} from './render.js';
+import { renderEmptyMail } from './empty-mail.js';
+import type { RenderedMail } from './html.js';
+import { type AttachmentDecision, type MailLink, renderReportMail } from './report-mail.js';
 import { decideAttachments, type MailAttachment } from './send.js';
 
 export class AttachmentMismatchError extends ReportsError {

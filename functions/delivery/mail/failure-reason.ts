@@ -11,7 +11,7 @@
  */
 import { type FailureKind, isQuotable, kindOf } from '../../errors/kinds.js';
 import { awsErrorCode } from '../aws-errors.js';
-import type { FailureReason } from './render.js';
+import type { FailureReason } from './failure-mail.js';
 
 const MAX_DETAIL = 400;
 

@@ -8,7 +8,8 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { MAX_RECIPIENTS } from '../../contract.js';
 import { disallowedRecipients } from '../../core/definitions.js';
 import { ReportsError } from '../../errors/kinds.js';
-import type { AttachmentDecision, RenderedMail } from './render.js';
+import type { RenderedMail } from './html.js';
+import type { AttachmentDecision } from './report-mail.js';
 
 export class DisallowedRecipientsError extends ReportsError {
   override readonly kind = 'config';
