@@ -22,15 +22,16 @@ import ExcelJS from 'exceljs';
 import { createDataset } from '../dev/fake-verifik/generator.js';
 import { DEFAULT_CONCURRENCY, LAMBDA_PROCESS_ENV, LAMBDA_V8_FLAGS } from '../functions/contract.js';
 import { newReportId } from '../functions/core/naming.js';
-import { type ReportRequest, runReport } from '../functions/core/pipeline.js';
-import { createLocalSink } from '../functions/delivery/sink/local.js';
+import { runReport } from '../functions/core/pipeline.js';
+import type { ReportRequest } from '../functions/core/request.js';
+import { createLocalSink } from '../functions/delivery/sink/index.js';
 import { DETAIL_COLUMNS, DETAIL_KEYS, flatten } from '../functions/report/columns.js';
 import { SummaryBuilder } from '../functions/report/summary.js';
 import { createXlsxWriter } from '../functions/report/xlsx.js';
 import { applyInProcessV8Flags } from '../functions/settings/runtime-flags.js';
 import { dayWindow } from '../functions/time/window.js';
 import { createVerifikClient, LIST_PATH } from '../functions/verifik/client.js';
-import { DEFAULT_PER_PAGE } from '../functions/verifik/paginate.js';
+import { DEFAULT_PER_PAGE } from '../functions/verifik/read/index.js';
 import { toQueryString } from '../functions/verifik/query.js';
 import { BiometricValidation } from '../functions/verifik/schema.js';
 import { bundle, fmt, ratio, runChild, spawnFake } from './support.js';
@@ -175,7 +176,7 @@ export async function benchPipeline(opts: PipelineBenchOptions = {}): Promise<Pi
   const sizes = opts.sizes ?? [100_000, 1_000_000];
   const naiveSize = opts.naiveSize ?? 100_000;
   const results: PipelineResult[] = [];
-  // Children run the bundled code the way the Lambdas run it (functions/runtime-flags.ts): the same
+  // Children run the bundled code the way the Lambdas run it (functions/contract.ts, functions/settings/runtime-flags.ts): the same
   // V8 flags and process environment; each child applies the in-process flags itself.
   const script = await bundle(self);
   const flags = [...LAMBDA_V8_FLAGS];

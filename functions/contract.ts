@@ -57,6 +57,22 @@ export const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
 /** SES v2 refuses more destinations than this in one message. */
 export const MAX_RECIPIENTS = 50;
 
+// The recipient allowlist rule, the same at synth (infra/config.ts), at the API and before a send.
+
+/** Lower-cased domain part of an address. */
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/** Recipients outside the allowlist, so callers can refuse them by name. */
+export function disallowedRecipients(
+  addresses: readonly string[],
+  allowedDomains: readonly string[],
+): string[] {
+  const allowed = new Set(allowedDomains.map((d) => d.toLowerCase()));
+  return addresses.filter((a) => !allowed.has(domainOf(a)));
+}
+
 /** The header every report and failure mail carries, so a message can be traced to its report. */
 export const REPORT_ID_HEADER = 'X-Report-Id';
 

@@ -10,9 +10,10 @@ import { z } from 'zod';
 import {
   DEFAULT_ATTACHMENT_BUDGET_BYTES,
   DEFAULT_CONCURRENCY,
+  disallowedRecipients,
   VERIFIK_API_URL,
 } from '../functions/contract.js';
-import { disallowedRecipients, ReportDefinitions } from '../functions/core/definitions.js';
+import { ReportDefinitions } from '../functions/settings/definitions.js';
 import { ReadConcurrency } from '../functions/settings/read-concurrency.js';
 
 /** Retention values CloudWatch Logs accepts (anything else fails at deploy time, so refuse it here). */
@@ -57,14 +58,14 @@ export const DeploymentConfig = z
     /**
      * Requests a report run keeps open at Verifik (1–32). Lower it if Verifik asks for gentler
      * reads; 429 answers lower it during a run by themselves. The default and its reasoning live
-     * with the functions (functions/read-concurrency.ts).
+     * with the functions (functions/settings/read-concurrency.ts).
      */
     verifikConcurrency: ReadConcurrency.default(DEFAULT_CONCURRENCY),
     /** Who gets alarms. Defaults to every definition's owners. */
     alarmEmails: z.array(z.email()).optional(),
     /**
      * Attach files to the mail only while their base64 size stays under this; bigger reports go
-     * by link. The default and its reasoning live with the functions (functions/config.ts).
+     * by link. The default and its reasoning live in functions/contract.ts.
      */
     attachmentBudgetBytes: z
       .number()

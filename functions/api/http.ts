@@ -1,8 +1,9 @@
 /**
- * Small HTTP helpers for API Gateway HTTP API (payload 2.0) handlers: a route table with real
- * 404/405 answers, and response shapes that never carry a stack trace.
+ * HTTP shapes for API Gateway HTTP API (payload 2.0): JSON and HTML answers that never carry a
+ * stack trace, the status an error's kind maps to, and what a request says about itself.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { type FailureKind, kindOf } from '../errors/kinds.js';
 import { escapeHtml } from '../util/html-escape.js';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -34,6 +35,45 @@ export function methodNotAllowed(allowed: readonly string[]): HttpResult {
   );
 }
 
+/**
+ * What an error that escaped a route answers, by its kind: a failure the caller caused or can
+ * retry says so; everything else is our 500 (the 5xx alarm's business) with the request id.
+ */
+const STATUS_BY_KIND: Record<FailureKind, number> = {
+  usage: 400,
+  'not-found': 404,
+  conflict: 409,
+  'upstream-unavailable': 503,
+  config: 500,
+  auth: 500,
+  'upstream-refused': 500,
+  'upstream-data': 500,
+  access: 500,
+  output: 500,
+  internal: 500,
+  unexpected: 500,
+};
+
+export function statusFor(err: unknown): number {
+  return STATUS_BY_KIND[kindOf(err)];
+}
+
+export function errorResponse(err: unknown, requestId: string | undefined): HttpResult {
+  const status = statusFor(err);
+  if (status === 404)
+    return notFound('This report or file no longer exists (reports are kept for a limited time).');
+  if (status === 409)
+    return json(409, { error: 'Conflict', message: 'The report changed meanwhile. Try again.' });
+  if (status === 503) {
+    return json(503, {
+      error: 'ServiceUnavailable',
+      message: 'A service the API needs is unavailable. Try again in a minute.',
+    });
+  }
+  // 400s are answered by the routes with the fields at fault; one that escapes is still ours.
+  return internalError(requestId);
+}
+
 export function internalError(requestId: string | undefined): HttpResult {
   return json(500, {
     error: 'InternalError',
@@ -63,74 +103,6 @@ export function redirect(location: string): HttpResult {
     statusCode: 302,
     headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
     body: '',
-  };
-}
-
-export interface RouteMatch {
-  params: Record<string, string>;
-}
-
-export type RouteHandler = (event: APIGatewayProxyEventV2, match: RouteMatch) => Promise<HttpResult>;
-
-export interface Route {
-  method: 'GET' | 'POST';
-  /** `/reports/{id}/files/{name}`: each `{param}` matches one non-empty path segment. */
-  path: string;
-  handler: RouteHandler;
-}
-
-function compile(path: string): { regex: RegExp; names: string[] } {
-  const names: string[] = [];
-  const pattern = path
-    .split('/')
-    .map((segment) => {
-      const m = /^\{(\w+)\}$/.exec(segment);
-      if (m?.[1]) {
-        names.push(m[1]);
-        return '([^/]+)';
-      }
-      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    })
-    .join('/');
-  return { regex: new RegExp(`^${pattern}/?$`), names };
-}
-
-/**
- * Dispatches on `requestContext.http.method` and `rawPath`: 404 when no route has the path,
- * 405 with `Allow` when routes have the path but not the method.
- */
-export function createRouter(
-  routes: readonly Route[],
-): (event: APIGatewayProxyEventV2) => Promise<HttpResult> {
-  const compiled = routes.map((r) => ({ ...r, ...compile(r.path) }));
-  return async (event) => {
-    const method = event.requestContext.http.method.toUpperCase();
-    const path = event.rawPath;
-    const allowed: string[] = [];
-    for (const route of compiled) {
-      const m = route.regex.exec(path);
-      if (!m) continue;
-      if (route.method !== method) {
-        allowed.push(route.method);
-        continue;
-      }
-      const params: Record<string, string> = {};
-      let decodable = true;
-      route.names.forEach((name, i) => {
-        try {
-          params[name] = decodeURIComponent(m[i + 1] ?? '');
-        } catch {
-          decodable = false;
-        }
-      });
-      if (!decodable) return notFound();
-      return route.handler(event, { params });
-    }
-    if (allowed.length > 0) {
-      // HEAD is not routed; OPTIONS would be answered by API Gateway's CORS if configured.
-      return methodNotAllowed([...new Set(allowed)]);
-    }
-    return notFound(`No route for ${method} ${path}.`);
   };
 }
 

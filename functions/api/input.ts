@@ -3,9 +3,9 @@
  * all at once, so a client fixes its request in one round.
  */
 import { z } from 'zod';
-import { DAY_PATTERN, MAX_RECIPIENTS, REPORT_ID } from '../contract.js';
-import { disallowedRecipients, ReportFormat } from '../core/definitions.js';
+import { DAY_PATTERN, disallowedRecipients, MAX_RECIPIENTS, REPORT_ID } from '../contract.js';
 import type { OnDemandRequest } from '../runs/worker-payload.js';
+import { ReportFormat } from '../settings/definitions.js';
 import { daysBetween, MAX_RANGE_DAYS, parseDay, today, yesterday } from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
 import type { FieldError } from './http.js';

@@ -1,33 +1,41 @@
-/** The CLI's I/O half: wires the real adapters (Verifik client, a sink, SES) around the pipeline. */
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+/**
+ * The CLI's I/O half: wires the real adapters (Verifik client, a local or S3 sink, SES) around
+ * the pipeline, and mails through the runs' mail path (runs/mail.ts), as the Lambdas do.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
 import { REPORTS_PREFIX, VERIFIK_API_URL } from '../contract.js';
 import { downloadName, newReportId } from '../core/naming.js';
-import { type ReportRequest, type ReportResult, runReport } from '../core/pipeline.js';
+import { runReport } from '../core/pipeline.js';
+import type { ReportRequest, ReportResult } from '../core/request.js';
 import { createS3Client, createSesClient } from '../delivery/aws-clients.js';
 import { presignDownload } from '../delivery/links.js';
-import { composeReportMail } from '../delivery/mail/compose.js';
-import { checkRecipients, sendMail } from '../delivery/mail/send.js';
-import { createLocalSink, findPreviousLocalSummary } from '../delivery/sink/local.js';
-import type { ReportSink } from '../delivery/sink/port.js';
-import { createS3Sink, type S3ReportSink } from '../delivery/sink/s3.js';
+import { checkRecipients } from '../delivery/mail/index.js';
+import type { ReportSink } from '../delivery/sink/index.js';
+import {
+  createLocalSink,
+  createS3Sink,
+  findPreviousLocalSummary,
+  type S3ReportSink,
+} from '../delivery/sink/index.js';
 import { manifestFilters } from '../report/manifest.js';
+import { readStoredFile } from '../runs/files.js';
+import { composeReportMessage, type MailSender, sendReportMessage } from '../runs/mail.js';
 import { ConfigError, loadMailSettings, type MailSettings } from '../settings/config.js';
 import { reportWindow } from '../time/window.js';
 import { createVerifikClient } from '../verifik/client.js';
-import type { ReadProgress } from '../verifik/paginate.js';
+import type { CliOptions } from './args.js';
 import { CliConfigError } from './errors.js';
-import type { CliIo, CliOptions } from './main.js';
+import type { CliIo } from './io.js';
+import { humanSummary, progressLine } from './output.js';
 
 /** SigV4 presigned URLs cannot outlive 7 days; links in CLI mails are presigned S3 URLs. */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 interface MailSetup {
-  from: string;
-  allowedDomains: string[];
+  sender: MailSender;
   to: string[];
   budgetBytes: number;
   linkSeconds: number;
-  configurationSet: string | undefined;
 }
 
 /** Checked before any work, so a mail that could never be sent does not cost a report run. */
@@ -43,12 +51,15 @@ function mailSetup(options: CliOptions, env: NodeJS.ProcessEnv): MailSetup | nul
     throw new CliConfigError(`--mail-to needs its mail settings in the environment (${problems}).`);
   }
   return {
-    from: settings.MAIL_FROM,
-    allowedDomains: settings.ALLOWED_RECIPIENT_DOMAINS,
+    sender: {
+      ses: createSesClient(),
+      from: settings.MAIL_FROM,
+      allowedDomains: settings.ALLOWED_RECIPIENT_DOMAINS,
+      configurationSet: settings.SES_CONFIGURATION_SET,
+    },
     to: checkRecipients(options.mailTo, settings.ALLOWED_RECIPIENT_DOMAINS),
     budgetBytes: settings.ATTACHMENT_BUDGET_BYTES,
     linkSeconds: Math.min(settings.LINK_TTL_SECONDS, MAX_PRESIGN_SECONDS),
-    configurationSet: settings.SES_CONFIGURATION_SET,
   };
 }
 
@@ -113,6 +124,7 @@ export async function executeCliReport(
   return result;
 }
 
+/** Mails the stored report through the runs' mail path, with presigned S3 links (the CLI has no API). */
 async function mailReport(input: {
   request: ReportRequest;
   result: ReportResult;
@@ -132,72 +144,15 @@ async function mailReport(input: {
       }),
     })),
   );
-  const composed = await composeReportMail({
+  const composed = await composeReportMessage({
     label: request.definition,
     request,
     result,
-    reportId: result.id,
     links,
     linksExpireAt: new Date(now.getTime() + mail.linkSeconds * 1000),
     budgetBytes: mail.budgetBytes,
-    readFile: async (name) => {
-      const object = await s3.send(new GetObjectCommand({ Bucket: sink.bucket, Key: sink.keyOf(name) }));
-      return Buffer.from(await object.Body!.transformToByteArray());
-    },
-    attachmentName: (name) => downloadName(request, name),
+    readFile: (name) => readStoredFile(s3, sink.bucket, sink.keyOf(name)),
     now,
   });
-  return sendMail({
-    ses: createSesClient(),
-    from: mail.from,
-    to: mail.to,
-    allowedDomains: mail.allowedDomains,
-    mail: composed.mail,
-    attachments: composed.attachments,
-    configurationSet: mail.configurationSet,
-    headers: { 'X-Verifik-Report-Id': result.id },
-  });
-}
-
-/** "pages 12 · 5,400 records · 3,210/s", redrawn in place on a terminal, silent otherwise. */
-function progressLine(out: CliIo['stderr']) {
-  let last = 0;
-  let drawn = false;
-  return {
-    update: (p: ReadProgress) => {
-      if (!out.isTTY) return;
-      const now = Date.now();
-      if (now - last < 200) return;
-      last = now;
-      drawn = true;
-      const rate = p.elapsedMs > 0 ? Math.round((p.records * 1000) / p.elapsedMs) : 0;
-      out.write(
-        `\r\x1b[Kpages ${p.pages} · ${p.records.toLocaleString('en-US')} records · ${rate.toLocaleString('en-US')}/s`,
-      );
-    },
-    done: () => {
-      if (drawn) out.write('\r\x1b[K');
-    },
-  };
-}
-
-function humanSummary(result: ReportResult): string {
-  const { manifest, summary } = result;
-  const w = manifest.window;
-  const n = (x: number) => x.toLocaleString('en-US');
-  const lines = [
-    `Report ${result.id}`,
-    `  window      ${w.from === w.to ? w.from : `${w.from} .. ${w.to}`} (${w.timeZone})`,
-    `  validations ${n(summary.totals.validations)}`,
-    `  by status   ${
-      Object.entries(manifest.totals.byStatus)
-        .map(([s, c]) => `${s} ${n(c)}`)
-        .join(', ') || '—'
-    }`,
-    `  files in    ${result.location}`,
-    ...result.files.map(
-      (f) => `    ${f.name.padEnd(18)} ${n(f.bytes).padStart(12)} bytes  ${n(f.rows)} rows`,
-    ),
-  ];
-  return `${lines.join('\n')}\n`;
+  return sendReportMessage(mail.sender, mail.to, composed, result.id);
 }

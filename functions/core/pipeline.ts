@@ -7,51 +7,20 @@
  */
 import { pipeline as pipe } from 'node:stream/promises';
 import { FILE_CATALOGUE, type FileKind, SUMMARY_FILE } from '../contract.js';
-import type { ReportSink } from '../delivery/sink/port.js';
+import type { ReportSink } from '../delivery/sink/index.js';
 import { flatten } from '../report/columns.js';
 import type { ReportContext, ReportFilters } from '../report/context.js';
 import { summaryCsvDocument } from '../report/csv.js';
 import { createDetailWriter, type DetailTargets } from '../report/detail-writer.js';
-import { buildManifest, HashingCounter, type Manifest, type ManifestFile } from '../report/manifest.js';
+import { buildManifest, HashingCounter } from '../report/manifest.js';
 import { createThreadedDetailWriter } from '../report/render-thread.js';
-import { compareSummaries, type Summary, SummaryBuilder, type SummaryDelta } from '../report/summary.js';
+import { compareSummaries, type Summary, SummaryBuilder } from '../report/summary.js';
 import { applyInProcessV8Flags } from '../settings/runtime-flags.js';
-import type { ReportWindow } from '../time/window.js';
 import type { VerifikClient } from '../verifik/client.js';
-import { type ReadProgress, readWindow } from '../verifik/paginate.js';
+import { type ReadProgress, readWindow } from '../verifik/read/index.js';
 import { refId } from '../verifik/schema.js';
-import type { ReportFormat } from './definitions.js';
 import { downloadName } from './naming.js';
-
-export interface ReportRequest {
-  /** Definition name, or 'on-demand' / 'cli'; part of the report id and the S3 key. */
-  definition: string;
-  window: ReportWindow;
-  /** Empty arrays mean "all". */
-  statuses: string[];
-  types: string[];
-  clients: string[];
-  formats: ReportFormat[];
-}
-
-/** A stored file as the manifest lists it, plus the content type it was stored with. */
-export type ReportFile = ManifestFile & { contentType: string };
-
-export interface ReportResult {
-  id: string;
-  manifest: Manifest;
-  summary: Summary;
-  delta: SummaryDelta | null;
-  files: ReportFile[];
-  /** Where the sink put it (directory or s3:// URL). */
-  location: string;
-}
-
-export interface ReadTuning {
-  perPage?: number;
-  concurrency?: number;
-  partitionByStatus?: boolean;
-}
+import type { ReadTuning, ReportFile, ReportRequest, ReportResult } from './request.js';
 
 export interface RunReportOptions {
   request: ReportRequest;

@@ -5,10 +5,12 @@
  */
 
 import { ReportsError } from '../errors/kinds.js';
+import type { RunDeps } from '../runs/deps.js';
 import { runOnDemandReport, type WorkerOutcome } from '../runs/on-demand.js';
 import { WorkerPayload } from '../runs/worker-payload.js';
 import { describeIssues } from '../util/zod-issues.js';
-import { createDeps, type Deps, lazyDeps } from './deps.js';
+import { lazyDeps } from './common-deps.js';
+import { createRunDeps } from './run-deps.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
 
 export class InvalidWorkerPayloadError extends ReportsError {
@@ -16,7 +18,7 @@ export class InvalidWorkerPayloadError extends ReportsError {
   override name = 'InvalidWorkerPayloadError';
 }
 
-export function createWorkerHandler(getDeps: () => Deps) {
+export function createWorkerHandler(getDeps: () => RunDeps) {
   return async (event: unknown): Promise<WorkerOutcome> => {
     const parsed = WorkerPayload.safeParse(event);
     if (!parsed.success) {
@@ -34,6 +36,6 @@ export const handler = lambdaEntry({
   serviceName: 'report-worker',
   metricPrefix: 'WorkerRun',
   logger,
-  run: createWorkerHandler(lazyDeps(() => createDeps('report-worker', { logger }))),
+  run: createWorkerHandler(lazyDeps(() => createRunDeps('report-worker', { logger }))),
   outcome: (r) => r.status,
 });

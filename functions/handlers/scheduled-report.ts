@@ -6,10 +6,12 @@
  */
 import { z } from 'zod';
 import { ReportsError } from '../errors/kinds.js';
+import type { RunDeps } from '../runs/deps.js';
 import { deliverScheduledReport, type ScheduledOutcome } from '../runs/scheduled.js';
 import { parseDay } from '../time/window.js';
 import { describeIssues } from '../util/zod-issues.js';
-import { createDeps, type Deps, lazyDeps } from './deps.js';
+import { lazyDeps } from './common-deps.js';
+import { createRunDeps } from './run-deps.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
 
 export const ScheduledEvent = z.object({
@@ -47,7 +49,7 @@ export function parseScheduledEvent(event: unknown): ScheduledEvent {
   return parsed.data;
 }
 
-export function createScheduledHandler(getDeps: () => Deps) {
+export function createScheduledHandler(getDeps: () => RunDeps) {
   return async (event: unknown): Promise<ScheduledOutcome> => {
     const input = parseScheduledEvent(event);
     return deliverScheduledReport(getDeps(), input);
@@ -60,6 +62,6 @@ export const handler = lambdaEntry({
   serviceName: 'scheduled-report',
   metricPrefix: 'ScheduledRun',
   logger,
-  run: createScheduledHandler(lazyDeps(() => createDeps('scheduled-report', { logger }))),
+  run: createScheduledHandler(lazyDeps(() => createRunDeps('scheduled-report', { logger }))),
   outcome: (r) => r.status,
 });

@@ -1,23 +1,23 @@
 /**
- * On-demand reports: the worker's run (the record the API writes is in report-request.ts).
+ * On-demand reports: the worker's run (the record the API writes is in request-record.ts).
  * Lambda may deliver an async invocation twice, so the worker claims the report id like a
  * scheduled day: only one delivery does the work and sends the mail.
  */
 
 import { ON_DEMAND_DEFINITION } from '../contract.js';
-import { describeFailure } from '../delivery/mail/failure-reason.js';
-import { claimRun, markMailSending, markRun, StaleRunError, updateReportStatus } from '../delivery/state.js';
-import type { Deps } from '../handlers/deps.js';
+import { describeFailure } from '../delivery/mail/index.js';
 import {
-  composeMail,
-  type HeldRun,
-  mailFailure,
-  produce,
-  RUN_LEASE_SECONDS,
-  recordComplete,
-  recordFailure,
-  sendAndMarkSent,
-} from './report-run.js';
+  claimRun,
+  markMailSending,
+  markRun,
+  StaleRunError,
+  updateReportStatus,
+} from '../delivery/state/index.js';
+import { type HeldRun, RUN_LEASE_SECONDS } from './claim.js';
+import type { RunDeps } from './deps.js';
+import { mailFailure, recordFailure, supersede } from './failure.js';
+import { composeMail, sendAndMarkSent } from './mail.js';
+import { previousSummary, produce, recordComplete } from './produce.js';
 import { onDemandReportRequest } from './request-record.js';
 import type { WorkerPayload } from './worker-payload.js';
 
@@ -27,7 +27,7 @@ export type WorkerOutcome =
   | { status: 'failed'; reportId: string; reason: string };
 
 /** Runs one on-demand report and records its outcome; failures are recorded, not rethrown. */
-export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Promise<WorkerOutcome> {
+export async function runOnDemandReport(deps: RunDeps, payload: WorkerPayload): Promise<WorkerOutcome> {
   const { reportId, baseUrl } = payload;
   const { doc } = deps;
   const table = deps.config.STATE_TABLE;
@@ -59,7 +59,6 @@ export async function runOnDemandReport(deps: Deps, payload: WorkerPayload): Pro
       label: ON_DEMAND_DEFINITION,
       request,
       produced,
-      reportId,
       baseUrl,
     });
     await markMailSending(doc, table, { ...update, now: deps.now() });

@@ -4,8 +4,8 @@
  */
 
 import { ON_DEMAND_DEFINITION } from '../contract.js';
-import type { ReportRequest } from '../core/pipeline.js';
-import type { ReportRecord } from '../delivery/state.js';
+import type { ReportRequest } from '../core/request.js';
+import type { ReportRecord } from '../delivery/state/index.js';
 import { reportWindow } from '../time/window.js';
 import type { OnDemandRequest } from './worker-payload.js';
 

@@ -1,33 +1,24 @@
 /**
  * A scheduled run of one report definition for one day, under the "exactly one mail per report
- * day" protocol of delivery/state.ts: claim (definition, day) before any work → run → mark
+ * day" protocol of delivery/state/runs.ts: claim (definition, day) before any work → run → mark
  * `sending` → SES → mark `sent`. A duplicate, a concurrent twin or a retry after success finds
  * the claim taken and sends nothing; a retry after a failure before sending re-claims and
  * completes the work. A failure is recorded, told to the owners and rethrown.
  */
 
 import { ASYNC_RETRY_ATTEMPTS } from '../contract.js';
-import type { ReportDefinition } from '../core/definitions.js';
 import { newReportId } from '../core/naming.js';
-import type { ReportRequest } from '../core/pipeline.js';
-import { describeFailure } from '../delivery/mail/failure-reason.js';
-import { checkRecipients } from '../delivery/mail/send.js';
-import { claimRun, markMailSending, markRun, putReport, StaleRunError } from '../delivery/state.js';
+import type { ReportRequest } from '../core/request.js';
+import { checkRecipients, describeFailure } from '../delivery/mail/index.js';
+import { claimRun, markMailSending, markRun, putReport, StaleRunError } from '../delivery/state/index.js';
 import { ReportsError } from '../errors/kinds.js';
-import type { Deps } from '../handlers/deps.js';
+import type { ReportDefinition } from '../settings/definitions.js';
 import { dayWindow, yesterday } from '../time/window.js';
-import {
-  composeMail,
-  type HeldRun,
-  mailFailure,
-  previousSummary,
-  produce,
-  RUN_LEASE_SECONDS,
-  recordComplete,
-  recordFailure,
-  sendAndMarkSent,
-  supersede,
-} from './report-run.js';
+import { type HeldRun, RUN_LEASE_SECONDS } from './claim.js';
+import type { RunDeps } from './deps.js';
+import { mailFailure, recordFailure, supersede } from './failure.js';
+import { composeMail, sendAndMarkSent } from './mail.js';
+import { previousSummary, produce, recordComplete } from './produce.js';
 import { requestRecord } from './request-record.js';
 
 export class UnknownDefinitionError extends ReportsError {
@@ -41,7 +32,7 @@ export class UnknownDefinitionError extends ReportsError {
   }
 }
 
-export function findDefinition(deps: Pick<Deps, 'config'>, name: string): ReportDefinition {
+export function findDefinition(deps: Pick<RunDeps, 'config'>, name: string): ReportDefinition {
   const defs = deps.config.REPORT_DEFINITIONS;
   const def = defs.find((d) => d.name === name);
   if (!def) {
@@ -63,7 +54,10 @@ export type ScheduledOutcome =
   | { status: 'sent'; definition: string; day: string; reportId: string; messageId: string }
   | { status: 'done'; definition: string; day: string; reportId: string; reason: string };
 
-export async function deliverScheduledReport(deps: Deps, input: ScheduledInput): Promise<ScheduledOutcome> {
+export async function deliverScheduledReport(
+  deps: RunDeps,
+  input: ScheduledInput,
+): Promise<ScheduledOutcome> {
   const def = findDefinition(deps, input.definition);
   const timeZone = def.schedule.timeZone;
   const day = input.day ?? yesterday(timeZone, deps.now());
@@ -121,7 +115,7 @@ export async function deliverScheduledReport(deps: Deps, input: ScheduledInput):
     }
     const baseUrl = deps.config.PUBLIC_API_URL;
     if (!baseUrl) throw new Error('PUBLIC_API_URL is not configured: mailed links need the API base URL.');
-    const composed = await composeMail(deps, { label: def.name, request, produced, reportId, baseUrl });
+    const composed = await composeMail(deps, { label: def.name, request, produced, baseUrl });
     await markMailSending(doc, table, { ...update, now: deps.now() });
     stage = 'sending';
     const messageId = await sendAndMarkSent(deps, update, def.recipients, composed);

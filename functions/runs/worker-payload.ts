@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { DAY_PATTERN, MAX_RECIPIENTS, REPORT_ID } from '../contract.js';
-import { ReportFormat } from '../core/definitions.js';
+import { ReportFormat } from '../settings/definitions.js';
 
 export const OnDemandRequest = z.object({
   from: z.string().regex(DAY_PATTERN),

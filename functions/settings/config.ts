@@ -11,8 +11,8 @@ import {
   REPORTS_PREFIX,
   VERIFIK_API_URL,
 } from '../contract.js';
-import { ReportDefinitions } from '../core/definitions.js';
 import { ReportsError } from '../errors/kinds.js';
+import { ReportDefinitions } from './definitions.js';
 import { CONCURRENCY_RULE, parseConcurrency } from './read-concurrency.js';
 
 export class ConfigError extends ReportsError {

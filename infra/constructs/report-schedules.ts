@@ -10,7 +10,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ScheduledEventInput } from '../../functions/contract.js';
-import type { ReportDefinition } from '../../functions/core/definitions.js';
+import type { ReportDefinition } from '../../functions/settings/definitions.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 
 export interface ReportSchedulesProps {

@@ -65,7 +65,7 @@ export class ReportStorage extends Construct {
       removalPolicy: props.removalPolicy,
     });
 
-    // The key schema is the one the functions query (functions/delivery/state.ts), not a copy.
+    // The key schema is the one the functions query (functions/contract.ts STATE_TABLE), not a copy.
     this.table = new dynamodb.Table(this, 'State', {
       partitionKey: { name: STATE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: STATE_TABLE.sortKey, type: dynamodb.AttributeType.STRING },

@@ -33,13 +33,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import XLSX from 'xlsx';
 import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
+import type { ApiDeps } from '../../functions/api/deps.js';
 import {
   API_ROUTES,
   ASYNC_RETRY_ATTEMPTS,
   LAMBDA_PROCESS_ENV,
   LAMBDA_V8_FLAGS,
 } from '../../functions/contract.js';
-import type { ReportDefinitionInput } from '../../functions/core/definitions.js';
+import type { ReportDefinitionInput } from '../../functions/settings/definitions.js';
 import {
   createDynamoDocClient,
   createS3Client,
@@ -48,12 +49,14 @@ import {
   setClients,
 } from '../../functions/delivery/aws-clients.js';
 import { signFileLink } from '../../functions/delivery/links.js';
-import { createDeps, type Deps } from '../../functions/handlers/deps.js';
+import { createApiDeps } from '../../functions/handlers/api-deps.js';
 import { createWorkerHandler } from '../../functions/handlers/report-worker.js';
 import { createReportsApi } from '../../functions/handlers/reports-api.js';
+import { createRunDeps } from '../../functions/handlers/run-deps.js';
 import { createScheduledHandler } from '../../functions/handlers/scheduled-report.js';
 import { createSecretSource } from '../../functions/handlers/secret-source.js';
 import { Manifest } from '../../functions/report/manifest.js';
+import type { RunDeps } from '../../functions/runs/deps.js';
 import type { WorkerPayload } from '../../functions/runs/worker-payload.js';
 import { loadConfig } from '../../functions/settings/config.js';
 
@@ -120,22 +123,37 @@ function env(): Record<string, string> {
   };
 }
 
-function deps(role: 'scheduled-report' | 'reports-api' | 'report-worker', over: Partial<Deps> = {}): Deps {
-  const silent = new Logger({ serviceName: role, logLevel: 'SILENT' });
-  return createDeps(role, {
+function deps(role: 'scheduled-report' | 'report-worker', over: Partial<RunDeps> = {}): RunDeps {
+  return createRunDeps(role, {
     config: loadConfig(role, env()),
     s3,
     ses,
     doc,
-    secrets: createSecretSource({
-      client: secretsSm,
-      verifikTokenSecretId: TOKEN_SECRET,
-      linkSigningSecretId: LINK_SECRET,
-    }),
+    secrets: secretSource(),
     verifik: (token) => createVerifikClient({ baseUrl: fake.url, token, retry: { attempts: 2 } }),
-    logger: silent,
+    logger: new Logger({ serviceName: role, logLevel: 'SILENT' }),
     now: () => NOW,
     ...over,
+  });
+}
+
+function apiDeps(over: Partial<ApiDeps> = {}): ApiDeps {
+  return createApiDeps({
+    config: loadConfig('reports-api', env()),
+    s3,
+    doc,
+    secrets: secretSource(),
+    logger: new Logger({ serviceName: 'reports-api', logLevel: 'SILENT' }),
+    now: () => NOW,
+    ...over,
+  });
+}
+
+function secretSource() {
+  return createSecretSource({
+    client: secretsSm,
+    verifikTokenSecretId: TOKEN_SECRET,
+    linkSigningSecretId: LINK_SECRET,
   });
 }
 
@@ -221,8 +239,8 @@ const apiHandler: Parameters<typeof startApiGateway>[0]['handler'] = async (even
       // Like an async Lambda invoke: queued now, run later, the caller does not wait.
       workers.push(new Promise((resolve) => setImmediate(resolve)).then(() => worker(payload)));
     };
-    const apiDeps = deps('reports-api', { invokeWorker });
-    apiImpl = createReportsApi(() => apiDeps);
+    const ports = apiDeps({ invokeWorker });
+    apiImpl = createReportsApi(() => ports);
   }
   return apiImpl(event, context);
 };
@@ -693,7 +711,7 @@ describe('reports-api over HTTP', () => {
 
   it('a worker that cannot be started: 503, and the report is recorded failed (never left queued)', async () => {
     const broken = createReportsApi(() =>
-      deps('reports-api', {
+      apiDeps({
         invokeWorker: async () => {
           throw new Error('Lambda throttled');
         },

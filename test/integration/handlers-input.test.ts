@@ -4,8 +4,9 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { baseUrlOf, createRouter, json } from '../../functions/api/http.js';
+import { baseUrlOf, json } from '../../functions/api/http.js';
 import { parseListQuery, parseReportRequest } from '../../functions/api/input.js';
+import { createRouter } from '../../functions/api/router.js';
 import { DEFAULT_ATTACHMENT_BUDGET_BYTES, DEFAULT_CONCURRENCY } from '../../functions/contract.js';
 import { parseScheduledEvent } from '../../functions/handlers/scheduled-report.js';
 import { ConfigError, loadConfig } from '../../functions/settings/config.js';

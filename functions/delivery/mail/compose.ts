@@ -5,8 +5,10 @@
  * CLI (`--mail-to`) compose the same mail.
  */
 import { createHash } from 'node:crypto';
-import type { ReportRequest, ReportResult } from '../../core/pipeline.js';
 import { ReportsError } from '../../errors/kinds.js';
+import type { ManifestFile } from '../../report/manifest.js';
+import type { Summary, SummaryDelta } from '../../report/summary.js';
+import type { ReportWindow } from '../../time/window.js';
 import { renderEmptyMail } from './empty-mail.js';
 import type { RenderedMail } from './html.js';
 import { type AttachmentDecision, type MailLink, renderReportMail } from './report-mail.js';
@@ -20,8 +22,20 @@ export class AttachmentMismatchError extends ReportsError {
 export interface ComposeReportMailInput {
   /** What the subject calls the report: the definition name, or "on-demand". */
   label: string;
-  request: Pick<ReportRequest, 'window' | 'statuses' | 'types' | 'clients'>;
-  result: Pick<ReportResult, 'summary' | 'delta' | 'files' | 'manifest'>;
+  /** What was asked for (the core's ReportRequest fits). */
+  request: {
+    window: Pick<ReportWindow, 'from' | 'to' | 'timeZone'>;
+    statuses: string[];
+    types: string[];
+    clients: string[];
+  };
+  /** What was made (the core's ReportResult fits). */
+  result: {
+    summary: Summary;
+    delta: SummaryDelta | null;
+    files: readonly (ManifestFile & { contentType: string })[];
+    manifest: { generatedAt: string };
+  };
   reportId: string;
   links: MailLink[];
   linksExpireAt: Date;

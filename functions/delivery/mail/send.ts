@@ -5,8 +5,7 @@
  */
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { MAX_RECIPIENTS } from '../../contract.js';
-import { disallowedRecipients } from '../../core/definitions.js';
+import { disallowedRecipients, MAX_RECIPIENTS } from '../../contract.js';
 import { ReportsError } from '../../errors/kinds.js';
 import type { RenderedMail } from './html.js';
 import type { AttachmentDecision } from './report-mail.js';

@@ -1,11 +1,12 @@
 /**
- * Signed links to a report's files, and where those files live in S3. Shared by the mails
- * (scheduled and on-demand) and the API's status answer, so every link has the same shape.
+ * Where a stored report's files live in S3, how to read them back, and the signed links people
+ * reach them by. Shared by the mails (scheduled, on-demand, CLI), the API's status answer and
+ * its download route, so every link and key has the same shape.
  */
-
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { MANIFEST_NAME } from '../contract.js';
 import { type LinkKeys, linkExpiry, signFileLink } from '../delivery/links.js';
-import type { MailLink } from '../delivery/mail/render.js';
+import type { MailLink } from '../delivery/mail/index.js';
 
 export interface LinkedFile {
   name: string;
@@ -39,4 +40,11 @@ export function signLinks(opts: {
 export function fileKey(manifestKey: string, name: string): string {
   if (!manifestKey.endsWith(`/${MANIFEST_NAME}`)) throw new Error(`${manifestKey} is not a manifest key`);
   return `${manifestKey.slice(0, -MANIFEST_NAME.length)}${name}`;
+}
+
+/** The stored bytes of one object (a report file, a previous summary). */
+export async function readStoredFile(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!res.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+  return Buffer.from(await res.Body.transformToByteArray());
 }

@@ -45,17 +45,3 @@ export const ReportDefinitions = z.array(ReportDefinition).superRefine((defs, ct
     seen.add(d.name);
   }
 });
-
-/** Lower-cased domain part of an address. */
-export function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-}
-
-/** Recipients outside the allowlist, so callers can refuse them by name. */
-export function disallowedRecipients(
-  addresses: readonly string[],
-  allowedDomains: readonly string[],
-): string[] {
-  const allowed = new Set(allowedDomains.map((d) => d.toLowerCase()));
-  return addresses.filter((a) => !allowed.has(domainOf(a)));
-}

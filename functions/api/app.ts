@@ -1,0 +1,41 @@
+/**
+ * The reports API (API Gateway HTTP API, payload 2.0), one route a file under routes/:
+ *   POST /reports                        → 202 { id, status: 'queued', statusUrl } + Location
+ *   GET  /reports?date=YYYY-MM-DD        → that day's reports
+ *   GET  /reports/{id}                   → status, headline figures, signed links
+ *   GET  /reports/{id}/files/{name}?expires=&signature=  → 302 to a fresh 5-minute S3 URL
+ *
+ * An error that escapes a route is answered by its kind (http.ts) and logged with the method and
+ * path only: never the query string (the file route's carries a signature) or the body (recipients).
+ */
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { API_ROUTES } from '../contract.js';
+import type { ApiDeps } from './deps.js';
+import { errorResponse, type HttpResult } from './http.js';
+import { createRouter } from './router.js';
+import { postReport } from './routes/create-report.js';
+import { download } from './routes/download.js';
+import { listReports } from './routes/list-reports.js';
+import { getReportStatus } from './routes/report-status.js';
+
+export function createReportsApi(getDeps: () => ApiDeps) {
+  const route = createRouter([
+    { ...API_ROUTES.createReport, handler: (e) => postReport(getDeps(), e) },
+    { ...API_ROUTES.listReports, handler: (e) => listReports(getDeps(), e) },
+    { ...API_ROUTES.reportStatus, handler: (e, m) => getReportStatus(getDeps(), e, m.params.id) },
+    { ...API_ROUTES.download, handler: (e, m) => download(getDeps(), e, m.params.id, m.params.name) },
+  ]);
+
+  return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResult> => {
+    try {
+      return await route(event);
+    } catch (err) {
+      getDeps().logger.error('request failed', {
+        method: event.requestContext.http.method,
+        path: event.rawPath,
+        error: err as Error,
+      });
+      return errorResponse(err, context?.awsRequestId ?? event.requestContext.requestId);
+    }
+  };
+}

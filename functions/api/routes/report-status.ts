@@ -1,0 +1,43 @@
+/** `GET /reports/{id}` → status, headline figures, and fresh signed links once complete. */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { getReport } from '../../delivery/state/index.js';
+import { signLinks } from '../../runs/files.js';
+import type { ApiDeps } from '../deps.js';
+import { baseUrlOf, type HttpResult, json, notFound, validationError } from '../http.js';
+import { parseReportId } from '../input.js';
+import { manifestOf, publicRequest } from '../report-views.js';
+
+export async function getReportStatus(
+  deps: ApiDeps,
+  event: APIGatewayProxyEventV2,
+  id: string | undefined,
+): Promise<HttpResult> {
+  const parsed = parseReportId(id);
+  if (!parsed.ok) return validationError(parsed.errors);
+  const record = await getReport(deps.doc, deps.config.STATE_TABLE, parsed.value);
+  if (!record) return notFound(`No report ${parsed.value}.`);
+  const answer: Record<string, unknown> = {
+    id: record.id,
+    status: record.status,
+    createdAt: record.createdAt,
+    ...(record.updatedAt ? { updatedAt: record.updatedAt } : {}),
+    request: publicRequest(record),
+    ...(record.summary ? { summary: record.summary } : {}),
+    ...(record.error ? { error: record.error } : {}),
+  };
+  const manifest = await manifestOf(deps, record);
+  if (manifest) {
+    const { links, expiresAt } = signLinks({
+      baseUrl: baseUrlOf(event),
+      reportId: record.id,
+      files: manifest.files,
+      key: await deps.secrets.linkKeys(),
+      now: deps.now(),
+      ttlSeconds: deps.config.LINK_TTL_SECONDS,
+    });
+    answer.generatedAt = manifest.generatedAt;
+    answer.files = manifest.files.map((f, i) => ({ ...f, url: links[i]?.url }));
+    answer.linksExpireAt = expiresAt.toISOString();
+  }
+  return json(200, answer);
+}
