@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { LAMBDA_NODE_FLAGS } from '../infra/node-flags.js';
 
 /** Children run from the repository root, so `--import tsx` and relative paths resolve wherever the bench is started. */
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -34,7 +35,20 @@ export async function bundle(entry: string): Promise<string> {
   return outfile;
 }
 
-/** Runs `script` (TypeScript through tsx, or a bundle) in a child and returns the JSON it printed last. */
+/**
+ * CPUs the scenario children are pinned to (`taskset -c`), from `npm run bench -- --cpus 0` or
+ * BENCH_CPUS; unset, they may use every core. The fake Verifik is never pinned: pinning the report
+ * to one core of two leaves it the other, the way Verifik's own servers do not share a Lambda's CPU.
+ * One core stands for a Lambda at 1,769 MB (1 vCPU), two for 3,538 MB (2 vCPUs).
+ */
+export function pinnedCpus(): string | undefined {
+  return process.env.BENCH_CPUS || undefined;
+}
+
+/**
+ * Runs `script` (TypeScript through tsx, or a bundle) in a child and returns the JSON it printed
+ * last. Every child gets the functions' Node flags (infra/node-flags.ts) after `nodeFlags`.
+ */
 export async function runChild<T>(
   script: string,
   args: string[],
@@ -42,7 +56,12 @@ export async function runChild<T>(
   env: Record<string, string> = {},
 ): Promise<T> {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const proc = spawn(process.execPath, [...nodeFlags, ...loader, script, ...args], {
+  const argv = [...nodeFlags, ...LAMBDA_NODE_FLAGS, ...loader, script, ...args];
+  const cpus = pinnedCpus();
+  const [command, commandArgs] = cpus
+    ? ['taskset', ['-c', cpus, process.execPath, ...argv]]
+    : [process.execPath, argv];
+  const proc = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },

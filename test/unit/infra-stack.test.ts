@@ -71,12 +71,12 @@ function env(label: 'Scheduled' | 'Worker' | 'Api'): Json {
 }
 
 describe('functions', () => {
-  it('are three nodejs24.x functions on arm64 with active tracing and JSON logs', () => {
+  it('are three nodejs24.x functions on arm64 with JSON logs and no X-Ray tracing (nothing is traced)', () => {
     template.resourceCountIs('AWS::Lambda::Function', 3);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      TracingConfig: { Mode: 'Active' },
+      TracingConfig: Match.absent(),
       LoggingConfig: Match.objectLike({
         LogFormat: 'JSON',
         LogGroup: Match.objectLike({ Ref: Match.anyValue() }),
@@ -116,7 +116,8 @@ describe('functions', () => {
         ALLOWED_RECIPIENT_DOMAINS: 'example.com',
         LINK_TTL_SECONDS: String(7 * 86_400),
         ATTACHMENT_BUDGET_BYTES: String(7 * 1024 * 1024),
-        NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=4',
+        // DEP0005 (exceljs → archiver-utils' `new Buffer()`) silenced, every other warning kept.
+        NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=4 --disable-warning=DEP0005',
         MALLOC_ARENA_MAX: '2',
         POWERTOOLS_METRICS_NAMESPACE: 'VerifikReports',
       });
@@ -289,18 +290,18 @@ describe('IAM', () => {
     ]);
   });
 
-  it('has no "*" resource anywhere except X-Ray (which has no resource-level permissions)', () => {
+  it('has no "*" resource and no X-Ray grant anywhere', () => {
     const all = Object.values(resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
       .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
     expect(all.length).toBeGreaterThan(20);
     for (const s of all) {
       const wildcard = resourcesOf(s).some((r) => typeof r === 'string' && r.includes('*'));
-      if (wildcard)
-        expect(
-          actionsOf(s).every((a) => a.startsWith('xray:')),
-          JSON.stringify(s),
-        ).toBe(true);
+      expect(wildcard, JSON.stringify(s)).toBe(false);
+      expect(
+        actionsOf(s).some((a) => a.startsWith('xray:')),
+        JSON.stringify(s),
+      ).toBe(false);
       expect(
         actionsOf(s).some((a) => a.endsWith(':*') || a === '*'),
         JSON.stringify(s),
