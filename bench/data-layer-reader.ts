@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createVerifikClient } from '../functions/verifik/client.js';
-import { readWindow } from '../functions/verifik/paginate.js';
+import { readWindow } from '../functions/verifik/read/index.js';
 import type { BiometricValidation } from '../functions/verifik/schema.js';
 
 export interface ReaderRun {

@@ -23,7 +23,7 @@ import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/serve
 import { dayWindow } from '../../functions/time/window.js';
 import { createVerifikClient } from '../../functions/verifik/client.js';
 import { IncompleteReadError } from '../../functions/verifik/errors.js';
-import { readWindow } from '../../functions/verifik/paginate.js';
+import { readWindow } from '../../functions/verifik/read/index.js';
 
 /** `PAGINATE_RANDOM_CASES=500 npx vitest run test/integration/paginate-random.test.ts` for a longer soak. */
 const CASES = Number(process.env.PAGINATE_RANDOM_CASES ?? 36);

@@ -9,7 +9,7 @@ import { expectedRecords } from '../../dev/fake-verifik/oracle.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { dayWindow } from '../../functions/time/window.js';
 import { createVerifikClient, LIST_PATH, type RetryInfo } from '../../functions/verifik/client.js';
-import { type ReadWindowOptions, readWindow } from '../../functions/verifik/paginate.js';
+import { type ReadWindowOptions, readWindow } from '../../functions/verifik/read/index.js';
 import { ErrorBody } from '../../functions/verifik/schema.js';
 
 const TOKEN = 'rate-limit-test-token';

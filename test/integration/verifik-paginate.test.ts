@@ -13,7 +13,7 @@ import {
   type ReadDiagnostics,
   type ReadWindowOptions,
   readWindow,
-} from '../../functions/verifik/paginate.js';
+} from '../../functions/verifik/read/index.js';
 
 const TOKEN = 'paginate-test-token';
 const window = dayWindow('2024-12-01', 'America/Bogota');

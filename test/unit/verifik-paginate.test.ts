@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { VerifikClient } from '../../functions/verifik/client.js';
 import { IncompleteReadError } from '../../functions/verifik/errors.js';
-import { assertComplete, readWindow, recordVerdict } from '../../functions/verifik/paginate.js';
 import type { ListQuery } from '../../functions/verifik/query.js';
+import { assertComplete, readWindow, recordVerdict } from '../../functions/verifik/read/index.js';
 import type { BiometricValidation, Page } from '../../functions/verifik/schema.js';
 
 const START = Date.parse('2024-12-01T05:00:00Z');
