@@ -7,14 +7,16 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { BUNDLE_ALIASES } from '../infra/bundling/aliases.js';
 import { LAMBDA_NODE_FLAGS } from '../infra/node-flags.js';
 
 /** Children run from the repository root, so `--import tsx` and relative paths resolve wherever the bench is started. */
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Bundles `entry` the way the CDK bundles the Lambdas (esbuild, ESM, minified, with a `require`
- * shim), so a scenario measures the deployable code rather than the TypeScript loader (≈ 45 MB).
+ * Bundles `entry` the way the CDK bundles the Lambdas (esbuild, ESM, minified, `module` before
+ * `main`, the same aliases, with a `require` shim; BUNDLING in infra/constructs/report-functions.ts),
+ * so a scenario measures the deployable code rather than the TypeScript loader (≈ 45 MB).
  */
 export async function bundle(entry: string): Promise<string> {
   const outfile = join(mkdtempSync(join(tmpdir(), 'bench-bundle-')), `${basename(entry, '.ts')}.mjs`);
@@ -27,6 +29,9 @@ export async function bundle(entry: string): Promise<string> {
     // BENCH_MINIFY=0 keeps function names readable in --cpu-prof profiles.
     minify: process.env.BENCH_MINIFY !== '0',
     outfile,
+    mainFields: ['module', 'main'],
+    alias: { ...BUNDLE_ALIASES },
+    absWorkingDir: REPO_ROOT,
     logLevel: 'error',
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",

@@ -21,6 +21,7 @@ import {
   METRICS_NAMESPACE,
   REPORTS_PREFIX,
 } from '../../functions/contract.js';
+import { BUNDLE_ALIASES } from '../bundling/aliases.js';
 import type { FunctionSizing } from '../config.js';
 import { LAMBDA_NODE_FLAGS } from '../node-flags.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
@@ -102,13 +103,6 @@ export interface ReportFunctionsProps {
 const REQUIRE_SHIM =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
-/**
- * Every `zod` import in the bundles resolves to zod without its 60-odd locales (English stays):
- * ≈ 260 KB less in each bundle. Why and how: bundling/zod-without-locales.ts. A path relative to
- * the project root, where the CDK runs esbuild.
- */
-export const ZOD_ALIAS = './infra/bundling/zod-without-locales.ts';
-
 export const BUNDLING: nodejs.BundlingOptions = {
   forceDockerBundling: false,
   format: nodejs.OutputFormat.ESM,
@@ -124,7 +118,10 @@ export const BUNDLING: nodejs.BundlingOptions = {
   // ESM tree-shaking keeps only the clients actually used.
   bundleAwsSDK: true,
   externalModules: [],
-  esbuildArgs: { '--alias:zod': ZOD_ALIAS },
+  // zod without its locales (bundling/aliases.ts); the CDK has no `alias` option, esbuild's CLI has.
+  esbuildArgs: Object.fromEntries(
+    Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to]),
+  ),
   logLevel: nodejs.LogLevel.ERROR,
 };
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_ALIASES } from '../../infra/bundling/aliases.js';
 import { esbuildOptionsFor } from '../../infra/bundling/esbuild-options.js';
 import { BUNDLING } from '../../infra/constructs/report-functions.js';
 
@@ -92,6 +93,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('the zod alias in BUNDLING', () => {
   it('is what the stack passes to esbuild', () => {
     expect(BUNDLING.esbuildArgs).toEqual({ '--alias:zod': './infra/bundling/zod-without-locales.ts' });
+    expect(BUNDLE_ALIASES).toEqual({ zod: './infra/bundling/zod-without-locales.ts' });
   });
 
   it('bundles only the English locale, about 260 KB less', () => {
