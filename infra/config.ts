@@ -121,9 +121,11 @@ export const DeploymentConfig = z
       })
       .default(90),
     /**
-     * `retain` (default) keeps the bucket, table, secrets and logs when the stack is deleted:
-     * reports and the run history outlive a mistaken `cdk destroy`. `destroy` removes them
-     * (empty the bucket first: CloudFormation cannot delete a non-empty bucket).
+     * `retain` (default) keeps the buckets, table, secrets, log groups and the alarm topic's KMS
+     * key when the stack is deleted: reports and the run history outlive a mistaken `cdk destroy`.
+     * `destroy` removes them (empty the buckets first: CloudFormation cannot delete a non-empty
+     * bucket; secrets go without a recovery window, the key after KMS's waiting period). Either
+     * way a later deploy does not collide with them (README "Destroy").
      */
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
   })

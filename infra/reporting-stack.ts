@@ -14,6 +14,7 @@ import { configuredAddresses, ReportMail } from './constructs/report-mail.js';
 import { ReportSchedules } from './constructs/report-schedules.js';
 import { ReportSecrets } from './constructs/report-secrets.js';
 import { ReportStorage } from './constructs/report-storage.js';
+import { stackInstanceId } from './constructs/stack-instance.js';
 
 export interface ReportingStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -40,7 +41,10 @@ export class ReportingStack extends Stack {
       reportRetentionDays: config.reportRetentionDays,
       removalPolicy,
     });
-    this.secrets = new ReportSecrets(this, 'Secrets', { namePrefix: this.stackName, removalPolicy });
+    this.secrets = new ReportSecrets(this, 'Secrets', {
+      namePrefix: `${this.stackName}-${stackInstanceId(this)}`,
+      removalPolicy,
+    });
     this.mail = new ReportMail(this, 'Mail', {
       fromAddress: config.sender.address,
       domain: config.sender.domain,
@@ -79,6 +83,7 @@ export class ReportingStack extends Stack {
     this.functions.scheduled.addEnvironment('PUBLIC_API_URL', this.api.url);
 
     this.schedules = new ReportSchedules(this, 'Schedules', {
+      groupName: `${this.stackName.slice(0, 40)}-schedules-${stackInstanceId(this)}`,
       definitions: config.definitions,
       target: this.functions.scheduled,
       retryAttempts: config.schedules.retryAttempts,
@@ -119,6 +124,11 @@ export class ReportingStack extends Stack {
       new CfnOutput(this, id, { value, description });
     out('ApiUrl', this.api.url, 'Reports API base URL (IAM-signed requests; file links are HMAC-signed)');
     out('ReportsBucketName', this.storage.bucket.bucketName, 'S3 bucket holding reports under reports/');
+    out(
+      'AccessLogsBucketName',
+      this.storage.accessLogsBucket.bucketName,
+      'S3 bucket holding the reports bucket access logs',
+    );
     out('StateTableName', this.storage.table.tableName, 'DynamoDB table with day claims and report status');
     out(
       'VerifikTokenSecretArn',

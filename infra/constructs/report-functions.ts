@@ -44,8 +44,9 @@ export function handlerEntry(name: HandlerName): string {
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 /**
  * What a deploy-time value (ARN, name, URL) may resolve to. The longest here is a secret ARN:
- * about 82 bytes plus the stack name (~96 for VerifikReports), so 160 holds for stack names up
- * to ~78 characters; the config allows 128, where each secret ARN would be ~50 bytes over.
+ * about 91 bytes plus the stack name (the name holds `<stack>-<8 hex digits>`; ~105 bytes for
+ * VerifikReports), so 160 holds for stack names up to ~69 characters; the config allows 128,
+ * where each secret ARN would be ~59 bytes over.
  */
 const UNRESOLVED_VALUE_BYTES = 160;
 /** Room for variables added after creation (PUBLIC_API_URL on the scheduled function). */

@@ -2,7 +2,7 @@
  * One EventBridge Scheduler schedule per report definition, firing in the definition's own time
  * zone (EventBridge *rules* only know UTC, which would shift every report by an hour twice a year).
  */
-import { type Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -14,6 +14,11 @@ import type { ReportDefinition } from '../../functions/settings/definitions.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 
 export interface ReportSchedulesProps {
+  /**
+   * The schedule group's name, at most 64 characters; the stack makes it unique per deployment
+   * (stack-instance.ts), so a deploy after a destroy never meets a group left by the last one.
+   */
+  readonly groupName: string;
   readonly definitions: readonly ReportDefinition[];
   readonly target: lambda.IFunction;
   /** Scheduler-side retries when the invocation itself fails (throttled, service error). */
@@ -39,7 +44,12 @@ export class ReportSchedules extends Construct {
       description: 'EventBridge Scheduler: start scheduled report runs',
     });
 
-    const group = new scheduler.ScheduleGroup(this, 'Group', {});
+    // Removed with the stack whatever `removalPolicy` says (the construct's default is to retain
+    // it): it holds nothing but this stack's schedules, which CloudFormation deletes anyway.
+    const group = new scheduler.ScheduleGroup(this, 'Group', {
+      scheduleGroupName: props.groupName,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     for (const definition of props.definitions) {
       const { hour, minute, timeZone } = definition.schedule;

@@ -10,8 +10,17 @@ import { Construct } from 'constructs';
 export const VERIFIK_TOKEN_PLACEHOLDER = 'REPLACE_ME';
 
 export interface ReportSecretsProps {
-  /** Secret names start with this (the stack name), so operators can type them: `<prefix>/verifik-token`. */
+  /**
+   * Secret names start with this, so operators can tell them apart: `<prefix>/verifik-token`. The
+   * stack passes its name plus the stack instance's id (stack-instance.ts): a fixed name would
+   * collide when the stack is deployed again after a destroy, with the retained secret (`retain`)
+   * or, for a while, with the deleted one. The names are stack outputs.
+   */
   readonly namePrefix: string;
+  /**
+   * `retain` keeps both secrets when the stack is deleted; `destroy` deletes them, and CloudFormation
+   * deletes a secret with no recovery window (its handler force-deletes: nothing to restore).
+   */
   readonly removalPolicy: RemovalPolicy;
 }
 

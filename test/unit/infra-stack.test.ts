@@ -404,6 +404,115 @@ describe('storage', () => {
   });
 });
 
+/** The first 8 hex digits of the stack id's UUID: what names differ by from one deployment to the next. */
+const STACK_INSTANCE = {
+  'Fn::Select': [
+    0,
+    { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] },
+  ],
+};
+
+/** Properties that name a resource uniquely in an account and region: a fixed one collides on re-deploy. */
+const UNIQUE_NAME_PROPERTIES: Record<string, string> = {
+  'AWS::SecretsManager::Secret': 'Name',
+  'AWS::Scheduler::ScheduleGroup': 'Name',
+  'AWS::Scheduler::Schedule': 'Name',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::DynamoDB::Table': 'TableName',
+  'AWS::Logs::LogGroup': 'LogGroupName',
+  'AWS::Lambda::Function': 'FunctionName',
+  'AWS::IAM::Role': 'RoleName',
+  'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
+  'AWS::SQS::Queue': 'QueueName',
+  'AWS::SNS::Topic': 'TopicName',
+  'AWS::KMS::Alias': 'AliasName',
+  'AWS::SES::ConfigurationSet': 'Name',
+};
+
+describe('stack deletion and a deploy after it (README "Destroy")', () => {
+  type Resource = { Type: string; DeletionPolicy?: string; Properties?: Json };
+  let destroyed: Record<string, Resource>;
+
+  beforeAll(() => {
+    const { stack } = buildApp({
+      nag: false,
+      functionCode: () => Code.fromInline('exports.handler = async () => ({})'),
+      context: { reporting: { removalPolicy: 'destroy' } },
+    });
+    destroyed = Template.fromStack(stack).toJSON().Resources;
+  });
+
+  const retainedTypes = (all: Record<string, Resource>) =>
+    [
+      ...new Set(
+        Object.values(all)
+          .filter((r) => r.DeletionPolicy === 'Retain')
+          .map((r) => r.Type),
+      ),
+    ].sort();
+
+  it('with retain keeps exactly the buckets, table, secrets, log groups and the alarm key', () => {
+    expect(retainedTypes(resources)).toEqual(
+      [
+        'AWS::DynamoDB::Table',
+        'AWS::KMS::Key',
+        'AWS::Logs::LogGroup',
+        'AWS::S3::Bucket',
+        'AWS::SecretsManager::Secret',
+      ].sort(),
+    );
+    const count = (type: string) =>
+      Object.values(resources).filter((r) => r.Type === type && (r as Resource).DeletionPolicy === 'Retain')
+        .length;
+    expect([
+      count('AWS::S3::Bucket'),
+      count('AWS::Logs::LogGroup'),
+      count('AWS::SecretsManager::Secret'),
+    ]).toEqual([2, 4, 2]);
+  });
+
+  it('with destroy keeps nothing', () => {
+    expect(retainedTypes(destroyed)).toEqual([]);
+    for (const r of Object.values(destroyed).filter((r) => r.DeletionPolicy !== undefined))
+      expect(r.DeletionPolicy, r.Type).toBe('Delete');
+  });
+
+  it("removes the schedule group in both cases (it holds only the stack's schedules)", () => {
+    for (const all of [resources as Record<string, Resource>, destroyed]) {
+      const groups = Object.values(all).filter((r) => r.Type === 'AWS::Scheduler::ScheduleGroup');
+      expect(groups).toHaveLength(1);
+      expect(groups[0]!.DeletionPolicy).toBe('Delete');
+    }
+  });
+
+  it('names the secrets and the schedule group after the stack and its instance, so they never collide', () => {
+    for (const all of [resources as Record<string, Resource>, destroyed]) {
+      const named = (type: string) =>
+        Object.values(all)
+          .filter((r) => r.Type === type)
+          .map((r) => r.Properties?.Name);
+      expect(named('AWS::SecretsManager::Secret')).toEqual([
+        { 'Fn::Join': ['', ['VerifikReports-', STACK_INSTANCE, '/verifik-token']] },
+        { 'Fn::Join': ['', ['VerifikReports-', STACK_INSTANCE, '/link-signing-key']] },
+      ]);
+      expect(named('AWS::Scheduler::ScheduleGroup')).toEqual([
+        { 'Fn::Join': ['', ['VerifikReports-schedules-', STACK_INSTANCE]] },
+      ]);
+    }
+  });
+
+  it('gives no resource a fixed name that a retained or deleted earlier one could hold', () => {
+    for (const all of [resources as Record<string, Resource>, destroyed]) {
+      for (const r of Object.values(all)) {
+        const property = UNIQUE_NAME_PROPERTIES[r.Type];
+        const name = property ? r.Properties?.[property] : undefined;
+        if (name === undefined) continue;
+        expect(JSON.stringify(name), `${r.Type}.${property}`).toContain('"AWS::StackId"');
+      }
+    }
+  });
+});
+
 describe('secrets and mail', () => {
   it('creates the Verifik token as a recognisable placeholder (no token) and a generated link key of 64 characters', async () => {
     const token = resources[idOf('AWS::SecretsManager::Secret', 'SecretsVerifikToken')]!.Properties;
@@ -416,7 +525,7 @@ describe('secrets and mail', () => {
       ),
     ).rejects.toThrow(SecretNotSetError);
     expect(token.GenerateSecretString).toBeUndefined();
-    expect(token.Name).toBe('VerifikReports/verifik-token');
+    expect(token.Name).toEqual({ 'Fn::Join': ['', ['VerifikReports-', STACK_INSTANCE, '/verifik-token']] });
     const key = resources[idOf('AWS::SecretsManager::Secret', 'SecretsLinkSigningKey')]!.Properties;
     expect(key.SecretString).toBeUndefined();
     expect(key.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
@@ -538,6 +647,7 @@ describe('outputs', () => {
       expect.arrayContaining([
         'ApiUrl',
         'ReportsBucketName',
+        'AccessLogsBucketName',
         'StateTableName',
         'VerifikTokenSecretArn',
         'VerifikTokenSecretName',
