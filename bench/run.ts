@@ -3,12 +3,16 @@
  *
  *   npm run bench                       # data layer, Excel writer, whole pipeline (≈ 6 minutes: 350 s measured)
  *   npm run bench -- --quick            # 100k only, the data layer's naive baseline capped (≈ 3 minutes)
- *   npm run bench -- --only pipeline    # one of: data-layer, writer, pipeline
+ *   npm run bench -- --only pipeline    # one of: data-layer, writer, pipeline, bundles
+ *   npm run bench -- --cpus 0           # scenario processes pinned to these CPUs (taskset -c): 1 core ≈ a 1,769 MB Lambda
+ *
+ * `bundles` (the handler bundles' size and cold import time) runs only when asked for by --only.
  *
  * Figures print as tables with ratios; nothing here asserts timings (that belongs to people
  * reading the numbers, not to tests).
  */
 import { parseArgs } from 'node:util';
+import { benchBundles, formatBundles } from './bundles.js';
 import { benchDataLayer, formatDataLayer } from './data-layer.js';
 import { benchPipeline } from './pipeline.js';
 import { benchWriter, formatWriterResults } from './writer.js';
@@ -17,14 +21,17 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string', multiple: true },
+    cpus: { type: 'string' },
   },
 });
+if (values.cpus) process.env.BENCH_CPUS = values.cpus; // read by support.ts for every scenario child
 const want = (name: string) => !values.only || values.only.includes(name);
 const sizes = values.quick ? [100_000] : [100_000, 1_000_000];
 const started = Date.now();
 
 console.log(
-  `verifik-reports benchmarks (${values.quick ? 'quick' : 'full'}) on ${process.version}, ${new Date().toISOString()}`,
+  `verifik-reports benchmarks (${values.quick ? 'quick' : 'full'}) on ${process.version}, ${new Date().toISOString()}` +
+    (values.cpus ? `, scenarios pinned to CPUs ${values.cpus}` : ''),
 );
 
 if (want('data-layer')) {
@@ -42,6 +49,11 @@ if (want('writer')) {
 if (want('pipeline')) {
   console.log('\n## Whole report: fetch → summary + xlsx + csv → files');
   await benchPipeline({ sizes, naiveSize: 100_000 });
+}
+
+if (values.only?.includes('bundles')) {
+  console.log("\n## Handler bundles: size and cold import (the stack's BUNDLING)");
+  console.log(formatBundles(await benchBundles()));
 }
 
 console.log(`\nAll benchmarks done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
