@@ -218,7 +218,7 @@ export async function benchBundles(opts: { runs?: number } = {}): Promise<Bundle
         }
       }
     }
-    const importMs = (name: string) => ({
+    const importMs = (name: BundleResult['handler']) => ({
       plain: stats(samples.get(name)!.plain),
       deployed: stats(samples.get(name)!.deployed),
     });
