@@ -100,6 +100,8 @@ export async function executeCliReport(
         day: request.window.from,
         timeZone: request.window.timeZone,
         filters: manifestFilters(request),
+        onWarning: (message) =>
+          io.stderr.write(`verifik-reports: warning: no comparison with the previous report: ${message}\n`),
       });
   const progress = progressLine(io.stderr);
   let result: ReportResult;

@@ -9,7 +9,9 @@
  *   other); validations without the check are in `missing`.
  * - Quantiles are nearest-rank (see quantiles.ts) at the resolution documented there.
  */
+import { z } from 'zod';
 import { ZoneClock } from '../time/zone.js';
+import { describeIssues } from '../util/zod-issues.js';
 import type { BiometricValidation } from '../verifik/schema.js';
 import {
   CHECK_KEYS,
@@ -384,4 +386,51 @@ export function compareSummaries(current: Summary, previous: Summary): SummaryDe
     byStatus,
     passRates,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A previous summary read back from storage
+
+const count = z.number().int().nonnegative();
+const rate = z.number().min(0).max(1).nullable();
+
+/**
+ * What `compareSummaries` reads of the previous summary, and nothing more: a `summary.json` of an
+ * older version may lack everything else. Checked where a stored summary is read back, because
+ * it is data from outside this run (an older release wrote it, a write may have been cut short).
+ */
+const PreviousSummaryShape = z.object({
+  totals: z.object({ validations: count, failed: count, highRisk: count }),
+  byStatus: z.array(z.object({ key: z.string(), count })),
+  checks: z.object({
+    livenessDetection: z.object({ passRate: rate }),
+    identityMatch: z.object({ passRate: rate }),
+    antiSpoofing: z.object({ passRate: rate }),
+  } satisfies Record<CheckKey, z.ZodType>),
+});
+
+export type PreviousSummaryRead = { ok: true; summary: Summary } | { ok: false; problem: string };
+
+/**
+ * A stored `summary.json` (its text) as a summary to compare with, or the reason it cannot be
+ * one (not JSON, or not of the shape the comparison reads). Deltas are optional: callers treat a
+ * refusal as "no previous report" and log the reason.
+ */
+export function readPreviousSummary(text: string): PreviousSummaryRead {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: `not valid JSON (${text.length} characters; a write cut short?)` };
+  }
+  const parsed = PreviousSummaryShape.safeParse(value);
+  if (!parsed.success) {
+    const problem = describeIssues(parsed.error, 'summary');
+    return {
+      ok: false,
+      problem: `not a summary this version can compare with: ${problem.length > 300 ? `${problem.slice(0, 299)}…` : problem}`,
+    };
+  }
+  // The fields compareSummaries reads are checked; the rest is never read from a previous summary.
+  return { ok: true, summary: value as Summary };
 }

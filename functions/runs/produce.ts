@@ -11,7 +11,7 @@ import type { ReportRequest, ReportResult } from '../core/request.js';
 import { createS3Sink, findPreviousManifest } from '../delivery/sink/index.js';
 import { updateReportStatus } from '../delivery/state/index.js';
 import { CHECK_KEYS } from '../report/columns.js';
-import type { Summary } from '../report/summary.js';
+import { readPreviousSummary, type Summary } from '../report/summary.js';
 import { VerifikAuthError } from '../verifik/errors.js';
 import type { RunDeps } from './deps.js';
 import { fileKey, readStoredFile } from './files.js';
@@ -27,7 +27,11 @@ function headlineFigures(summary: Summary): Record<string, unknown> {
   };
 }
 
-/** The newest earlier summary of this definition, or null (first run, gap, or unreadable: deltas are optional). */
+/**
+ * The newest earlier summary of this definition, or null (first run, gap, or unreadable: deltas are
+ * optional). A `summary.json` that is not JSON or not of the shape the comparison reads (an older
+ * version, a write cut short) counts as "no previous report", with a warning: never a failed run.
+ */
 export async function previousSummary(
   deps: RunDeps,
   definition: string,
@@ -35,6 +39,7 @@ export async function previousSummary(
   reportId: string,
 ): Promise<Summary | null> {
   const bucket = deps.config.REPORTS_BUCKET;
+  let key: string | undefined;
   try {
     const previous = await findPreviousManifest({
       s3: deps.s3,
@@ -45,12 +50,20 @@ export async function previousSummary(
       excludeReportId: reportId,
     });
     if (!previous) return null;
-    const text = (await readStoredFile(deps.s3, bucket, fileKey(previous.key, SUMMARY_FILE))).toString(
-      'utf8',
-    );
-    return JSON.parse(text) as Summary;
+    key = fileKey(previous.key, SUMMARY_FILE);
+    const text = (await readStoredFile(deps.s3, bucket, key)).toString('utf8');
+    const read = readPreviousSummary(text);
+    if (!read.ok) {
+      deps.logger.warn('previous summary unusable; the mail goes without deltas', {
+        key,
+        reason: read.problem,
+      });
+      return null;
+    }
+    return read.summary;
   } catch (err) {
     deps.logger.warn('previous summary unavailable; the mail goes without deltas', {
+      ...(key ? { key } : {}),
       error: (err as Error).name,
     });
     return null;

@@ -16,7 +16,7 @@ import {
   SUMMARY_FILE,
 } from '../../contract.js';
 import { Manifest } from '../../report/manifest.js';
-import type { Summary } from '../../report/summary.js';
+import { readPreviousSummary, type Summary } from '../../report/summary.js';
 import { addDays } from '../../time/window.js';
 import type { FileSpec, ReportSink, SinkFile } from './port.js';
 
@@ -73,11 +73,15 @@ export interface PreviousLocalQuery {
   /** The previous report must have been asked for with the same filters to be comparable. */
   filters: Manifest['filters'];
   maxDaysBack?: number;
+  /** Told why a previous report's summary is not used (unreadable, or of another shape). */
+  onWarning?: (message: string) => void;
 }
 
 /**
  * The newest complete local report of the same definition, zone and filters that ended in the
- * `maxDaysBack` days before `day`, as its stored summary; null when there is none (deltas are optional).
+ * `maxDaysBack` days before `day`, as its stored summary; null when there is none (deltas are
+ * optional). A `summary.json` that is missing, not JSON or not of the shape the comparison reads
+ * (an older version, a write cut short) also means "no previous report", told to `onWarning`.
  */
 export async function findPreviousLocalSummary(q: PreviousLocalQuery): Promise<Summary | null> {
   const earliest = addDays(q.day, -(q.maxDaysBack ?? PREVIOUS_REPORT_LOOKBACK_DAYS));
@@ -98,7 +102,18 @@ export async function findPreviousLocalSummary(q: PreviousLocalQuery): Promise<S
     }
   }
   if (!best) return null;
-  return readFile(join(q.dir, best.dir, SUMMARY_FILE), 'utf8')
-    .then((text) => JSON.parse(text) as Summary)
-    .catch(() => null);
+  const path = join(q.dir, best.dir, SUMMARY_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    q.onWarning?.(`${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return null;
+  }
+  const read = readPreviousSummary(text);
+  if (!read.ok) {
+    q.onWarning?.(`${path} is ${read.problem}`);
+    return null;
+  }
+  return read.summary;
 }
