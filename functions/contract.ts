@@ -75,6 +75,11 @@ export function disallowedRecipients(
 
 /** The header every report and failure mail carries, so a message can be traced to its report. */
 export const REPORT_ID_HEADER = 'X-Report-Id';
+/** Which send of the report a mail is (one per attempt that reached SES): how SES events find their run. */
+export const SEND_ID_HEADER = 'X-Report-Send-Id';
+/** The same two, as SES message tags (SES copies tags into every event it publishes). */
+export const REPORT_ID_TAG = 'report-id';
+export const SEND_ID_TAG = 'send-id';
 
 /**
  * Default attachment budget, measured on the base64-encoded size of all attachments together.
@@ -118,6 +123,10 @@ export const STATE_TABLE = {
   byDateIndex: 'byDate',
   indexPartitionKey: 'gsi1pk',
   indexSortKey: 'gsi1sk',
+  /** Sparse: only run records that still need someone (the sweeper's reading list). */
+  openIndex: 'open',
+  openIndexPartitionKey: 'gsi2pk',
+  openIndexSortKey: 'gsi2sk',
   ttlAttribute: 'expiresAt',
 } as const;
 

@@ -50,6 +50,7 @@ const STATUS_BY_KIND: Record<FailureKind, number> = {
   'upstream-data': 500,
   access: 500,
   output: 500,
+  mail: 500,
   internal: 500,
   unexpected: 500,
 };

@@ -26,6 +26,7 @@ const EXIT_BY_KIND: Record<FailureKind, number> = {
   'upstream-data': EXIT.upstream,
   access: EXIT.failure,
   output: EXIT.failure,
+  mail: EXIT.failure,
   conflict: EXIT.failure,
   'not-found': EXIT.failure,
   internal: EXIT.failure,

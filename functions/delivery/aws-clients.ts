@@ -51,8 +51,20 @@ export function createS3Client(overrides: ClientOverrides = {}): S3Client {
   return new S3Client(s3ClientConfig(overrides));
 }
 
+/**
+ * The SES client sends report mails, and a send is never repeated blindly: with the SDK's
+ * default retries, a SendEmail whose answer was lost (SES accepted, the connection dropped) was
+ * sent again, up to 3 times an attempt. One attempt, and a bounded wait, so an unanswered send
+ * ends as "outcome unknown" (delivery/mail/send.ts) and SES's events settle it.
+ */
+export const SES_REQUEST_TIMEOUT_MS = 30_000;
+
 export function createSesClient(overrides: ClientOverrides = {}): SESv2Client {
-  const config: SESv2ClientConfig = baseConfig(overrides);
+  const config: SESv2ClientConfig = {
+    ...baseConfig(overrides),
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: SES_REQUEST_TIMEOUT_MS, connectionTimeout: 5_000 },
+  };
   return new SESv2Client(config);
 }
 

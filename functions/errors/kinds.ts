@@ -24,6 +24,8 @@ export const ERROR_KINDS = [
   'access',
   /** Rendering or storing the report files failed. */
   'output',
+  /** SES refused the mail, or its answer never came (then the send is settled, never repeated blindly). */
+  'mail',
   /** Someone else changed the state first (a claim taken, a report already there). */
   'conflict',
   /** What was asked for does not exist (any more). */

@@ -4,16 +4,24 @@
  * attach, name and tag a report the same way. Only the links differ: runs sign links to the API,
  * the CLI presigns S3 URLs (it has no API).
  */
+
+import { randomUUID } from 'node:crypto';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { REPORT_ID_HEADER } from '../contract.js';
+import { REPORT_ID_HEADER, REPORT_ID_TAG, SEND_ID_HEADER, SEND_ID_TAG } from '../contract.js';
 import { downloadName } from '../core/naming.js';
 import type { ReportRequest, ReportResult } from '../core/request.js';
 import type { MailLink } from '../delivery/mail/index.js';
-import { type ComposedReportMail, composeReportMail, sendMail } from '../delivery/mail/index.js';
-import { markMailSent } from '../delivery/state/index.js';
+import {
+  type ComposedReportMail,
+  composeReportMail,
+  MailOutcomeUnknownError,
+  sendMail,
+} from '../delivery/mail/index.js';
+import { markMailSending, markMailSent, markSendUnknown, putSend } from '../delivery/state/index.js';
 import type { HeldRun } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { fileKey, readStoredFile, signLinks } from './files.js';
+import { logEntry } from './log.js';
 import type { Produced } from './produce.js';
 
 export type ComposedMail = Pick<ComposedReportMail, 'mail' | 'attachments'>;
@@ -55,6 +63,7 @@ export function sendReportMessage(
   to: readonly string[],
   composed: ComposedMail,
   reportId: string,
+  sendId?: string,
 ): Promise<string> {
   return sendMail({
     ses: sender.ses,
@@ -64,7 +73,9 @@ export function sendReportMessage(
     mail: composed.mail,
     attachments: composed.attachments,
     configurationSet: sender.configurationSet,
-    headers: { [REPORT_ID_HEADER]: reportId },
+    headers: { [REPORT_ID_HEADER]: reportId, ...(sendId ? { [SEND_ID_HEADER]: sendId } : {}) },
+    // SES copies tags into every event it publishes for the message: how an event finds its run.
+    tags: { [REPORT_ID_TAG]: reportId, ...(sendId ? { [SEND_ID_TAG]: sendId } : {}) },
   });
 }
 
@@ -108,30 +119,81 @@ export async function composeMail(
   });
 }
 
+/** How a send ended: SES took it (message id), or nobody can say yet (settled later, never resent blindly). */
+export type SendOutcome = { status: 'sent'; messageId: string } | { status: 'unknown'; reason: string };
+
 /**
- * Sends the report mail of a run already marked `sending`, then records it `sent`. Once SES has
- * accepted the mail nothing here throws: a retry must not send it again, and a claim left
- * `sending` is never taken over.
+ * Sends a run's report mail under its claim: record the send id, mark `sending`, hand the mail
+ * to SES once, record what happened.
+ *
+ * - SES accepted: `sent` with its message id. Recording that is best effort: if it fails, the
+ *   claim stays `sending`, no retry resends, and SES's Send event settles it.
+ * - SES refused (`MailRefusedError`) or the mail never left: throws; the caller records the run
+ *   `failed` and a retry may send, because nothing was sent.
+ * - No answer (`MailOutcomeUnknownError`): `unknown`, not thrown, so nothing retries it; SES's
+ *   events resolve it to `sent`, or the sweeper alerts the owners.
  */
-export async function sendAndMarkSent(
+export async function sendUnderClaim(
   deps: RunDeps,
   run: HeldRun,
   to: readonly string[],
   composed: ComposedMail,
-): Promise<string> {
-  const messageId = await sendReportMessage(senderOf(deps), to, composed, run.reportId);
+): Promise<SendOutcome> {
+  const table = deps.config.STATE_TABLE;
+  const target = { definition: run.definition, day: run.day };
+  const sendId = randomUUID();
+  await putSend(deps.doc, table, {
+    sendId,
+    ...target,
+    reportId: run.reportId,
+    recipients: [...to],
+    createdAt: deps.now().toISOString(),
+  });
+  await markMailSending(deps.doc, table, { ...run, sendId, now: deps.now() });
+  await logEntry(deps, target, {
+    type: 'send',
+    reportId: run.reportId,
+    runId: run.runId,
+    sendId,
+    recipients: [...to],
+  });
+  let messageId: string;
   try {
-    await markMailSent(deps.doc, deps.config.STATE_TABLE, { ...run, messageId, now: deps.now() });
+    messageId = await sendReportMessage(senderOf(deps), to, composed, run.reportId, sendId);
+  } catch (err) {
+    if (err instanceof MailOutcomeUnknownError) {
+      const reason = err.message;
+      await markSendUnknown(deps.doc, table, { ...run, reason, now: deps.now() }).catch((e) =>
+        deps.logger.error('could not mark the send unknown; the sweeper will', {
+          ...target,
+          error: (e as Error).name,
+        }),
+      );
+      await logEntry(deps, target, { type: 'send-unknown', reportId: run.reportId, sendId, detail: reason });
+      return { status: 'unknown', reason };
+    }
+    await logEntry(deps, target, {
+      type: 'send-refused',
+      reportId: run.reportId,
+      sendId,
+      detail: err instanceof Error ? err.message : String(err),
+    });
+    throw err;
+  }
+  try {
+    await markMailSent(deps.doc, table, { ...run, messageId, now: deps.now() });
   } catch (err) {
     deps.logger.error(
-      'mail sent but not recorded as sent; the claim stays "sending", so no retry resends it',
-      {
-        definition: run.definition,
-        day: run.day,
-        reportId: run.reportId,
-        error: (err as Error).name,
-      },
+      'mail sent but not recorded as sent; the claim stays "sending" and SES\'s event settles it',
+      { ...target, reportId: run.reportId, error: (err as Error).name },
     );
   }
-  return messageId;
+  await logEntry(deps, target, {
+    type: 'sent',
+    reportId: run.reportId,
+    sendId,
+    messageId,
+    recipients: [...to],
+  });
+  return { status: 'sent', messageId };
 }

@@ -13,10 +13,11 @@ import {
   StaleRunError,
   updateReportStatus,
 } from '../delivery/state/index.js';
-import { type HeldRun, RUN_LEASE_SECONDS } from './claim.js';
+import { type HeldRun, keepAlive, RUN_LEASE_SECONDS } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { mailFailure, recordFailure, supersede } from './failure.js';
-import { composeMail, sendAndMarkSent } from './mail.js';
+import { logEntry } from './log.js';
+import { composeMail, sendUnderClaim } from './mail.js';
 import { previousSummary, produce, recordComplete } from './produce.js';
 import { onDemandReportRequest } from './request-record.js';
 import type { WorkerPayload } from './worker-payload.js';
@@ -40,17 +41,22 @@ export async function runOnDemandReport(deps: RunDeps, payload: WorkerPayload): 
     leaseSeconds: RUN_LEASE_SECONDS,
     now: deps.now(),
   });
+  const target = { definition: ON_DEMAND_DEFINITION, day: reportId };
   if (!claim.claimed) {
     log.info('worker skipped a duplicate delivery', { reportId, holder: claim.status });
+    await logEntry(deps, target, { type: 'skipped', runId, detail: `already ${claim.status}` });
     return { status: 'skipped', reportId, reason: `report ${reportId} is already ${claim.status}` };
   }
-  const update: HeldRun = { definition: ON_DEMAND_DEFINITION, day: reportId, runId, reportId };
+  await logEntry(deps, target, { type: 'claimed', runId, attempt: claim.attempts, reportId });
+  const heartbeat = keepAlive(deps, { ...target, runId });
+  const update: HeldRun = { ...target, runId, reportId };
   const request = onDemandReportRequest(payload.request);
   const notify = payload.request.notify;
   try {
     await updateReportStatus(doc, table, reportId, { status: 'running', now: deps.now() });
     const produced = await produce(deps, request, reportId, null);
     await recordComplete(deps, reportId, produced);
+    await logEntry(deps, target, { type: 'produced', reportId, runId });
     if (notify.length === 0) {
       await markRun(doc, table, { ...update, status: 'done', now: deps.now() });
       return { status: 'complete', reportId };
@@ -61,10 +67,10 @@ export async function runOnDemandReport(deps: RunDeps, payload: WorkerPayload): 
       produced,
       baseUrl,
     });
-    await markMailSending(doc, table, { ...update, now: deps.now() });
-    const messageId = await sendAndMarkSent(deps, update, notify, composed);
-    log.info('on-demand report complete', { reportId, messageId });
-    return { status: 'complete', reportId, messageId };
+    const sent = await sendUnderClaim(deps, update, notify, composed);
+    // The report is complete either way; an unanswered send is settled by SES's events or the sweeper.
+    log.info('on-demand report complete', { reportId, mail: sent.status });
+    return { status: 'complete', reportId, ...(sent.status === 'sent' ? { messageId: sent.messageId } : {}) };
   } catch (err) {
     if (err instanceof StaleRunError) {
       log.warn('on-demand run superseded by a duplicate delivery', { reportId });
@@ -74,6 +80,7 @@ export async function runOnDemandReport(deps: RunDeps, payload: WorkerPayload): 
     log.error('on-demand report failed', { reportId, reason: reason.detail });
     // The API wrote the report record before queueing this run.
     await recordFailure(deps, update, reason.detail, { reportRecorded: true });
+    await logEntry(deps, target, { type: 'failed', reportId, runId, detail: reason.detail });
     await mailFailure(deps, {
       to: notify,
       label: ON_DEMAND_DEFINITION,
@@ -85,5 +92,7 @@ export async function runOnDemandReport(deps: RunDeps, payload: WorkerPayload): 
     // Recorded and told: the caller polls the status. Not rethrown, so Lambda does not retry a
     // report whose failure is already visible (a new POST is the retry).
     return { status: 'failed', reportId, reason: reason.detail };
+  } finally {
+    heartbeat.stop();
   }
 }

@@ -1,23 +1,32 @@
 /**
  * A scheduled run of one report definition for one day, under the "exactly one mail per report
- * day" protocol of delivery/state/runs.ts: claim (definition, day) before any work → run → mark
- * `sending` → SES → mark `sent`. A duplicate, a concurrent twin or a retry after success finds
- * the claim taken and sends nothing; a retry after a failure before sending re-claims and
- * completes the work. A failure is recorded, told to the owners and rethrown.
+ * day, or the owners know" protocol of delivery/state/runs.ts: claim (definition, day) before
+ * any work → run (lease renewed by a heartbeat) → send under the claim (runs/mail.ts) → `sent`.
+ * A duplicate, a concurrent twin or a retry after success finds the claim taken and sends
+ * nothing; a retry after a failure re-claims and completes the work; a crashed run is redone by
+ * the sweeper. A failure is recorded in the delivery log, told to the owners (on the first and
+ * the last attempt) and rethrown so Lambda retries it; a send whose outcome is unknown is not.
  */
 
-import { ASYNC_RETRY_ATTEMPTS } from '../contract.js';
 import { newReportId } from '../core/naming.js';
 import type { ReportRequest } from '../core/request.js';
 import { checkRecipients, describeFailure } from '../delivery/mail/index.js';
-import { claimRun, markMailSending, markRun, putReport, StaleRunError } from '../delivery/state/index.js';
+import {
+  claimRun,
+  getDefinitionState,
+  markAlerted,
+  markRun,
+  putReport,
+  StaleRunError,
+} from '../delivery/state/index.js';
 import { ReportsError } from '../errors/kinds.js';
 import type { ReportDefinition } from '../settings/definitions.js';
 import { dayWindow, yesterday } from '../time/window.js';
-import { type HeldRun, RUN_LEASE_SECONDS } from './claim.js';
+import { type HeldRun, keepAlive, MAX_RUN_ATTEMPTS, RUN_LEASE_SECONDS } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { mailFailure, recordFailure, supersede } from './failure.js';
-import { composeMail, sendAndMarkSent } from './mail.js';
+import { logEntry } from './log.js';
+import { composeMail, sendUnderClaim } from './mail.js';
 import { previousSummary, produce, recordComplete } from './produce.js';
 import { requestRecord } from './request-record.js';
 
@@ -47,12 +56,23 @@ export function findDefinition(deps: Pick<RunDeps, 'config'>, name: string): Rep
 export interface ScheduledInput {
   definition: string;
   day?: string | undefined;
+  /**
+   * A backfill that reports a day again although it was already delivered: its claim is the
+   * day plus this key, so the same forced request twice still sends once.
+   */
+  force?: string | undefined;
 }
 
 export type ScheduledOutcome =
   | { status: 'skipped'; definition: string; day: string; reason: string }
   | { status: 'sent'; definition: string; day: string; reportId: string; messageId: string }
+  | { status: 'unknown'; definition: string; day: string; reportId: string; reason: string }
   | { status: 'done'; definition: string; day: string; reportId: string; reason: string };
+
+/** The claim key of a day: the day itself, or the day and a forced re-run's key. */
+export function claimDay(day: string, force?: string): string {
+  return force ? `${day}~${force}` : day;
+}
 
 export async function deliverScheduledReport(
   deps: RunDeps,
@@ -66,10 +86,17 @@ export async function deliverScheduledReport(
   const { doc } = deps;
   const table = deps.config.STATE_TABLE;
   const log = deps.logger;
+  const claimKey = { definition: def.name, day: claimDay(day, input.force) };
+
+  if ((await getDefinitionState(doc, table, def.name)).paused) {
+    const reason = `${def.name} is paused`;
+    log.info('scheduled run skipped: definition paused', { definition: def.name, day });
+    await logEntry(deps, claimKey, { type: 'skipped', runId, detail: reason });
+    return { status: 'skipped', definition: def.name, day, reason };
+  }
 
   const claim = await claimRun(doc, table, {
-    definition: def.name,
-    day,
+    ...claimKey,
     runId,
     leaseSeconds: RUN_LEASE_SECONDS,
     now: deps.now(),
@@ -77,9 +104,12 @@ export async function deliverScheduledReport(
   if (!claim.claimed) {
     const reason = `${def.name} ${day} is already ${claim.status} (run ${claim.runId})`;
     log.info('scheduled run skipped', { definition: def.name, day, holder: claim.status });
+    await logEntry(deps, claimKey, { type: 'skipped', runId, detail: reason });
     return { status: 'skipped', definition: def.name, day, reason };
   }
   log.info('scheduled run claimed', { definition: def.name, day, attempt: claim.attempts });
+  await logEntry(deps, claimKey, { type: 'claimed', runId, attempt: claim.attempts });
+  const heartbeat = keepAlive(deps, { ...claimKey, runId });
 
   const request: ReportRequest = {
     definition: def.name,
@@ -90,15 +120,14 @@ export async function deliverScheduledReport(
     formats: def.formats,
   };
   const reportId = newReportId(request, deps.now());
-  const update: HeldRun = { definition: def.name, day, runId, reportId };
+  const update: HeldRun = { ...claimKey, runId, reportId };
   let recorded = false;
-  let stage: 'report' | 'sending' = 'report';
   try {
     if (def.recipients.length > 0) checkRecipients(def.recipients, deps.config.ALLOWED_RECIPIENT_DOMAINS);
     await putReport(doc, table, {
       id: reportId,
       status: 'running',
-      request: requestRecord(request),
+      request: requestRecord(request, input.force ? { force: input.force } : {}),
       createdAt: deps.now().toISOString(),
       date: window.from,
     });
@@ -106,6 +135,7 @@ export async function deliverScheduledReport(
     const previous = await previousSummary(deps, def.name, day, reportId);
     const produced = await produce(deps, request, reportId, previous);
     await recordComplete(deps, reportId, produced);
+    await logEntry(deps, claimKey, { type: 'produced', reportId, runId });
     const empty = produced.result.summary.totals.validations === 0;
     if (def.recipients.length === 0 || (empty && def.skipIfEmpty)) {
       const reason = def.recipients.length === 0 ? 'no recipients configured' : 'no validations; skipIfEmpty';
@@ -116,11 +146,23 @@ export async function deliverScheduledReport(
     const baseUrl = deps.config.PUBLIC_API_URL;
     if (!baseUrl) throw new Error('PUBLIC_API_URL is not configured: mailed links need the API base URL.');
     const composed = await composeMail(deps, { label: def.name, request, produced, baseUrl });
-    await markMailSending(doc, table, { ...update, now: deps.now() });
-    stage = 'sending';
-    const messageId = await sendAndMarkSent(deps, update, def.recipients, composed);
-    log.info('scheduled report mailed', { definition: def.name, day, reportId, messageId, empty });
-    return { status: 'sent', definition: def.name, day, reportId, messageId };
+    const sent = await sendUnderClaim(deps, update, def.recipients, composed);
+    if (sent.status === 'unknown') {
+      log.warn('scheduled report: SES did not answer; settled by its events or the sweeper', {
+        definition: def.name,
+        day,
+        reportId,
+      });
+      return { status: 'unknown', definition: def.name, day, reportId, reason: sent.reason };
+    }
+    log.info('scheduled report mailed', {
+      definition: def.name,
+      day,
+      reportId,
+      messageId: sent.messageId,
+      empty,
+    });
+    return { status: 'sent', definition: def.name, day, reportId, messageId: sent.messageId };
   } catch (err) {
     if (err instanceof StaleRunError) {
       // Another run holds the day now (a twin that also won a claim, or a takeover after our
@@ -130,12 +172,25 @@ export async function deliverScheduledReport(
       return { status: 'skipped', definition: def.name, day, reason: `superseded: ${err.message}` };
     }
     const reason = describeFailure(err, reportId);
-    log.error('scheduled run failed', { definition: def.name, day, reportId, stage, reason: reason.detail });
+    log.error('scheduled run failed', { definition: def.name, day, reportId, reason: reason.detail });
     await recordFailure(deps, update, reason.detail, { reportRecorded: recorded });
+    await logEntry(deps, claimKey, {
+      type: 'failed',
+      reportId,
+      runId,
+      attempt: claim.attempts,
+      detail: reason.detail,
+    });
     // Owners hear of a failing day twice at most: on its first failure (Lambda will retry) and
     // when the last automatic attempt failed; attempts in between only log and alarm.
-    const lastAttempt = claim.attempts >= 1 + ASYNC_RETRY_ATTEMPTS;
-    if (claim.attempts === 1 || lastAttempt) {
+    const lastAttempt = claim.attempts >= MAX_RUN_ATTEMPTS;
+    const tell =
+      claim.attempts === 1 ||
+      (lastAttempt &&
+        (await markAlerted(doc, table, { ...claimKey, reason: reason.detail, now: deps.now() }).catch(
+          () => true,
+        )));
+    if (tell) {
       await mailFailure(deps, {
         to: def.owners,
         label: def.name,
@@ -144,7 +199,16 @@ export async function deliverScheduledReport(
         reportId,
         willRetry: !lastAttempt,
       });
+      if (lastAttempt)
+        await logEntry(deps, claimKey, {
+          type: 'alert',
+          reportId,
+          detail: reason.detail,
+          recipients: def.owners,
+        });
     }
     throw err;
+  } finally {
+    heartbeat.stop();
   }
 }

@@ -81,6 +81,13 @@ export class ReportStorage extends Construct {
       sortKey: { name: STATE_TABLE.indexSortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+    // Sparse: only run records that still need the sweeper (running, sending, unknown, failed).
+    this.table.addGlobalSecondaryIndex({
+      indexName: STATE_TABLE.openIndex,
+      partitionKey: { name: STATE_TABLE.openIndexPartitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATE_TABLE.openIndexSortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
   }
 
   /** ARN pattern of every object under the reports prefix. */

@@ -240,6 +240,8 @@ export async function startMoto(): Promise<Moto> {
               { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
               { AttributeName: STATE_TABLE.indexPartitionKey, AttributeType: 'S' },
               { AttributeName: STATE_TABLE.indexSortKey, AttributeType: 'S' },
+              { AttributeName: STATE_TABLE.openIndexPartitionKey, AttributeType: 'S' },
+              { AttributeName: STATE_TABLE.openIndexSortKey, AttributeType: 'S' },
             ],
             KeySchema: [
               { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
@@ -251,6 +253,14 @@ export async function startMoto(): Promise<Moto> {
                 KeySchema: [
                   { AttributeName: STATE_TABLE.indexPartitionKey, KeyType: 'HASH' },
                   { AttributeName: STATE_TABLE.indexSortKey, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'ALL' },
+              },
+              {
+                IndexName: STATE_TABLE.openIndex,
+                KeySchema: [
+                  { AttributeName: STATE_TABLE.openIndexPartitionKey, KeyType: 'HASH' },
+                  { AttributeName: STATE_TABLE.openIndexSortKey, KeyType: 'RANGE' },
                 ],
                 Projection: { ProjectionType: 'ALL' },
               },

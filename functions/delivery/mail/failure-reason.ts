@@ -69,6 +69,11 @@ const REASONS: Record<FailureKind, Reason> = {
     title: 'Writing the report files failed',
     action: 'Retry the run; if it repeats, check the function memory and the S3 bucket permissions.',
   },
+  mail: {
+    title: 'SES did not take the report mail',
+    action:
+      'Check the SES identity, the sandbox limits and the recipients. A refused mail is retried with the run; a mail whose answer was lost is never sent twice: the delivery log says whether SES took it.',
+  },
   conflict: UNEXPECTED,
   'not-found': UNEXPECTED,
   internal: UNEXPECTED,

@@ -21,6 +21,28 @@ export class DisallowedRecipientsError extends ReportsError {
   }
 }
 
+/** SES answered and refused the mail (a 4xx): it was not sent, so sending again is safe. */
+export class MailRefusedError extends ReportsError {
+  override readonly kind = 'mail';
+  override name = 'MailRefusedError';
+}
+
+/**
+ * SES gave no answer that says whether it took the mail (a timeout, a reset, a 5xx after the
+ * request left). The mail may have been sent: never send it again on this basis alone.
+ */
+export class MailOutcomeUnknownError extends ReportsError {
+  override readonly kind = 'mail';
+  override name = 'MailOutcomeUnknownError';
+}
+
+/** True when SES answered with a client-side refusal: the request was read and declined. */
+export function isDefiniteRefusal(err: unknown): boolean {
+  const e = err as { $fault?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const status = e.$metadata?.httpStatusCode;
+  return e.$fault === 'client' && typeof status === 'number' && status >= 400 && status < 500;
+}
+
 export class TooManyRecipientsError extends ReportsError {
   override readonly kind = 'config';
   override name = 'TooManyRecipientsError';
@@ -87,6 +109,8 @@ export interface SendMailInput {
   configurationSet?: string | undefined;
   /** Extra headers, e.g. an id tying the mail to a report run. */
   headers?: Record<string, string>;
+  /** SES message tags (`EmailTags`): SES copies them into every event it publishes for the mail. */
+  tags?: Record<string, string>;
 }
 
 /** The raw MIME message: text and HTML alternatives, then the attachments, base64-encoded. */
@@ -111,18 +135,34 @@ async function buildMime(input: Omit<SendMailInput, 'ses' | 'allowedDomains'>): 
   return composer.compile().build();
 }
 
-/** Checks the recipients, sends, and returns the SES MessageId. */
+/**
+ * Checks the recipients, sends once, and returns the SES MessageId. A failure says which side
+ * of the request it happened on: before it left (recipients, MIME: nothing sent), refused by
+ * SES (`MailRefusedError`: nothing sent), or unanswered (`MailOutcomeUnknownError`: maybe sent).
+ */
 export async function sendMail(input: SendMailInput): Promise<string> {
   const to = checkRecipients(input.to, input.allowedDomains);
   const raw = await buildMime({ ...input, to });
-  const result = await input.ses.send(
-    new SendEmailCommand({
-      FromEmailAddress: input.from,
-      Destination: { ToAddresses: to },
-      Content: { Raw: { Data: raw } },
-      ...(input.configurationSet ? { ConfigurationSetName: input.configurationSet } : {}),
-    }),
-  );
-  if (!result.MessageId) throw new Error('SES accepted the mail but returned no MessageId.');
-  return result.MessageId;
+  const tags = Object.entries(input.tags ?? {}).map(([Name, Value]) => ({ Name, Value }));
+  let messageId: string | undefined;
+  try {
+    const result = await input.ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: input.from,
+        Destination: { ToAddresses: to },
+        Content: { Raw: { Data: raw } },
+        ...(input.configurationSet ? { ConfigurationSetName: input.configurationSet } : {}),
+        ...(tags.length > 0 ? { EmailTags: tags } : {}),
+      }),
+    );
+    messageId = result.MessageId;
+  } catch (err) {
+    const name = (err as Error).name ?? 'Error';
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const what = `${name}${status ? ` (HTTP ${status})` : ''}: ${(err as Error).message ?? String(err)}`;
+    if (isDefiniteRefusal(err)) throw new MailRefusedError(`SES refused the mail: ${what}`);
+    throw new MailOutcomeUnknownError(`SES did not say whether it took the mail: ${what}`);
+  }
+  // Accepted (2xx) without an id: it was sent; the id is only for the log.
+  return messageId ?? 'unknown-message-id';
 }

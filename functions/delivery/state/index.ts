@@ -4,6 +4,8 @@
  * mail per report day" protocol) and the on-demand report records (reports.ts).
  */
 
+export { type DefinitionState, getDefinitionState, setPaused } from './definitions.js';
+export { appendLog, LogEntry, LogEntryType, type LogTarget, readLog } from './log.js';
 export {
   getReport,
   InvalidTransitionError,
@@ -22,12 +24,18 @@ export {
   type ClaimResult,
   claimRun,
   getRun,
+  listOpenRuns,
   type MarkRunInput,
+  markAlerted,
   markMailSending,
   markMailSent,
   markRun,
+  markSendUnknown,
   RunRecord,
   RunStatus,
+  renewLease,
+  resolveSend,
   StaleRunError,
 } from './runs.js';
+export { getSend, putSend, SendRecord } from './sends.js';
 export { StateConflictError } from './shared.js';

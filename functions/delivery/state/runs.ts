@@ -1,21 +1,27 @@
 /**
- * Scheduled runs: "exactly one mail per report day". A run claims (definition, day) with a
- * conditional write before any work; duplicates, concurrent twins and retries after success
- * are refused, a retry after a failure (or after a crashed run's lease ran out) takes over.
+ * Scheduled runs: "exactly one mail per report day, or the owners know". A run claims
+ * (definition, day) with a conditional write before any work; duplicates, concurrent twins and
+ * retries after success are refused, a retry after a failure (or after a crashed run's lease ran
+ * out) takes over. A live run renews its lease (heartbeat), so a crashed or timed-out one is
+ * visible within a lease, not after Lambda's 15-minute maximum.
  *
- *   (none) ──claim──▶ running ──markMailSending──▶ sending ──markMailSent──▶ sent
+ *   (none) ──claim──▶ running ──markMailSending──▶ sending ──markMailSent / resolveSend──▶ sent
  *                       │  ▲                          │
- *                       │  └──claim (lease expired)   └──markRun failed (SES said no)
- *                       ├──markRun done (no mail due) ─▶ done
- *                       └──markRun failed ───────────▶ failed ──claim──▶ running
+ *                       │  │                          ├──markRun failed (SES refused: not sent)
+ *                       │  └──claim (lease expired)   └──markSendUnknown (no answer) ─▶ unknown
+ *                       ├──markRun done (no mail due) ─▶ done                            │
+ *                       └──markRun failed ───────────▶ failed ──claim──▶ running          │
+ *                                                                  resolveSend (SES event) ┘
  *
- * The one window that cannot be closed: SES accepted a mail and the process died before
- * `markMailSent` was written. The record then stays `sending`, which no claim takes over: we
- * prefer a possibly missing mail (visible: the handler alerts the owners) to a possibly
- * duplicated one. Everything before `markMailSending` is safely retried.
+ * A send whose outcome is unknown (a timeout, a reset, a 5xx after the request left, a run that
+ * died while `sending`) is never repeated blindly: SES's own events resolve it to `sent` (via the
+ * send id the mail is tagged with), and the sweeper alerts the owners when none arrives in time.
+ * Records that still need someone's attention carry the sparse `open` index keys, so the sweeper
+ * reads only those; `markAlerted` lets exactly one alert go out per run day.
  */
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { STATE_TABLE } from '../../contract.js';
 import { epochSeconds, expiresAfter, isConditionFailure, StateConflictError, statusMove } from './shared.js';
 
 /** Claims outlive every retry path (Lambda async: 6 h; scheduler: up to 24 h) by far. */
@@ -26,7 +32,7 @@ export class StaleRunError extends StateConflictError {
   override name = 'StaleRunError';
 }
 
-export const RunStatus = z.enum(['running', 'sending', 'sent', 'done', 'failed']);
+export const RunStatus = z.enum(['running', 'sending', 'sent', 'done', 'failed', 'unknown']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
 export const RunRecord = z.object({
@@ -43,12 +49,21 @@ export const RunRecord = z.object({
   reason: z.string().optional(),
   mailMessageId: z.string().optional(),
   mailSentAt: z.string().optional(),
+  /** Tags the mail this run handed to SES, so SES's events find their run. */
+  sendId: z.string().optional(),
+  /** When the owners were told this day needs them (at most once). */
+  alertedAt: z.string().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 
 function runKey(definition: string, day: string) {
   return { pk: `RUN#${definition}`, sk: `DAY#${day}` };
 }
+
+/** Statuses after which nothing is left to do: the record leaves the `open` index. */
+const SETTLED: readonly RunStatus[] = ['sent', 'done'];
+const OPEN = 'OPEN';
+const openSortKey = (definition: string, day: string) => `${definition}#${day}`;
 
 export interface ClaimInput {
   definition: string;
@@ -87,7 +102,7 @@ export async function claimRun(
         UpdateExpression:
           'SET #status = :running, #runId = :runId, #lease = :lease, #claimedAt = :iso, #updatedAt = :iso, ' +
           '#definition = :definition, #day = :day, #attempts = if_not_exists(#attempts, :zero) + :one, ' +
-          '#expiresAt = :ttl REMOVE #reason',
+          '#expiresAt = :ttl, #openPk = :open, #openSk = :openSk REMOVE #reason, #alertedAt',
         ExpressionAttributeNames: {
           '#status': 'status',
           '#runId': 'runId',
@@ -99,8 +114,13 @@ export async function claimRun(
           '#attempts': 'attempts',
           '#expiresAt': 'expiresAt',
           '#reason': 'reason',
+          '#alertedAt': 'alertedAt',
+          '#openPk': STATE_TABLE.openIndexPartitionKey,
+          '#openSk': STATE_TABLE.openIndexSortKey,
         },
         ExpressionAttributeValues: {
+          ':open': OPEN,
+          ':openSk': openSortKey(input.definition, input.day),
           ':failed': 'failed',
           ':running': 'running',
           ':now': nowS,
@@ -156,7 +176,7 @@ async function advanceRun(
   doc: DynamoDBDocumentClient,
   table: string,
   update: RunUpdate,
-  step: { to: RunStatus; from: readonly RunStatus[]; set?: Record<string, string | undefined> },
+  step: { to: RunStatus; from: readonly RunStatus[]; set?: Record<string, string | number | undefined> },
 ): Promise<void> {
   const move = statusMove(step.to, step.from, update.now ?? new Date(), step.set ?? {});
   try {
@@ -165,8 +185,12 @@ async function advanceRun(
         TableName: table,
         Key: runKey(update.definition, update.day),
         ConditionExpression: `#runId = :runId AND ${move.statusIn}`,
-        UpdateExpression: move.set,
-        ExpressionAttributeNames: { ...move.names, '#runId': 'runId' },
+        UpdateExpression: SETTLED.includes(step.to) ? `${move.set} ${LEAVE_OPEN_INDEX}` : move.set,
+        ExpressionAttributeNames: {
+          ...move.names,
+          '#runId': 'runId',
+          ...(SETTLED.includes(step.to) ? OPEN_INDEX_NAMES : {}),
+        },
         ExpressionAttributeValues: { ...move.values, ':runId': update.runId },
       }),
     );
@@ -183,6 +207,12 @@ async function advanceRun(
   }
 }
 
+const LEAVE_OPEN_INDEX = 'REMOVE #openPk, #openSk';
+const OPEN_INDEX_NAMES = {
+  '#openPk': STATE_TABLE.openIndexPartitionKey,
+  '#openSk': STATE_TABLE.openIndexSortKey,
+};
+
 /**
  * Records, before the SES call, that this run is about to send. From here on no other run
  * will send this day's mail (see the module comment for the one unclosable window).
@@ -190,12 +220,28 @@ async function advanceRun(
 export function markMailSending(
   doc: DynamoDBDocumentClient,
   table: string,
-  update: RunUpdate & { reportId?: string },
+  update: RunUpdate & { reportId?: string; sendId?: string },
 ): Promise<void> {
   return advanceRun(doc, table, update, {
     to: 'sending',
     from: ['running'],
-    set: { reportId: update.reportId },
+    set: { reportId: update.reportId, sendId: update.sendId },
+  });
+}
+
+/**
+ * SES gave no answer (timeout, reset, 5xx): the mail may or may not have been accepted. Not
+ * retried by anyone; SES's events or the sweeper settle it.
+ */
+export function markSendUnknown(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  update: RunUpdate & { reason: string },
+): Promise<void> {
+  return advanceRun(doc, table, update, {
+    to: 'unknown',
+    from: ['sending'],
+    set: { reason: update.reason.slice(0, 1000) },
   });
 }
 
@@ -235,4 +281,137 @@ export function markRun(doc: DynamoDBDocumentClient, table: string, input: MarkR
     from: ['running', 'sending'],
     set: { reportId: input.reportId, reason: input.reason?.slice(0, 1000) },
   });
+}
+
+/** Keeps a live run's claim: the lease moves to `now + leaseSeconds` while it runs or sends. */
+export async function renewLease(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  update: RunUpdate & { leaseSeconds: number },
+): Promise<boolean> {
+  const now = update.now ?? new Date();
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: runKey(update.definition, update.day),
+        ConditionExpression: '#runId = :runId AND #status IN (:running, :sending)',
+        UpdateExpression: 'SET #lease = :lease',
+        ExpressionAttributeNames: { '#runId': 'runId', '#status': 'status', '#lease': 'leaseExpiresAt' },
+        ExpressionAttributeValues: {
+          ':runId': update.runId,
+          ':running': 'running',
+          ':sending': 'sending',
+          ':lease': epochSeconds(now) + update.leaseSeconds,
+        },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * SES's event for the mail tagged `sendId` arrived: the send happened. Settles a run that was
+ * `sending` (it died before recording) or `unknown` (no answer); a run already `sent` is left
+ * alone. Returns false when no run of that day carries this send id in one of those states.
+ */
+export async function resolveSend(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  input: { definition: string; day: string; sendId: string; messageId: string; now?: Date },
+): Promise<boolean> {
+  const now = input.now ?? new Date();
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: runKey(input.definition, input.day),
+        ConditionExpression: '#sendId = :sendId AND #status IN (:sending, :unknown)',
+        UpdateExpression: `SET #status = :sent, #updatedAt = :iso, #messageId = :messageId, #sentAt = :iso ${LEAVE_OPEN_INDEX}`,
+        ExpressionAttributeNames: {
+          '#sendId': 'sendId',
+          '#status': 'status',
+          '#updatedAt': 'updatedAt',
+          '#messageId': 'mailMessageId',
+          '#sentAt': 'mailSentAt',
+          ...OPEN_INDEX_NAMES,
+        },
+        ExpressionAttributeValues: {
+          ':sendId': input.sendId,
+          ':sending': 'sending',
+          ':unknown': 'unknown',
+          ':sent': 'sent',
+          ':iso': now.toISOString(),
+          ':messageId': input.messageId,
+        },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Marks that the owners were told about this day. Only the first caller wins (true), so a day
+ * gets one alert however many sweeps or attempts see it; it then leaves the `open` index.
+ */
+export async function markAlerted(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  input: { definition: string; day: string; reason: string; now?: Date },
+): Promise<boolean> {
+  const now = input.now ?? new Date();
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: runKey(input.definition, input.day),
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#alertedAt)',
+        UpdateExpression: `SET #alertedAt = :iso, #updatedAt = :iso, #reason = :reason ${LEAVE_OPEN_INDEX}`,
+        ExpressionAttributeNames: {
+          '#alertedAt': 'alertedAt',
+          '#updatedAt': 'updatedAt',
+          '#reason': 'reason',
+          ...OPEN_INDEX_NAMES,
+        },
+        ExpressionAttributeValues: { ':iso': now.toISOString(), ':reason': input.reason.slice(0, 1000) },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * The runs that still need someone: running (is it alive?), sending or unknown (did SES take
+ * it?), failed (will it be retried?). Settled and alerted runs are not in the index.
+ */
+export async function listOpenRuns(doc: DynamoDBDocumentClient, table: string): Promise<RunRecord[]> {
+  const out: RunRecord[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const res = await doc.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: STATE_TABLE.openIndex,
+        KeyConditionExpression: '#pk = :open',
+        ExpressionAttributeNames: { '#pk': STATE_TABLE.openIndexPartitionKey },
+        ExpressionAttributeValues: { ':open': OPEN },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of res.Items ?? []) {
+      const parsed = RunRecord.safeParse(item);
+      if (parsed.success) out.push(parsed.data);
+    }
+    startKey = res.LastEvaluatedKey;
+  } while (startKey);
+  return out;
 }
