@@ -1,7 +1,8 @@
 /**
  * `GET /reports/{id}/files/{name}?expires=&signature=` → 302 to a fresh 5-minute S3 URL. The one
  * route without IAM: the HMAC signature is the access check. People reach it from a mail, so
- * refusals are small HTML pages that say what to do; query strings are never logged.
+ * refusals are small HTML pages that say what to do (403 tampered, 410 an expired link or a report
+ * whose files have expired, 404 no such report or file); query strings are never logged.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { presignDownload, verifyFileLink } from '../../delivery/links.js';
@@ -9,7 +10,7 @@ import { getReport } from '../../delivery/state/index.js';
 import { fileKey } from '../../runs/files.js';
 import type { ApiDeps } from '../deps.js';
 import { type HttpResult, htmlPage, redirect } from '../http.js';
-import { manifestOf, saveAs } from '../report-views.js';
+import { EXPIRED_MESSAGE, saveAs, storedReport } from '../report-views.js';
 
 /** How long the S3 URL a valid click is redirected to stays valid. */
 export const DOWNLOAD_URL_SECONDS = 300;
@@ -44,8 +45,9 @@ export async function download(
         );
   }
   const record = await getReport(deps.doc, deps.config.STATE_TABLE, id as string);
-  const manifest = record ? await manifestOf(deps, record) : null;
-  const file = manifest?.files.find((f) => f.name === name);
+  const stored = record ? await storedReport(deps, record) : null;
+  if (stored?.state === 'expired') return htmlPage(410, 'This report has expired', EXPIRED_MESSAGE);
+  const file = stored?.state === 'stored' ? stored.manifest.files.find((f) => f.name === name) : undefined;
   if (!record?.manifestKey || !file) {
     return htmlPage(
       404,

@@ -1,11 +1,15 @@
-/** `GET /reports/{id}` → status, headline figures, and fresh signed links once complete. */
+/**
+ * `GET /reports/{id}` → status, headline figures, and fresh signed links once complete. A complete
+ * report whose files have expired (the bucket's retention ran out before the record's lifetime)
+ * answers 200 with `expired: true`, `files: []` and a message: the record is still news, the files are not.
+ */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getReport } from '../../delivery/state/index.js';
 import { signLinks } from '../../runs/files.js';
 import type { ApiDeps } from '../deps.js';
 import { baseUrlOf, type HttpResult, json, notFound, validationError } from '../http.js';
 import { parseReportId } from '../input.js';
-import { manifestOf, publicRequest } from '../report-views.js';
+import { EXPIRED_MESSAGE, publicRequest, storedReport } from '../report-views.js';
 
 export async function getReportStatus(
   deps: ApiDeps,
@@ -25,8 +29,14 @@ export async function getReportStatus(
     ...(record.summary ? { summary: record.summary } : {}),
     ...(record.error ? { error: record.error } : {}),
   };
-  const manifest = await manifestOf(deps, record);
-  if (manifest) {
+  const stored = await storedReport(deps, record);
+  if (stored.state === 'expired') {
+    answer.expired = true;
+    answer.files = [];
+    answer.message = EXPIRED_MESSAGE;
+  }
+  if (stored.state === 'stored') {
+    const { manifest } = stored;
     const { links, expiresAt } = signLinks({
       baseUrl: baseUrlOf(event),
       reportId: record.id,
