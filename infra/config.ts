@@ -77,14 +77,16 @@ export const DeploymentConfig = z
       .object({
         /**
          * Scheduled and worker runs fetch a whole day from Verifik and render XLSX + CSV, the
-         * workbook on its own thread. `npm run bench` (bench/pipeline.ts, 2 cores, bundled code,
-         * README "Performance"): 1M validations end to end in 13–15 s at a peak RSS of 270–290 MB;
-         * 100k in ~1.9 s. Two busy threads plus zlib want two vCPUs, which Lambda gives at
-         * 3,538 MB (one per 1,769 MB); the memory itself is ~12× what the run needs. 15 minutes
-         * (the Lambda maximum) leaves ~60× headroom for days larger than 1M or a slow upstream.
+         * workbook on its own thread: two busy threads plus zlib. Lambda's CPU share grows with
+         * memory (1 vCPU at 1,769 MB), and 3,008 MB (≈ 1.7 vCPU) is the most a new account may
+         * set before a quota raise, so the default deploys anywhere. `npm run bench` with the
+         * report pinned to 1 core (1,769 MB) and 2 cores (3,538 MB), README "Performance": 1M
+         * validations in 28 s and 18.5 s (medians on a busy machine; 13.0 s on two quiet cores),
+         * ≈ 27 CPU-seconds either way, so ≤ 1.18× the two-core time at 1.7 vCPU; peak RSS under
+         * 300 MB, a tenth of the memory. 15 minutes (the Lambda maximum): ≥ 30× headroom at 1M.
          */
-        scheduled: FunctionSizing.default({ memoryMb: 3538, timeoutSeconds: 900 }),
-        worker: FunctionSizing.default({ memoryMb: 3538, timeoutSeconds: 900 }),
+        scheduled: FunctionSizing.default({ memoryMb: 3008, timeoutSeconds: 900 }),
+        worker: FunctionSizing.default({ memoryMb: 3008, timeoutSeconds: 900 }),
         /**
          * The API only validates, reads manifests, signs links and invokes the worker. HTTP APIs
          * give up after 30 s, so 29 s lets the function report its own timeout first.

@@ -73,7 +73,7 @@ describe('configuration layers', () => {
       expect(config.definitions.map((d) => d.name)).toEqual(['madrid-morning']);
       expect(config.functions.api).toEqual({ memoryMb: 256, timeoutSeconds: 10 });
       // Untouched siblings keep their defaults.
-      expect(config.functions.worker).toEqual({ memoryMb: 3538, timeoutSeconds: 900 });
+      expect(config.functions.worker).toEqual({ memoryMb: 3008, timeoutSeconds: 900 });
       expect(config.sender).toEqual(DEFAULT_CONFIG.sender);
     }
   });
