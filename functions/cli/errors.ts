@@ -10,7 +10,8 @@ export class CliConfigError extends ReportsError {
   override name = 'CliConfigError';
 }
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, upstream: 4 } as const;
+/** 5: the report is complete and stored, but its mail (`--mail-to`) was not sent. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, upstream: 4, mailNotSent: 5 } as const;
 
 /**
  * 2: what the person running the command can fix by changing flags or environment (a query

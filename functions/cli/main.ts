@@ -2,7 +2,7 @@
  * `verifik-reports` / `npm run report`: flags → the same pipeline and mail path the Lambdas run.
  * Exit codes (cli/errors.ts, from the error's kind): 0 report complete (manifest written),
  * 2 bad usage or configuration, 3 authentication, 4 Verifik unavailable or the read could not be
- * completed, 1 anything else.
+ * completed, 5 report complete and stored but its mail not sent, 1 anything else.
  */
 import { type CliOptions, parseCliArgs, USAGE, UsageError } from './args.js';
 import { describeError, EXIT, exitCodeFor } from './errors.js';
@@ -39,9 +39,13 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     return EXIT.usage;
   }
   try {
-    const { executeCliReport } = await import('./run.js');
-    const result = await executeCliReport(options, { token, io });
+    const { executeCliReport, mailNotSentLine } = await import('./run.js');
+    const { result, mail } = await executeCliReport(options, { token, io });
     if (options.json) io.stdout.write(`${JSON.stringify(result.manifest, null, 2)}\n`);
+    if (mail && !mail.sent) {
+      io.stderr.write(`\nverifik-reports: ${mailNotSentLine(result, mail)}\n`);
+      return EXIT.mailNotSent;
+    }
     return EXIT.ok;
   } catch (err) {
     return reportFailure(err, io);

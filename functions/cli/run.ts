@@ -9,7 +9,7 @@ import { runReport } from '../core/pipeline.js';
 import type { ReportRequest, ReportResult } from '../core/request.js';
 import { createS3Client, createSesClient } from '../delivery/aws-clients.js';
 import { presignDownload } from '../delivery/links.js';
-import { checkRecipients } from '../delivery/mail/index.js';
+import { checkRecipients, MailOutcomeUnknownError } from '../delivery/mail/index.js';
 import type { ReportSink } from '../delivery/sink/index.js';
 import {
   createLocalSink,
@@ -63,10 +63,20 @@ function mailSetup(options: CliOptions, env: NodeJS.ProcessEnv): MailSetup | nul
   };
 }
 
+/**
+ * What a run ended with: the report (complete, manifest written) and, with `--mail-to`, whether
+ * the mail went. A mail that fails after the report is stored does not undo the report: the
+ * caller says where it is and that no mail was sent (exit 5), instead of "no report was written".
+ */
+export interface CliRunOutcome {
+  result: ReportResult;
+  mail?: { sent: true; messageId: string; to: string[] } | { sent: false; error: unknown; to: string[] };
+}
+
 export async function executeCliReport(
   options: CliOptions,
   { token, io }: { token: string; io: CliIo },
-): Promise<ReportResult> {
+): Promise<CliRunOutcome> {
   const request: ReportRequest = {
     definition: options.definition,
     window: reportWindow(options.from, options.to, options.timeZone),
@@ -120,10 +130,26 @@ export async function executeCliReport(
   }
   if (!options.json) io.stdout.write(humanSummary(result));
   if (mail && s3 && 'keyOf' in sink) {
-    const messageId = await mailReport({ request, result, sink, s3, mail, now: io.now() });
+    let messageId: string;
+    try {
+      messageId = await mailReport({ request, result, sink, s3, mail, now: io.now() });
+    } catch (error) {
+      return { result, mail: { sent: false, error, to: mail.to } };
+    }
     if (!options.json) io.stdout.write(`  mailed to  ${mail.to.join(', ')} (SES message ${messageId})\n`);
+    return { result, mail: { sent: true, messageId, to: mail.to } };
   }
-  return result;
+  return { result };
+}
+
+/** The one line that says a stored report's mail did not go: where the report is, to whom, and why. */
+export function mailNotSentLine(result: ReportResult, mail: { to: string[]; error: unknown }): string {
+  const why = mail.error instanceof Error ? mail.error.message : String(mail.error);
+  const what =
+    mail.error instanceof MailOutcomeUnknownError
+      ? `SES did not confirm the mail to ${mail.to.join(', ')} (it may not have been sent)`
+      : `no mail was sent to ${mail.to.join(', ')}`;
+  return `report ${result.id} is complete and stored at ${result.location}, but ${what}: ${why}`;
 }
 
 /** Mails the stored report through the runs' mail path, with presigned S3 links (the CLI has no API). */

@@ -388,6 +388,46 @@ describe('verifik-reports --bucket --mail-to (moto S3 and SES v2)', () => {
     }
   });
 
+  it('a mail that fails after the report is stored: exit 5, the report id and where it is, no "No report was written"', async () => {
+    const before = (await moto.sentEmails()).length;
+    // SES refuses an unverified sender; the report is stored before the mail is tried.
+    const run = io({ ...mailEnv, MAIL_FROM: 'reports@unverified.example' });
+    const code = await runCli(
+      [
+        '--date',
+        DAY,
+        '--tz',
+        TZ,
+        '--bucket',
+        bucket,
+        '--mail-to',
+        'ops@example.com',
+        '--definition',
+        'mail-fails',
+        '--json',
+      ],
+      run.io,
+    );
+    expect(code).toBe(EXIT.mailNotSent);
+    expect(EXIT.mailNotSent).toBe(5);
+    // The report is complete: its manifest is printed and stored.
+    const manifest = Manifest.parse(JSON.parse(run.out()));
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'reports/mail-fails/2024/12/01/' }),
+    );
+    expect((listed.Contents ?? []).map((o) => o.Key)).toContain(
+      `reports/mail-fails/2024/12/01/${manifest.id}/manifest.json`,
+    );
+    const lines = run.err().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(
+      `report ${manifest.id} is complete and stored at s3://${bucket}/reports/mail-fails/2024/12/01/${manifest.id}/`,
+    );
+    expect(lines[0]).toMatch(/no mail was sent to ops@example\.com: SES refused the mail: /);
+    expect(run.err()).not.toMatch(/No report was written/);
+    expect((await moto.sentEmails()).length).toBe(before);
+  });
+
   it('names the missing mail settings before doing any work', async () => {
     const before = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     const run = io({ MAIL_FROM: undefined, ALLOWED_RECIPIENT_DOMAINS: undefined });
