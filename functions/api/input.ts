@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { DAY_PATTERN, disallowedRecipients, MAX_RECIPIENTS, REPORT_ID } from '../contract.js';
 import type { OnDemandRequest } from '../runs/worker-payload.js';
 import { ReportFormat } from '../settings/definitions.js';
-import { daysBetween, MAX_RANGE_DAYS, parseDay, today, yesterday } from '../time/window.js';
+import { daysBetween, MAX_RANGE_DAYS, parseDay, unfinishedDayProblem, yesterday } from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
 import type { FieldError } from './http.js';
 
@@ -140,12 +140,8 @@ export function parseReportRequest(
   } else if (zone) {
     from = to = yesterday(zone, ctx.now);
   }
-  if (zone && to !== undefined && to > today(zone, ctx.now)) {
-    errors.push({
-      field: b.date !== undefined ? 'date' : 'to',
-      message: `${to} has not started yet in ${zone}`,
-    });
-  }
+  const unfinished = zone && to !== undefined ? unfinishedDayProblem(to, zone, ctx.now) : null;
+  if (unfinished) errors.push({ field: b.date !== undefined ? 'date' : 'to', message: unfinished });
 
   const notify = [...new Set(b.notify ?? [])];
   const refused = disallowedRecipients(notify, ctx.allowedDomains);

@@ -8,7 +8,7 @@ import { CLI_DEFINITION, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../contrac
 import { ReportsError } from '../errors/kinds.js';
 import { ReportDefinition, ReportFormat } from '../settings/definitions.js';
 import { ReadConcurrency } from '../settings/read-concurrency.js';
-import { reportWindow, yesterday } from '../time/window.js';
+import { InvalidDateError, parseDay, reportWindow, unfinishedDayProblem, yesterday } from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
 
 export class UsageError extends ReportsError {
@@ -87,6 +87,10 @@ export function parseCliArgs(
   if ((v.from && !v.to) || (!v.from && v.to)) throw new UsageError('--from and --to go together.');
   const from = v.date ?? v.from ?? yesterday(timeZone, now);
   const to = v.date ?? v.to ?? from;
+  parseDay(from); // throws InvalidDateError with the reason
+  parseDay(to);
+  const unfinished = unfinishedDayProblem(to, timeZone, now);
+  if (unfinished) throw new InvalidDateError(`${v.date ? '--date' : '--to'}: ${unfinished}.`);
   reportWindow(from, to, timeZone); // throws InvalidDateError with the reason
 
   const formats = (v.format ?? 'xlsx,csv')

@@ -18,8 +18,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
   try {
     options = parseCliArgs(argv, io.env, io.now());
   } catch (err) {
+    // One line that names the flag and what to fix; --help is there for the rest.
     io.stderr.write(`verifik-reports: ${(err as Error).message}\n`);
-    if (!(err instanceof UsageError)) io.stderr.write('Run with --help for usage.\n');
     return EXIT.usage;
   }
   if (options === 'help') {

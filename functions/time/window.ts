@@ -89,3 +89,17 @@ export function today(timeZone: string, now: Date = new Date()): string {
 export function yesterday(timeZone: string, now: Date = new Date()): string {
   return previousDay(today(timeZone, now));
 }
+
+/**
+ * Why a report cannot cover `day` in `timeZone` at `now`, or null when it can: a report covers
+ * whole days, so the day must have ended there (a day that has not would be reported as complete
+ * with only its first hours in it). One line that names the day and the zone.
+ */
+export function unfinishedDayProblem(day: string, timeZone: string, now: Date): string | null {
+  const current = today(timeZone, now);
+  if (day > current) return `${day} is in the future in ${timeZone} (today there is ${current})`;
+  if (day === current) {
+    return `${day} has not ended yet in ${timeZone}: reports cover whole days, the latest is ${previousDay(current)}`;
+  }
+  return null;
+}
