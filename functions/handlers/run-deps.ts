@@ -11,7 +11,7 @@ import { createVerifikClient } from '../verifik/client.js';
 import { commonDeps } from './common-deps.js';
 
 export function createRunDeps(
-  role: 'scheduled-report' | 'report-worker',
+  role: 'scheduled-report' | 'report-worker' | 'sweeper' | 'ses-events',
   overrides: Partial<RunDeps> & { env?: Record<string, string | undefined> } = {},
 ): RunDeps {
   const { config, logger, secrets } = commonDeps(role, overrides);

@@ -126,10 +126,12 @@ const Base = z.object({
    * worker and the worker on the API (a CloudFormation cycle).
    */
   PUBLIC_API_URL: optionalUrl,
+  /** sweeper only: the scheduled function it invokes to redo a crashed or missed day. */
+  SCHEDULED_FUNCTION_NAME: optionalText,
 });
 
 export type Config = z.infer<typeof Base>;
-export type FunctionRole = 'scheduled-report' | 'reports-api' | 'report-worker';
+export type FunctionRole = 'scheduled-report' | 'reports-api' | 'report-worker' | 'sweeper' | 'ses-events';
 
 function problemsOf(error: z.ZodError): { variable: string; message: string }[] {
   return error.issues.map((issue) => ({
@@ -172,6 +174,12 @@ export function loadConfig(
     problems.push({
       variable: 'PUBLIC_API_URL',
       message: 'missing (base URL of the reports API, for mailed links)',
+    });
+  }
+  if (role === 'sweeper' && !env.SCHEDULED_FUNCTION_NAME?.trim()) {
+    problems.push({
+      variable: 'SCHEDULED_FUNCTION_NAME',
+      message: 'missing (the scheduled-report function the sweeper redoes days with)',
     });
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);

@@ -1,0 +1,327 @@
+/**
+ * The sweeper: every few minutes it reads the runs that still need someone (the sparse `open`
+ * index) and each definition's last scheduled day, and makes sure every path ends in a mail or
+ * an alert:
+ *
+ *   running, lease expired (crashed or timed out)  → failed, and redone while attempts remain,
+ *                                                    else the owners are alerted
+ *   sending, lease expired (died handing to SES)   → unknown (never resent: SES may have it)
+ *   unknown for UNKNOWN_BOUND without an SES event → the owners are alerted (once)
+ *   failed, last attempt used                      → the owners are alerted (once; the run itself
+ *                                                    usually did, and markAlerted keeps it to one)
+ *   failed, attempts left, Lambda's retries gone   → redone
+ *   on-demand run, lease expired                   → the report ends `failed` with the reason
+ *   a definition's last scheduled day has no run   → run it (a missed schedule)
+ *
+ * Why a sweeper and not only Lambda's retries: those come at +1 and +3 minutes and then stop,
+ * and a crash inside a live lease, a lost async event or a schedule that never fired would leave
+ * the day silently missing. The sweeper reads state, so it also catches what nobody invoked.
+ *
+ * Timing (owners hear within 20 minutes of the last automatic attempt): a dead run's lease ends
+ * ≤ RUN_LEASE_SECONDS (2 min) after its last heartbeat, and the sweeper runs every
+ * SWEEP_INTERVAL_MINUTES (5), so a crash is acted on within 7 minutes; an unknown send is
+ * alerted UNKNOWN_BOUND (10 min) after it happened, at most 15 minutes.
+ */
+import { ON_DEMAND_DEFINITION } from '../contract.js';
+import type { FailureReason } from '../delivery/mail/index.js';
+import {
+  getDefinitionState,
+  getReport,
+  getRun,
+  listOpenRuns,
+  markAlerted,
+  markRun,
+  markSendUnknown,
+  type RunRecord,
+  StaleRunError,
+  updateReportStatus,
+} from '../delivery/state/index.js';
+import type { ReportDefinition } from '../settings/definitions.js';
+import { lastDailyFire } from '../time/schedule.js';
+import { dayWindow, reportWindow } from '../time/window.js';
+import { MAX_RUN_ATTEMPTS } from './claim.js';
+import type { RunDeps } from './deps.js';
+import { mailFailure } from './failure.js';
+import { logEntry } from './log.js';
+import type { ScheduledInput } from './scheduled.js';
+
+export const SWEEP_INTERVAL_MINUTES = 5;
+/**
+ * How long a send may stay unknown before the owners are told. SES publishes a Send event within
+ * seconds of accepting a mail; 10 minutes leaves room for a slow event path and still tells
+ * people within the 20 minutes promised.
+ */
+export const UNKNOWN_BOUND_MINUTES = 10;
+/** A failed run with attempts left is redone only after Lambda's own retries (+1, +3 min) had their chance. */
+export const RETRY_GRACE_MINUTES = 10;
+/** A scheduled day with no run this long after its schedule fired was missed. */
+export const MISSED_AFTER_MINUTES = 30;
+
+export interface SweepDeps extends RunDeps {
+  /** Starts a scheduled run (asynchronously in AWS: the scheduled function's own invocation). */
+  redo(input: ScheduledInput): Promise<void>;
+}
+
+export interface SweepAction {
+  definition: string;
+  day: string;
+  action: 'redo' | 'alert' | 'unknown' | 'failed' | 'missed';
+  detail: string;
+}
+
+const minutes = (n: number) => n * 60_000;
+
+function isPaused(run: RunRecord, paused: ReadonlySet<string>): boolean {
+  return paused.has(run.definition);
+}
+
+export async function sweep(deps: SweepDeps): Promise<SweepAction[]> {
+  const now = deps.now();
+  const nowS = Math.floor(now.getTime() / 1000);
+  const actions: SweepAction[] = [];
+  const table = deps.config.STATE_TABLE;
+  const paused = new Set<string>();
+  for (const def of deps.config.REPORT_DEFINITIONS) {
+    if ((await getDefinitionState(deps.doc, table, def.name)).paused) paused.add(def.name);
+  }
+
+  for (const run of await listOpenRuns(deps.doc, table)) {
+    const target = { definition: run.definition, day: run.day };
+    const leaseOver = run.leaseExpiresAt < nowS;
+    const age = now.getTime() - Date.parse(run.updatedAt);
+    try {
+      if (run.definition === ON_DEMAND_DEFINITION) {
+        if (run.status === 'running' && leaseOver) {
+          await abandonOnDemand(deps, run);
+          actions.push({ ...target, action: 'failed', detail: 'the worker stopped without finishing' });
+        } else if (run.status === 'unknown' && age >= minutes(UNKNOWN_BOUND_MINUTES)) {
+          await alertUnknown(deps, run, null);
+          actions.push({ ...target, action: 'alert', detail: 'send outcome unknown' });
+        } else if (run.status === 'sending' && leaseOver) {
+          await toUnknown(deps, run);
+          actions.push({ ...target, action: 'unknown', detail: 'died while sending' });
+        }
+        continue;
+      }
+      const def = deps.config.REPORT_DEFINITIONS.find((d) => d.name === run.definition);
+      if (!def) continue;
+      switch (run.status) {
+        case 'running':
+          if (!leaseOver) break;
+          await markRun(deps.doc, table, {
+            ...target,
+            runId: run.runId,
+            status: 'failed',
+            reason: 'the run stopped without finishing (crash or timeout)',
+            now,
+          });
+          await logEntry(deps, target, {
+            type: 'failed',
+            runId: run.runId,
+            detail: 'lease expired: crash or timeout',
+          });
+          if (run.attempts < MAX_RUN_ATTEMPTS && !isPaused(run, paused)) {
+            await redo(deps, def, run, 'the previous attempt stopped without finishing');
+            actions.push({ ...target, action: 'redo', detail: `attempt ${run.attempts} stopped` });
+          } else {
+            await alertLost(
+              deps,
+              def,
+              run,
+              'Every automatic attempt stopped without finishing (crash or timeout).',
+            );
+            actions.push({ ...target, action: 'alert', detail: 'attempts exhausted' });
+          }
+          break;
+        case 'sending':
+          if (!leaseOver) break;
+          await toUnknown(deps, run);
+          actions.push({ ...target, action: 'unknown', detail: 'died while sending' });
+          break;
+        case 'unknown':
+          if (age < minutes(UNKNOWN_BOUND_MINUTES)) break;
+          await alertUnknown(deps, run, def);
+          actions.push({ ...target, action: 'alert', detail: 'send outcome unknown' });
+          break;
+        case 'failed':
+          if (run.attempts >= MAX_RUN_ATTEMPTS) {
+            if (await alertLost(deps, def, run, run.reason ?? 'The last automatic attempt failed.')) {
+              actions.push({ ...target, action: 'alert', detail: 'attempts exhausted' });
+            }
+          } else if (age >= minutes(RETRY_GRACE_MINUTES) && !isPaused(run, paused)) {
+            await redo(deps, def, run, 'Lambda’s own retries did not finish it');
+            actions.push({ ...target, action: 'redo', detail: `attempt ${run.attempts} failed` });
+          }
+          break;
+      }
+    } catch (err) {
+      // Another actor moved the run meanwhile (a retry claimed it, an event settled it): fine.
+      if (err instanceof StaleRunError) continue;
+      deps.logger.error('sweep of a run failed', { ...target, error: (err as Error).name });
+    }
+  }
+
+  for (const def of deps.config.REPORT_DEFINITIONS) {
+    if (paused.has(def.name)) continue;
+    const fire = lastDailyFire(def.schedule, now);
+    if (now.getTime() - fire.at.getTime() < minutes(MISSED_AFTER_MINUTES)) continue;
+    if (await getRun(deps.doc, table, def.name, fire.reportDay)) continue;
+    await logEntry(
+      deps,
+      { definition: def.name, day: fire.reportDay },
+      {
+        type: 'redo',
+        detail: `no run for ${fire.reportDay} ${MISSED_AFTER_MINUTES} minutes after the schedule fired: started by the sweeper`,
+      },
+    );
+    await deps.redo({ definition: def.name, day: fire.reportDay });
+    actions.push({
+      definition: def.name,
+      day: fire.reportDay,
+      action: 'missed',
+      detail: 'schedule did not run',
+    });
+  }
+  return actions;
+}
+
+async function redo(deps: SweepDeps, def: ReportDefinition, run: RunRecord, why: string): Promise<void> {
+  const [day, force] = run.day.split('~') as [string, string | undefined];
+  await logEntry(deps, { definition: run.definition, day: run.day }, { type: 'redo', detail: why });
+  await deps.redo({ definition: def.name, day, ...(force ? { force } : {}) });
+}
+
+async function toUnknown(deps: SweepDeps, run: RunRecord): Promise<void> {
+  const reason = 'the run stopped while handing the mail to SES; SES may or may not have it';
+  await markSendUnknown(deps.doc, deps.config.STATE_TABLE, {
+    definition: run.definition,
+    day: run.day,
+    runId: run.runId,
+    reason,
+    now: deps.now(),
+  });
+  await logEntry(
+    deps,
+    { definition: run.definition, day: run.day },
+    { type: 'send-unknown', sendId: run.sendId, detail: reason },
+  );
+}
+
+/** Tells the owners once that a day is lost; false when someone already did. */
+async function alertLost(
+  deps: SweepDeps,
+  def: ReportDefinition,
+  run: RunRecord,
+  why: string,
+): Promise<boolean> {
+  const reason: FailureReason = {
+    title: 'The report could not be produced',
+    detail: why,
+    action:
+      'Look at the delivery log (GET /reports?date=… or `verifik-reports log`), fix the cause, then backfill the day.',
+  };
+  return alertOnce(deps, def.owners, def.name, run, reason);
+}
+
+async function alertUnknown(deps: SweepDeps, run: RunRecord, def: ReportDefinition | null): Promise<void> {
+  const reason: FailureReason = {
+    title: 'SES never confirmed the report mail',
+    detail: `${run.reason ?? 'SES did not answer the send'}; no SES event arrived within ${UNKNOWN_BOUND_MINUTES} minutes.`,
+    action:
+      'The mail may or may not have reached the recipients; it is not resent automatically, so nobody gets it twice. Ask a recipient, or check the delivery log, and re-send the stored report if it did not arrive.',
+  };
+  const to = def ? def.owners : await onDemandRecipients(deps, run);
+  await alertOnce(deps, to, def?.name ?? ON_DEMAND_DEFINITION, run, reason);
+}
+
+async function alertOnce(
+  deps: SweepDeps,
+  to: readonly string[],
+  label: string,
+  run: RunRecord,
+  reason: FailureReason,
+): Promise<boolean> {
+  const target = { definition: run.definition, day: run.day };
+  if (
+    !(await markAlerted(deps.doc, deps.config.STATE_TABLE, {
+      ...target,
+      reason: reason.detail,
+      now: deps.now(),
+    }))
+  ) {
+    return false;
+  }
+  const day = run.day.split('~')[0] ?? run.day;
+  const def = deps.config.REPORT_DEFINITIONS.find((d) => d.name === run.definition);
+  const window = def ? dayWindow(day, def.schedule.timeZone) : await onDemandWindow(deps, run);
+  await mailFailure(deps, {
+    to,
+    label,
+    window,
+    reason,
+    reportId: run.reportId ?? run.runId,
+    willRetry: false,
+  });
+  await logEntry(deps, target, {
+    type: 'alert',
+    reportId: run.reportId,
+    recipients: [...to],
+    detail: reason.detail,
+  });
+  return true;
+}
+
+async function abandonOnDemand(deps: SweepDeps, run: RunRecord): Promise<void> {
+  const reason = 'the report worker stopped without finishing (crash or timeout); ask for the report again';
+  const table = deps.config.STATE_TABLE;
+  await markRun(deps.doc, table, {
+    definition: run.definition,
+    day: run.day,
+    runId: run.runId,
+    status: 'failed',
+    reason,
+    now: deps.now(),
+  });
+  await updateReportStatus(deps.doc, table, run.day, {
+    status: 'failed',
+    error: reason,
+    now: deps.now(),
+  }).catch((e) =>
+    deps.logger.warn('could not mark the abandoned report failed', {
+      reportId: run.day,
+      error: (e as Error).name,
+    }),
+  );
+  await logEntry(
+    deps,
+    { definition: run.definition, day: run.day },
+    { type: 'failed', runId: run.runId, detail: reason },
+  );
+  // The requester asked to be told; on-demand runs are not redone (a new request is the retry).
+  const to = await onDemandRecipients(deps, run);
+  if (to.length > 0) {
+    await alertOnce(deps, to, ON_DEMAND_DEFINITION, run, {
+      title: 'The report worker stopped without finishing',
+      detail: reason,
+      action: 'Ask for the report again; if it keeps stopping, the range may be too large for one run.',
+    });
+  } else {
+    await markAlerted(deps.doc, table, { definition: run.definition, day: run.day, reason, now: deps.now() });
+  }
+}
+
+async function onDemandRecipients(deps: SweepDeps, run: RunRecord): Promise<string[]> {
+  const record = await getReport(deps.doc, deps.config.STATE_TABLE, run.day);
+  const notify = record?.request.notify;
+  return Array.isArray(notify) ? notify.filter((n): n is string => typeof n === 'string') : [];
+}
+
+async function onDemandWindow(deps: SweepDeps, run: RunRecord) {
+  const record = await getReport(deps.doc, deps.config.STATE_TABLE, run.day);
+  const r = (record?.request ?? {}) as { from?: unknown; to?: unknown; timeZone?: unknown };
+  try {
+    return reportWindow(String(r.from), String(r.to), String(r.timeZone));
+  } catch {
+    return dayWindow(record?.date ?? '1970-01-01', 'UTC');
+  }
+}
