@@ -7,6 +7,7 @@
 import { type CliOptions, parseCliArgs, USAGE, UsageError } from './args.js';
 import { describeError, EXIT, exitCodeFor } from './errors.js';
 import { type CliIo, defaultIo } from './io.js';
+import { terminalText } from './output.js';
 import { VERSION } from './version.js';
 
 export type { CliIo, CliOptions };
@@ -19,7 +20,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     options = parseCliArgs(argv, io.env, io.now());
   } catch (err) {
     // One line that names the flag and what to fix; --help is there for the rest.
-    io.stderr.write(`verifik-reports: ${(err as Error).message}\n`);
+    io.stderr.write(`verifik-reports: ${terminalText((err as Error).message)}\n`);
     return EXIT.usage;
   }
   if (options === 'help') {
@@ -43,7 +44,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     const { result, mail } = await executeCliReport(options, { token, io });
     if (options.json) io.stdout.write(`${JSON.stringify(result.manifest, null, 2)}\n`);
     if (mail && !mail.sent) {
-      io.stderr.write(`\nverifik-reports: ${mailNotSentLine(result, mail)}\n`);
+      io.stderr.write(`\nverifik-reports: ${terminalText(mailNotSentLine(result, mail))}\n`);
       return EXIT.mailNotSent;
     }
     return EXIT.ok;
@@ -53,6 +54,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
 }
 
 function reportFailure(err: unknown, io: CliIo): number {
-  io.stderr.write(`\nverifik-reports: ${describeError(err)}\nNo report was written.\n`);
+  // Messages quote what servers said (Verifik's error text, SES's reason): one line, no controls.
+  io.stderr.write(`\nverifik-reports: ${terminalText(describeError(err))}\nNo report was written.\n`);
   return exitCodeFor(err);
 }

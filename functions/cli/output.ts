@@ -3,6 +3,18 @@ import type { ReportResult } from '../core/request.js';
 import type { ReadProgress } from '../verifik/read/index.js';
 import type { CliIo } from './io.js';
 
+/**
+ * C0 and C1 control characters (ESC and every CSI sequence's start, CR, LF, DEL …) and the Unicode
+ * line separators. Text from Verifik (statuses, server messages) and paths reach the terminal only
+ * through terminalText, so they can neither recolour nor rewrite it, nor forge a line.
+ */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+
+/** `value` for the terminal: every run of control characters becomes one space. */
+export function terminalText(value: string): string {
+  return value.replace(CONTROLS, ' ');
+}
+
 /** "pages 12 · 5,400 records · 3,210/s", redrawn in place on a terminal, silent otherwise. */
 export function progressLine(out: CliIo['stderr']) {
   let last = 0;
@@ -35,10 +47,10 @@ export function humanSummary(result: ReportResult): string {
     `  validations ${n(summary.totals.validations)}`,
     `  by status   ${
       Object.entries(manifest.totals.byStatus)
-        .map(([s, c]) => `${s} ${n(c)}`)
+        .map(([s, c]) => `${terminalText(s)} ${n(c)}`)
         .join(', ') || '—'
     }`,
-    `  files in    ${result.location}`,
+    `  files in    ${terminalText(result.location)}`,
     ...result.files.map(
       (f) => `    ${f.name.padEnd(18)} ${n(f.bytes).padStart(12)} bytes  ${n(f.rows)} rows`,
     ),

@@ -26,7 +26,7 @@ import { createVerifikClient } from '../verifik/client.js';
 import type { CliOptions } from './args.js';
 import { CliConfigError } from './errors.js';
 import type { CliIo } from './io.js';
-import { humanSummary, progressLine } from './output.js';
+import { humanSummary, progressLine, terminalText } from './output.js';
 
 /** SigV4 presigned URLs cannot outlive 7 days; links in CLI mails are presigned S3 URLs. */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
@@ -111,7 +111,9 @@ export async function executeCliReport(
         timeZone: request.window.timeZone,
         filters: manifestFilters(request),
         onWarning: (message) =>
-          io.stderr.write(`verifik-reports: warning: no comparison with the previous report: ${message}\n`),
+          io.stderr.write(
+            `verifik-reports: warning: no comparison with the previous report: ${terminalText(message)}\n`,
+          ),
       });
   const progress = progressLine(io.stderr);
   let result: ReportResult;

@@ -47,9 +47,21 @@ export function formatDays(window: MailWindow): string {
   return window.from === window.to ? window.from : `${window.from} to ${window.to}`;
 }
 
-/** Header-safe: no line breaks can reach the subject line. */
+/**
+ * C0 and C1 control characters (ESC, CR, LF, tab, DEL, CSI …) and the Unicode line and paragraph
+ * separators: in a plain-text part they could forge lines (a `Bcc:`-looking line) or carry
+ * terminal escape sequences, and nothing a report shows needs them.
+ */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+
+/** A value from outside (a client name, a status) as plain text: every run of control characters becomes one space. */
+export function plainText(value: string): string {
+  return value.replace(CONTROLS, ' ');
+}
+
+/** Header-safe: no line breaks (or other control characters) can reach the subject line. */
 export function oneLine(value: string): string {
-  return value.replace(/[\r\n\t]+/g, ' ').trim();
+  return plainText(value).trim();
 }
 
 export function share(part: number, whole: number): number | null {

@@ -1,11 +1,12 @@
 /**
  * The report mail's figures, formatted once and read by both the HTML and the text body, so
- * both always say the same thing.
+ * both always say the same thing. Names and statuses come from Verifik: control characters are
+ * taken out here (plainText), so neither body carries escape sequences or forged lines.
  */
 
 import { CHECK_KEYS, CHECK_LABELS } from '../../report/columns.js';
 import type { Change, Summary, SummaryDelta } from '../../report/summary.js';
-import { formatCount, formatRate, share, signed } from './html.js';
+import { formatCount, formatRate, plainText, share, signed } from './html.js';
 
 const TOP_CLIENTS = 5;
 
@@ -27,7 +28,7 @@ export interface Figures {
 }
 
 function clientLabel(c: { id: string | null; name: string | null }): string {
-  return c.name ?? c.id ?? '(no client)';
+  return plainText(c.name ?? c.id ?? '(no client)');
 }
 
 function countDelta(label: string, c: Change): DeltaLine | null {
@@ -62,7 +63,7 @@ export function figuresOf(summary: Summary, delta: SummaryDelta | null): Figures
     { label: `High risk (score ≥ ${summary.risk.thresholds.high})`, value: formatCount(t.highRisk) },
   ];
   const statuses = summary.byStatus.map((s) => ({
-    key: s.key,
+    key: plainText(s.key),
     count: formatCount(s.count),
     share: formatRate(s.share),
   }));
@@ -92,7 +93,7 @@ export function figuresOf(summary: Summary, delta: SummaryDelta | null): Figures
       countDelta('Validations', delta.validations),
       countDelta('Failed', delta.failed),
       countDelta('High risk', delta.highRisk),
-      ...delta.byStatus.map((s) => countDelta(`Status ${s.key}`, s)),
+      ...delta.byStatus.map((s) => countDelta(`Status ${plainText(s.key)}`, s)),
       ...CHECK_KEYS.map((key) => rateDelta(`${CHECK_LABELS[key]} pass rate`, delta.passRates[key])),
     ];
     for (const l of lines) if (l) deltas.push(l);
