@@ -1,6 +1,7 @@
 /**
  * Validation of the reports API's inputs. Every problem is reported with the field it concerns,
- * all at once, so a client fixes its request in one round.
+ * all at once, so a client fixes its request in one round. A value is echoed at most ECHO_LIMIT
+ * characters long and a field's problems at most a few times: a 5 MB value gets a small 400.
  */
 import { z } from 'zod';
 import { DAY_PATTERN, disallowedRecipients, MAX_RECIPIENTS, REPORT_ID } from '../contract.js';
@@ -45,6 +46,35 @@ const FIELDS = {
 
 type Fields = { [K in keyof typeof FIELDS]?: z.infer<(typeof FIELDS)[K]> };
 
+/** How much of a caller's value a message echoes: enough to recognise it, never the whole of a 5 MB one. */
+export const ECHO_LIMIT = 60;
+/** Problems reported per field (an array of a million bad values is one problem, said a few times). */
+const PROBLEMS_PER_FIELD = 5;
+/** Unknown fields or parameters named, at most. */
+const UNKNOWN_NAMED = 10;
+
+/** `value` as messages quote it: at most ECHO_LIMIT characters, then "…". */
+export function echo(value: string): string {
+  if (value.length <= ECHO_LIMIT) return `"${value}"`;
+  // Whole code points, so an emoji is never cut in half.
+  return `"${Array.from(value.slice(0, 2 * ECHO_LIMIT + 2))
+    .slice(0, ECHO_LIMIT)
+    .join('')}…"`;
+}
+
+/** A field name as problems name it: a caller's unknown key is capped like any value it sent. */
+function fieldName(key: string): string {
+  return key.length <= ECHO_LIMIT ? key : echo(key).slice(1, -1);
+}
+
+/** Reports unknown names, at most UNKNOWN_NAMED of them, then how many more there were. */
+function unknownNames(where: 'body' | 'query', keys: string[], message: string, errors: FieldError[]): void {
+  for (const key of keys.slice(0, UNKNOWN_NAMED)) errors.push({ field: fieldName(key), message });
+  if (keys.length > UNKNOWN_NAMED) {
+    errors.push({ field: where, message: `and ${keys.length - UNKNOWN_NAMED} more: ${message}` });
+  }
+}
+
 function readFields(body: unknown, errors: FieldError[]): Fields | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     errors.push({ field: 'body', message: 'must be a JSON object' });
@@ -52,16 +82,26 @@ function readFields(body: unknown, errors: FieldError[]): Fields | null {
   }
   const raw = body as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(raw)) {
-    if (!Object.hasOwn(FIELDS, key)) errors.push({ field: key, message: 'unknown field' });
-  }
+  unknownNames(
+    'body',
+    Object.keys(raw).filter((key) => !Object.hasOwn(FIELDS, key)),
+    'unknown field',
+    errors,
+  );
   for (const [key, schema] of Object.entries(FIELDS)) {
     if (raw[key] === undefined) continue;
     const parsed = (schema as z.ZodType).safeParse(raw[key]);
     if (parsed.success) out[key] = parsed.data;
     else {
-      for (const issue of parsed.error.issues) {
+      const issues = parsed.error.issues;
+      for (const issue of issues.slice(0, PROBLEMS_PER_FIELD)) {
         errors.push({ field: [key, ...issue.path.map(String)].join('.'), message: issue.message });
+      }
+      if (issues.length > PROBLEMS_PER_FIELD) {
+        errors.push({
+          field: key,
+          message: `and ${issues.length - PROBLEMS_PER_FIELD} more problems like these`,
+        });
       }
     }
   }
@@ -70,7 +110,7 @@ function readFields(body: unknown, errors: FieldError[]): Fields | null {
 
 function checkDay(field: string, value: string, errors: FieldError[]): boolean {
   if (!DAY_PATTERN.test(value)) {
-    errors.push({ field, message: `"${value}" is not a date: use YYYY-MM-DD` });
+    errors.push({ field, message: `${echo(value)} is not a date: use YYYY-MM-DD` });
     return false;
   }
   try {
@@ -106,7 +146,7 @@ export function parseReportRequest(
     } catch {
       errors.push({
         field: 'timeZone',
-        message: `unknown time zone "${b.timeZone}": use an IANA name such as "America/Bogota"`,
+        message: `unknown time zone ${echo(b.timeZone)}: use an IANA name such as "America/Bogota"`,
       });
     }
   }
@@ -148,7 +188,10 @@ export function parseReportRequest(
   if (refused.length > 0) {
     errors.push({
       field: 'notify',
-      message: `not in an allowed recipient domain: ${refused.join(', ')}`,
+      message: `not in an allowed recipient domain: ${refused
+        .slice(0, UNKNOWN_NAMED)
+        .map((a) => echo(a).slice(1, -1))
+        .join(', ')}${refused.length > UNKNOWN_NAMED ? ` and ${refused.length - UNKNOWN_NAMED} more` : ''}`,
     });
   }
 
@@ -176,9 +219,12 @@ export function parseListQuery(
 ): Parsed<{ date: string }> {
   const errors: FieldError[] = [];
   const date = query?.date;
-  for (const key of Object.keys(query ?? {})) {
-    if (key !== 'date') errors.push({ field: key, message: 'unknown query parameter' });
-  }
+  unknownNames(
+    'query',
+    Object.keys(query ?? {}).filter((key) => key !== 'date'),
+    'unknown query parameter',
+    errors,
+  );
   if (date === undefined || date === '') errors.push({ field: 'date', message: 'required: YYYY-MM-DD' });
   else checkDay('date', date, errors);
   if (errors.length > 0 || date === undefined) return { ok: false, errors };
