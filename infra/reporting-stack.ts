@@ -6,6 +6,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { disallowedRecipients } from '../functions/contract.js';
 import { alarmRecipients, type DeploymentConfig } from './config.js';
 import { ReportAlarms } from './constructs/alarms.js';
 import { ReportApi } from './constructs/report-api.js';
@@ -15,6 +16,7 @@ import { ReportSchedules } from './constructs/report-schedules.js';
 import { ReportSecrets } from './constructs/report-secrets.js';
 import { ReportStorage } from './constructs/report-storage.js';
 import { stackInstanceId } from './constructs/stack-instance.js';
+import { TokenRenewal } from './constructs/token-renewal.js';
 
 export interface ReportingStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -30,6 +32,7 @@ export class ReportingStack extends Stack {
   readonly api: ReportApi;
   readonly schedules: ReportSchedules;
   readonly alarms: ReportAlarms;
+  readonly tokenRenewal: TokenRenewal;
 
   constructor(scope: Construct, id: string, props: ReportingStackProps) {
     super(scope, id, props);
@@ -90,6 +93,21 @@ export class ReportingStack extends Stack {
       maxEventAge: Duration.hours(config.schedules.maxEventAgeHours),
     });
 
+    // The Verifik token renews itself (rotation every 7 days) and is watched daily; the owners
+    // within the allowed domains get the watch's mail, everyone on the alarm topic its alarm.
+    const owners = [...new Set(config.definitions.flatMap((d) => d.owners).map((a) => a.toLowerCase()))];
+    const outside = new Set(disallowedRecipients(owners, config.allowedRecipientDomains));
+    this.tokenRenewal = new TokenRenewal(this, 'TokenRenewal', {
+      secret: this.secrets.verifikToken,
+      mail: this.mail,
+      verifikBaseUrl: config.verifikBaseUrl,
+      allowedRecipientDomains: config.allowedRecipientDomains,
+      alertRecipients: owners.filter((a) => !outside.has(a)),
+      logRetention,
+      removalPolicy,
+      code: props.functionCode?.('token-rotation'),
+    });
+
     this.alarms = new ReportAlarms(this, 'Alarms', {
       emails: alarmRecipients(config),
       removalPolicy,
@@ -97,6 +115,7 @@ export class ReportingStack extends Stack {
         { label: 'Scheduled', fn: this.functions.scheduled },
         { label: 'Worker', fn: this.functions.worker },
         { label: 'Api', fn: this.functions.api },
+        { label: 'TokenRotation', fn: this.tokenRenewal.fn },
       ],
       queues: [
         {
@@ -115,6 +134,8 @@ export class ReportingStack extends Stack {
         serverErrors: this.api.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
       },
     });
+
+    this.tokenRenewal.alarmTo(this.alarms.topic);
 
     this.outputs(config);
   }
@@ -157,6 +178,16 @@ export class ReportingStack extends Stack {
     out('ScheduledLogGroupName', this.functions.scheduled.logGroup.logGroupName, 'Logs of scheduled runs');
     out('WorkerLogGroupName', this.functions.worker.logGroup.logGroupName, 'Logs of on-demand runs');
     out('ApiLogGroupName', this.functions.api.logGroup.logGroupName, 'Logs of the API function');
+    out(
+      'TokenRotationFunctionName',
+      this.tokenRenewal.fn.functionName,
+      'Renews the Verifik token (rotation) and watches its expiry',
+    );
+    out(
+      'TokenRotationLogGroupName',
+      this.tokenRenewal.fn.logGroup.logGroupName,
+      'Logs of the Verifik token renewals and the daily expiry watch',
+    );
     out(
       'AlarmTopicArn',
       this.alarms.topic.topicArn,

@@ -3,22 +3,39 @@
  * semantics (strict bounds, default `-createdAt`, unknown parameters ignored, populates or ids,
  * 401/400/404 bodies) and per-test fault injection. Plain `node:http`: it must serve a million
  * records at 1,000 a page quickly.
+ *
+ * Tokens: a static one that never expires (as before), plus JWTs the fake issues with an `exp`
+ * (`issueToken`, and the renewal `GET /v2/auth/session?origin=refresh&expiresIn=N`), refused
+ * with 401 once the fake's clock (`now`, injectable) passes their `exp`.
  */
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LIST_PATH } from '../../functions/verifik/client.js';
 import { type BiometricValidation, refId } from '../../functions/verifik/schema.js';
+import { SESSION_PATH } from '../../functions/verifik/token.js';
 import { type Fault, FaultController, type FaultOptions, type FaultSettings } from './faults.js';
 import type { Dataset } from './generator.js';
+import { JwtSigner } from './jwt.js';
 import { type ListQuery, parseListQuery, QueryError, withoutParams } from './query.js';
 import { SelectionCache, selectedIndex } from './selection.js';
 
+/** What the fake counts as one of Verifik's months (`expiresIn` of a renewal counts months). */
+export const FAKE_MONTH_SECONDS = 30 * 86_400;
+
 export interface FakeVerifikOptions {
   dataset: Dataset;
-  /** Bearer token the server accepts; default `test-token`. */
+  /**
+   * A static bearer token the server accepts and that never expires; default `test-token`. The
+   * JWTs the fake issues (`issueToken`, renewals) are accepted as well, until their `exp`.
+   */
   token?: string;
+  /** The fake's clock for issuing and expiring JWTs (default: the wall clock); tests simulate days with it. */
+  now?: () => Date;
+  /** HS256 key the fake signs its JWTs with (default: random per server). */
+  jwtKey?: string;
   /** Default 0: any free port. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -42,11 +59,25 @@ export interface RequestRecord {
   faults: Fault['kind'][];
 }
 
+/** A JWT the fake issued. */
+export interface IssuedToken {
+  token: string;
+  issuedAt: Date;
+  expiresAt: Date;
+  /** `issue`: handed out by `issueToken`; `refresh`: answered by the renewal endpoint. */
+  via: 'issue' | 'refresh';
+}
+
 export interface FakeVerifik {
   /** Base URL, e.g. http://127.0.0.1:PORT (the client appends /v2/biometric-validations). */
   url: string;
+  /** The static token (never expires). */
   token: string;
   dataset: Dataset;
+  /** A JWT the server accepts until `lifetimeSeconds` after its clock's now (default 30 days). */
+  issueToken(lifetimeSeconds?: number): string;
+  /** Every JWT issued so far, oldest first (tokens are test values, not secrets). */
+  readonly issued: readonly IssuedToken[];
   faults: FaultController;
   requests: RequestRecord[];
   /**
@@ -106,8 +137,14 @@ function shape(r: BiometricValidation, populate: ListQuery['populate']): Biometr
   return out;
 }
 
+const UNAUTHORIZED = { code: 'UNAUTHORIZED', message: 'Missing or invalid bearer token' };
+const EXPIRED = { code: 'UNAUTHORIZED', message: 'jwt expired' };
+const INVALID_PARAMETERS = { success: false, error: 'Invalid query parameters', code: 'INVALID_PARAMETERS' };
+
 class FakeVerifikServer {
   readonly requests: RequestRecord[] = [];
+  readonly issued: IssuedToken[] = [];
+  private readonly jwt: JwtSigner;
   readonly faults: FaultController;
   private readonly selections: SelectionCache;
   private readonly closing = new AbortController();
@@ -122,9 +159,55 @@ class FakeVerifikServer {
     readonly dataset: Dataset,
     readonly token: string,
     faults: FaultOptions | undefined,
+    readonly now: () => Date,
+    jwtKey: string | undefined,
   ) {
     this.faults = new FaultController(faults);
     this.selections = new SelectionCache(dataset);
+    this.jwt = new JwtSigner(jwtKey);
+  }
+
+  /** Signs a JWT valid for `lifetimeSeconds` from the fake's now. */
+  issue(lifetimeSeconds: number, via: IssuedToken['via']): string {
+    const issuedAt = this.now();
+    const iat = Math.floor(issuedAt.getTime() / 1000);
+    const exp = iat + Math.max(1, Math.floor(lifetimeSeconds));
+    const token = this.jwt.sign({ sub: 'fake-client', iat, exp, jti: randomUUID() });
+    this.issued.push({ token, issuedAt, expiresAt: new Date(exp * 1000), via });
+    return token;
+  }
+
+  /** null when the request carries a token the fake accepts now, else the 401 to answer. */
+  private authorize(req: IncomingMessage): Answer | null {
+    const header = req.headers.authorization;
+    const bearer = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
+    if (bearer === undefined) return json(401, UNAUTHORIZED);
+    if (bearer === this.token) return null;
+    const claims = this.jwt.verify(bearer);
+    if (!claims) return json(401, UNAUTHORIZED);
+    // Valid while now < exp, as JWT libraries check it.
+    if (this.now().getTime() >= claims.exp * 1000) return json(401, EXPIRED);
+    return null;
+  }
+
+  /** `GET /v2/auth/session?origin=refresh&expiresIn=<months>`: a new token for a still-valid one. */
+  private session(req: IncomingMessage, url: URL): Answer {
+    if (req.method !== 'GET') {
+      return json(405, {
+        code: 'MethodNotAllowed',
+        message: `${req.method} is not allowed on ${SESSION_PATH}`,
+      });
+    }
+    const denied = this.authorize(req);
+    if (denied) return denied;
+    if (url.searchParams.get('origin') !== 'refresh') return json(400, INVALID_PARAMETERS);
+    const raw = url.searchParams.get('expiresIn');
+    const months = raw === null ? 1 : Number(raw);
+    if (!Number.isSafeInteger(months) || months < 1) return json(400, INVALID_PARAMETERS);
+    return json(200, {
+      accessToken: this.issue(months * FAKE_MONTH_SECONDS, 'refresh'),
+      tokenType: 'bearer',
+    });
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -139,7 +222,7 @@ class FakeVerifikServer {
       query: url.searchParams,
       rawUrl,
       status: 0,
-      at: new Date(),
+      at: this.now(),
       faults: [],
     };
     this.requests.push(rec);
@@ -220,21 +303,21 @@ class FakeVerifikServer {
   }
 
   private answer(req: IncomingMessage, url: URL, settings: Readonly<FaultSettings>): Answer {
+    if (url.pathname === SESSION_PATH) return this.session(req, url);
     if (url.pathname !== LIST_PATH) {
       return json(404, { code: 'NotFound', message: `${url.pathname} does not exist` });
     }
     if (req.method !== 'GET') {
       return json(405, { code: 'MethodNotAllowed', message: `${req.method} is not allowed on ${LIST_PATH}` });
     }
-    if (req.headers.authorization !== `Bearer ${this.token}`) {
-      return json(401, { code: 'UNAUTHORIZED', message: 'Missing or invalid bearer token' });
-    }
+    const denied = this.authorize(req);
+    if (denied) return denied;
     let q: ListQuery;
     try {
       q = parseListQuery(withoutParams(url.searchParams, settings.ignoreParams));
     } catch (err) {
       if (!(err instanceof QueryError)) throw err;
-      return json(400, { success: false, error: 'Invalid query parameters', code: 'INVALID_PARAMETERS' });
+      return json(400, INVALID_PARAMETERS);
     }
     return this.page(q, settings);
   }
@@ -300,7 +383,13 @@ class FakeVerifikServer {
 
 export async function startFakeVerifik(opts: FakeVerifikOptions): Promise<FakeVerifik> {
   const token = opts.token ?? 'test-token';
-  const fake = new FakeVerifikServer(opts.dataset, token, opts.faults);
+  const fake = new FakeVerifikServer(
+    opts.dataset,
+    token,
+    opts.faults,
+    opts.now ?? (() => new Date()),
+    opts.jwtKey,
+  );
   const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
     fake.handle(req, res).catch((err: unknown) => {
       // A bug in the fake must be loud in tests, not a hung request.
@@ -319,6 +408,8 @@ export async function startFakeVerifik(opts: FakeVerifikOptions): Promise<FakeVe
     url: `http://${host}:${addr.port}`,
     token,
     dataset: opts.dataset,
+    issueToken: (lifetimeSeconds = FAKE_MONTH_SECONDS) => fake.issue(lifetimeSeconds, 'issue'),
+    issued: fake.issued,
     faults: fake.faults,
     requests: fake.requests,
     get peakConcurrent() {

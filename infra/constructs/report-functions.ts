@@ -30,7 +30,8 @@ import type { ReportMail } from './report-mail.js';
 import type { ReportSecrets } from './report-secrets.js';
 import { ReportStorage } from './report-storage.js';
 
-export const HANDLER_NAMES = ['scheduled-report', 'reports-api', 'report-worker'] as const;
+/** Every Lambda entry; `token-rotation` is built by token-renewal.ts, the others here. */
+export const HANDLER_NAMES = ['scheduled-report', 'reports-api', 'report-worker', 'token-rotation'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

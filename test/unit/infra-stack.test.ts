@@ -71,8 +71,9 @@ function env(label: 'Scheduled' | 'Worker' | 'Api'): Json {
 }
 
 describe('functions', () => {
-  it('are three nodejs24.x functions on arm64 with JSON logs and no X-Ray tracing (nothing is traced)', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+  it('are four nodejs24.x functions on arm64 with JSON logs and no X-Ray tracing (nothing is traced)', () => {
+    // The three report functions and token-rotation (token-renewal.ts).
+    template.resourceCountIs('AWS::Lambda::Function', 4);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -476,7 +477,7 @@ describe('stack deletion and a deploy after it (README "Destroy")', () => {
       count('AWS::S3::Bucket'),
       count('AWS::Logs::LogGroup'),
       count('AWS::SecretsManager::Secret'),
-    ]).toEqual([2, 4, 2]);
+    ]).toEqual([2, 5, 2]);
   });
 
   it('with destroy keeps nothing', () => {
@@ -594,7 +595,8 @@ describe('API', () => {
 
 describe('alarms', () => {
   it('watch errors, throttles and near-timeouts of each function, both queues and API 5xx', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 3 + 2 + 1);
+    // Four functions (token-rotation included), two queues, API 5xx, the token's days left.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4 * 3 + 2 + 1 + 1);
     const topic = idOf('AWS::SNS::Topic', 'AlarmsTopic');
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topic }] });
     for (const metric of ['Errors', 'Throttles']) {
@@ -613,7 +615,8 @@ describe('alarms', () => {
     )
       .map((a) => (a as { Properties: { Threshold: number } }).Properties.Threshold)
       .sort((a, b) => a - b);
-    expect(thresholds).toEqual([23_200, 720_000, 720_000]);
+    // token-rotation: 60 s.
+    expect(thresholds).toEqual([23_200, 48_000, 720_000, 720_000]);
   });
 
   it('fire on any visible dead-letter message', () => {
@@ -673,5 +676,141 @@ describe('outputs', () => {
     );
     expect(outputs.ReportsBucketName!.Value).toEqual({ Ref: idOf('AWS::S3::Bucket', 'StorageReports') });
     expect(outputs.ApiUrl!.Value).toEqual(getAtt(idOf('AWS::ApiGatewayV2::Api', 'ApiHttp'), 'ApiEndpoint'));
+  });
+});
+
+describe('Verifik token renewal (token-renewal.ts)', () => {
+  const secret = () => idOf('AWS::SecretsManager::Secret', 'SecretsVerifikToken');
+  const tokenFn = () => idOf('AWS::Lambda::Function', 'TokenRenewalFunction');
+
+  it('rotates the token secret every 7 days with token-rotation, not at deploy time (the placeholder is still in it)', () => {
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
+    const [id, rotation] = Object.entries(
+      template.findResources('AWS::SecretsManager::RotationSchedule'),
+    )[0]!;
+    expect(id).toMatch(/^TokenRenewalRotation/);
+    expect(rotation.Properties).toEqual({
+      SecretId: { Ref: secret() },
+      RotationLambdaARN: getAtt(tokenFn()),
+      RotationRules: { ScheduleExpression: 'rate(7 days)' },
+      RotateImmediatelyOnUpdate: false,
+    });
+    // Secrets Manager tests the function when the schedule is created: invoke right and secret access first.
+    expect(rotation.DependsOn).toEqual(
+      expect.arrayContaining([
+        idOf('AWS::Lambda::Permission', 'TokenRenewalInvokedBySecretsManager'),
+        idOf('AWS::IAM::Policy', 'TokenRenewalRotateTokenSecret'),
+      ]),
+    );
+  });
+
+  it('Secrets Manager may invoke it for the token secret only; the daily watch rule with {"action":"watch"}', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { Ref: tokenFn() },
+      Principal: 'secretsmanager.amazonaws.com',
+      SourceArn: { Ref: secret() },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 8 * * ? *)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: getAtt(tokenFn()),
+          Input: JSON.stringify({ action: 'watch' }),
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 6 * 3600 },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: getAtt(tokenFn()),
+      Principal: 'events.amazonaws.com',
+      SourceArn: getAtt(idOf('AWS::Events::Rule', 'TokenRenewalWatchRule')),
+    });
+  });
+
+  it('its role may rotate that one secret, send as the sender and write its own logs: nothing else', () => {
+    const roleId = idOf('AWS::IAM::Role', 'TokenRenewalRole');
+    const statements = Object.values(resources)
+      .filter(
+        (r) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          JSON.stringify((r.Properties as { Roles: unknown }).Roles) === JSON.stringify([{ Ref: roleId }]),
+      )
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    expect(statements.map((s) => s.Sid).sort()).toEqual(
+      ['RotateVerifikToken', 'SendReportMailAsConfiguredSender', 'WriteOwnLogs'].sort(),
+    );
+    const rotate = bySid(statements, 'RotateVerifikToken');
+    expect(actionsOf(rotate).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:UpdateSecretVersionStage',
+    ]);
+    expect(resourcesOf(rotate)).toEqual([{ Ref: secret() }]);
+    expect(resourcesOf(bySid(statements, 'WriteOwnLogs'))).toEqual([
+      getAtt(idOf('AWS::Logs::LogGroup', 'TokenRenewalLogs')),
+    ]);
+    expect(JSON.stringify(statements)).not.toMatch(/"\*"|GetRandomPassword|LinkSigningKey/);
+    // No other function may write the token: only the rotation changes it.
+    const writers = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((s) => actionsOf(s).includes('secretsmanager:PutSecretValue'));
+    expect(writers.map((s) => s.Sid)).toEqual(['RotateVerifikToken']);
+  });
+
+  it('is told which secret, how long a renewal lasts, when to alert and whom', () => {
+    const fn = resources[tokenFn()]!.Properties;
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 60,
+    });
+    expect((fn.Environment as { Variables: Json }).Variables).toMatchObject({
+      VERIFIK_TOKEN_SECRET_ID: { Ref: secret() },
+      VERIFIK_BASE_URL: 'https://api.verifik.co',
+      TOKEN_RENEWAL_MONTHS: '1',
+      TOKEN_ALERT_DAYS: '7',
+      TOKEN_ALERT_RECIPIENTS: 'platform@example.com',
+      MAIL_FROM: 'reports@example.com',
+      ALLOWED_RECIPIENT_DOMAINS: 'example.com',
+      POWERTOOLS_SERVICE_NAME: 'token-rotation',
+      POWERTOOLS_METRICS_NAMESPACE: 'VerifikReports',
+    });
+  });
+
+  it('alarms the owners when the token has 7 days or fewer left', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'VerifikReports',
+      MetricName: 'VerifikTokenDaysLeft',
+      Dimensions: [{ Name: 'service', Value: 'token-rotation' }],
+      Statistic: 'Minimum',
+      Period: 86_400,
+      EvaluationPeriods: 1,
+      Threshold: 7,
+      ComparisonOperator: 'LessThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: idOf('AWS::SNS::Topic', 'AlarmsTopic') }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: tokenFn() } }],
+    });
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.TokenRotationFunctionName?.Value).toEqual({ Ref: tokenFn() });
+  });
+
+  it('says what the function reads and publishes in the function’s own words', async () => {
+    const infra = await import('../../infra/constructs/token-renewal.js');
+    const watch = await import('../../functions/runs/token-watch.js');
+    const handler = await import('../../functions/handlers/token-rotation.js');
+    const token = await import('../../functions/verifik/token.js');
+    expect(infra.TOKEN_DAYS_LEFT_METRIC).toBe(watch.TOKEN_DAYS_LEFT_METRIC);
+    expect(infra.WATCH_INPUT).toEqual(handler.WATCH_EVENT);
+    expect(infra.ALERT_DAYS).toBe(watch.DEFAULT_TOKEN_ALERT_DAYS);
+    expect(infra.RENEWAL_MONTHS).toBe(token.DEFAULT_RENEWAL_MONTHS);
   });
 });
