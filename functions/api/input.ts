@@ -7,7 +7,14 @@ import { z } from 'zod';
 import { DAY_PATTERN, disallowedRecipients, MAX_RECIPIENTS, REPORT_ID } from '../contract.js';
 import type { OnDemandRequest } from '../runs/worker-payload.js';
 import { ReportFormat } from '../settings/definitions.js';
-import { daysBetween, MAX_RANGE_DAYS, parseDay, unfinishedDayProblem, yesterday } from '../time/window.js';
+import {
+  daysBetween,
+  MAX_RANGE_DAYS,
+  parseDay,
+  tooEarlyDayProblem,
+  unfinishedDayProblem,
+  yesterday,
+} from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
 import type { FieldError } from './http.js';
 
@@ -180,6 +187,8 @@ export function parseReportRequest(
   } else if (zone) {
     from = to = yesterday(zone, ctx.now);
   }
+  const tooEarly = from !== undefined ? tooEarlyDayProblem(from) : null;
+  if (tooEarly) errors.push({ field: b.date !== undefined ? 'date' : 'from', message: tooEarly });
   const unfinished = zone && to !== undefined ? unfinishedDayProblem(to, zone, ctx.now) : null;
   if (unfinished) errors.push({ field: b.date !== undefined ? 'date' : 'to', message: unfinished });
 

@@ -7,8 +7,15 @@ import { z } from 'zod';
 import { CLI_DEFINITION, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../contract.js';
 import { ReportsError } from '../errors/kinds.js';
 import { ReportDefinition, ReportFormat } from '../settings/definitions.js';
-import { ReadConcurrency } from '../settings/read-concurrency.js';
-import { InvalidDateError, parseDay, reportWindow, unfinishedDayProblem, yesterday } from '../time/window.js';
+import { parseConcurrency, ReadConcurrency } from '../settings/read-concurrency.js';
+import {
+  InvalidDateError,
+  parseDay,
+  reportWindow,
+  tooEarlyDayProblem,
+  unfinishedDayProblem,
+  yesterday,
+} from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
 
 export class UsageError extends ReportsError {
@@ -74,23 +81,45 @@ export function parseCliArgs(
   try {
     parsed = parse(argv);
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
+    // One line: what node:util said (the flag and what is wrong with it), not the whole usage.
+    throw new UsageError(`${(err as Error).message} (--help lists the flags)`);
   }
   const v = parsed.values;
   if (v.help) return 'help';
   if (v.version) return 'version';
   if (parsed.positionals.length > 0) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}".`);
+  for (const [name, value] of Object.entries(v)) {
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((x) => typeof x === 'string' && x.trim() === '')) {
+      throw new UsageError(`--${name} was given an empty value; give one, or leave the flag out.`);
+    }
+  }
 
   const timeZone = v.tz ?? env.REPORT_TIME_ZONE ?? 'UTC';
-  assertTimeZone(timeZone);
+  try {
+    assertTimeZone(timeZone);
+  } catch (err) {
+    throw new UsageError(`${v.tz !== undefined ? '--tz' : 'REPORT_TIME_ZONE'}: ${(err as Error).message}`);
+  }
   if (v.date && (v.from || v.to)) throw new UsageError('Use either --date or --from/--to, not both.');
   if ((v.from && !v.to) || (!v.from && v.to)) throw new UsageError('--from and --to go together.');
   const from = v.date ?? v.from ?? yesterday(timeZone, now);
   const to = v.date ?? v.to ?? from;
-  parseDay(from); // throws InvalidDateError with the reason
-  parseDay(to);
+  const flagOf = (which: 'from' | 'to') => (v.date !== undefined ? '--date' : `--${which}`);
+  for (const [which, day] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    try {
+      parseDay(day);
+    } catch (err) {
+      throw new InvalidDateError(`${flagOf(which)}: ${(err as Error).message}`);
+    }
+  }
+  const tooEarly = tooEarlyDayProblem(from);
+  if (tooEarly) throw new InvalidDateError(`${flagOf('from')}: ${tooEarly}.`);
   const unfinished = unfinishedDayProblem(to, timeZone, now);
-  if (unfinished) throw new InvalidDateError(`${v.date ? '--date' : '--to'}: ${unfinished}.`);
+  if (unfinished) throw new InvalidDateError(`${flagOf('to')}: ${unfinished}.`);
   reportWindow(from, to, timeZone); // throws InvalidDateError with the reason
 
   const formats = (v.format ?? 'xlsx,csv')
@@ -110,14 +139,16 @@ export function parseCliArgs(
     mailTo: v['mail-to'] ?? [],
     definition: v.definition ?? CLI_DEFINITION,
     json: v.json ?? false,
-    concurrency: v.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(v.concurrency),
+    // Decimal digits only, as for VERIFIK_CONCURRENCY: Number() would also take "0x10" or "1e1".
+    concurrency:
+      v.concurrency === undefined ? DEFAULT_CONCURRENCY : (parseConcurrency(v.concurrency) ?? Number.NaN),
   });
   if (!result.success) {
     const problems = result.error.issues.map((i) => {
       const flag = FLAGS[String(i.path[0] ?? '')];
       return flag ? `${flag}: ${i.message}` : i.message;
     });
-    throw new UsageError(problems.join('\n'));
+    throw new UsageError(problems.join('; '));
   }
   return result.data;
 }

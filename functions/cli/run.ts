@@ -15,6 +15,7 @@ import {
   createLocalSink,
   createS3Sink,
   findPreviousLocalSummary,
+  type LocalSink,
   type S3ReportSink,
 } from '../delivery/sink/index.js';
 import { manifestFilters } from '../report/manifest.js';
@@ -23,7 +24,7 @@ import { composeReportMessage, type MailSender, sendReportMessage } from '../run
 import { ConfigError, loadMailSettings, type MailSettings } from '../settings/config.js';
 import { reportWindow } from '../time/window.js';
 import { createVerifikClient } from '../verifik/client.js';
-import type { CliOptions } from './args.js';
+import { type CliOptions, UsageError } from './args.js';
 import { CliConfigError } from './errors.js';
 import type { CliIo } from './io.js';
 import { humanSummary, progressLine, terminalText } from './output.js';
@@ -99,7 +100,7 @@ export async function executeCliReport(
           window: request.window,
           reportId,
         })
-      : createLocalSink({ dir: options.out, reportId });
+      : localSink(options.out, reportId);
 
   // Deltas against the previous local report; S3 reports get theirs in the Lambdas.
   const previous = options.bucket
@@ -142,6 +143,19 @@ export async function executeCliReport(
     return { result, mail: { sent: true, messageId, to: mail.to } };
   }
   return { result };
+}
+
+/** The `--out` directory's sink; a directory that cannot be made is a flag to fix, said at once. */
+function localSink(dir: string, reportId: string): LocalSink {
+  try {
+    return createLocalSink({ dir, reportId });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(
+      `--out ${dir}: the report directory cannot be created there (${e.code ?? e.name}: ${e.message}). Give a directory you can write to.`,
+      { cause: err },
+    );
+  }
 }
 
 /** The one line that says a stored report's mail did not go: where the report is, to whom, and why. */

@@ -15,9 +15,13 @@ export const ReadConcurrency = z
   .min(1, `must be ${CONCURRENCY_RULE}`)
   .max(MAX_CONCURRENCY, `must be ${CONCURRENCY_RULE}`);
 
-/** A concurrency given as text (an environment variable, a flag); undefined when out of range or not a number. */
+/**
+ * A concurrency given as text (an environment variable, a flag); undefined when out of range or
+ * not written in decimal digits (Number() alone would also take "0x10", "1e1" or "+8").
+ */
 export function parseConcurrency(text: string): number | undefined {
-  if (text.trim() === '') return undefined;
-  const result = ReadConcurrency.safeParse(Number(text));
+  const digits = text.trim();
+  if (!/^\d{1,3}$/.test(digits)) return undefined;
+  const result = ReadConcurrency.safeParse(Number(digits));
   return result.success ? result.data : undefined;
 }

@@ -26,6 +26,20 @@ const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** Ranges longer than this are refused: a report is a day-to-quarter view, not an export tool. */
 export const MAX_RANGE_DAYS = 93;
 
+/**
+ * The first day a report may cover. Verifik's biometric validations are far younger; a day before
+ * this is a typo (0050 for 2050, 1924 for 2024), refused with its own message instead of a read of
+ * an empty past.
+ */
+export const EARLIEST_REPORT_DAY = '2000-01-01';
+
+/** Midnight UTC of a calendar day, for every year (Date.UTC reads years 0–99 as 1900–1999). */
+function utcMidnight(y: number, m: number, d: number): Date {
+  const t = new Date(0);
+  t.setUTCFullYear(y, m - 1, d);
+  return t;
+}
+
 /** Validates a YYYY-MM-DD calendar day and returns its parts. */
 export function parseDay(day: string): { y: number; m: number; d: number } {
   const match = DAY_RE.exec(day);
@@ -33,7 +47,8 @@ export function parseDay(day: string): { y: number; m: number; d: number } {
   const y = Number(match[1]);
   const m = Number(match[2]);
   const d = Number(match[3]);
-  const probe = new Date(Date.UTC(y, m - 1, d));
+  if (m < 1 || m > 12) throw new InvalidDateError(`"${day}" is not a calendar day (there is no month ${m}).`);
+  const probe = utcMidnight(y, m, d);
   if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== m - 1 || probe.getUTCDate() !== d) {
     throw new InvalidDateError(`"${day}" is not a calendar day (month ${m} has no day ${d}).`);
   }
@@ -49,7 +64,9 @@ function startOfDay(day: string, timeZone: string): Date {
 /** `day` (YYYY-MM-DD) moved by `days` calendar days, on the proleptic Gregorian calendar. */
 export function addDays(day: string, days: number): string {
   const { y, m, d } = parseDay(day);
-  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+  return utcMidnight(y, m, d + days)
+    .toISOString()
+    .slice(0, 10);
 }
 
 export const nextDay = (day: string): string => addDays(day, 1);
@@ -59,7 +76,9 @@ export const previousDay = (day: string): string => addDays(day, -1);
 export function daysBetween(from: string, to: string): number {
   const a = parseDay(from);
   const b = parseDay(to);
-  return Math.round((Date.UTC(b.y, b.m - 1, b.d) - Date.UTC(a.y, a.m - 1, a.d)) / 86_400_000) + 1;
+  return (
+    Math.round((utcMidnight(b.y, b.m, b.d).getTime() - utcMidnight(a.y, a.m, a.d).getTime()) / 86_400_000) + 1
+  );
 }
 
 export function reportWindow(from: string, to: string, timeZone: string): ReportWindow {
@@ -88,6 +107,12 @@ export function today(timeZone: string, now: Date = new Date()): string {
 /** Yesterday's calendar day in `timeZone`: what a daily report run at `now` reports on. */
 export function yesterday(timeZone: string, now: Date = new Date()): string {
   return previousDay(today(timeZone, now));
+}
+
+/** Why a report cannot start on `day` because it is before EARLIEST_REPORT_DAY, or null. */
+export function tooEarlyDayProblem(day: string): string | null {
+  if (day >= EARLIEST_REPORT_DAY) return null;
+  return `${day} is before ${EARLIEST_REPORT_DAY}, older than any Verifik validation: give a day from ${EARLIEST_REPORT_DAY} on`;
 }
 
 /**

@@ -15,12 +15,14 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import ky, { isHTTPError, isNetworkError, isTimeoutError } from 'ky';
+import { VERIFIK_API_URL } from '../contract.js';
 import { readListBody } from './envelope.js';
 import {
   readErrorBody,
   redact,
   VerifikAuthError,
   VerifikBadRequestError,
+  VerifikBaseUrlError,
   VerifikError,
   VerifikMalformedResponseError,
   VerifikRateLimitedError,
@@ -94,6 +96,38 @@ function networkDetail(error: unknown): string {
   return parts.join(': ') || String(error);
 }
 
+/**
+ * The base URL without its trailing slashes, or a VerifikBaseUrlError that names the variable and
+ * never the value: a `user:password@` in it would otherwise be printed with every request URL
+ * (and fetch refuses such URLs anyway).
+ */
+function checkedBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new VerifikBaseUrlError(
+      `VERIFIK_BASE_URL is not a URL: give the API's origin, such as ${VERIFIK_API_URL} (the value is not shown: it could hold a credential).`,
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new VerifikBaseUrlError(
+      'VERIFIK_BASE_URL holds a user name or password ("user:password@"): remove it; the token goes in VERIFIK_TOKEN (the value is not shown).',
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new VerifikBaseUrlError(
+      `VERIFIK_BASE_URL must be an https:// (or http://) URL, such as ${VERIFIK_API_URL}; it starts with "${url.protocol}".`,
+    );
+  }
+  if (url.search !== '' || url.hash !== '') {
+    throw new VerifikBaseUrlError(
+      'VERIFIK_BASE_URL must not hold a query ("?…") or fragment ("#…"): give the API\'s origin and, if any, its path.',
+    );
+  }
+  return raw.replace(/\/+$/, '');
+}
+
 /** A 2xx body that ended early; internal: it becomes a retry or a VerifikUnavailableError. */
 class BodyCutOff extends Error {
   override name = 'BodyCutOff';
@@ -109,7 +143,7 @@ export function createVerifikClient(options: VerifikClientOptions): VerifikClien
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const secrets = [options.token];
-  const base = options.baseUrl.replace(/\/+$/, '');
+  const base = checkedBaseUrl(options.baseUrl);
   const baseFetch = options.fetch ?? globalThis.fetch;
   const urlFor = (query: ListQuery) => `${base}${LIST_PATH}?${toQueryString(query)}`;
 
@@ -233,7 +267,13 @@ export function createVerifikClient(options: VerifikClientOptions): VerifikClien
         }
         if (status >= 400 && status < 500 && !isRetryableStatus(status)) {
           const body = readErrorBody(error.data, secrets);
-          return new VerifikBadRequestError({ url, status, code: body.code, serverMessage: body.message });
+          return new VerifikBadRequestError({
+            url,
+            status,
+            code: body.code,
+            serverMessage: body.message,
+            listPath: LIST_PATH,
+          });
         }
       }
       // A retryable failure that survived ky's retry loop: the attempts or the time budget ran out.

@@ -5,6 +5,7 @@
  * ky/undici error as `cause` (those reference the Request, whose headers hold the token).
  */
 
+import { VERIFIK_API_URL } from '../contract.js';
 import { type ErrorKind, ReportsError } from '../errors/kinds.js';
 import { ErrorBody } from './schema.js';
 
@@ -71,23 +72,48 @@ export class VerifikAuthError extends VerifikError {
   }
 }
 
-/** 400 (incl. `INVALID_PARAMETERS`) and other non-retryable 4xx: the request itself is wrong. */
+/**
+ * 400 (incl. `INVALID_PARAMETERS`) and other non-retryable 4xx: the request itself is wrong. A 404
+ * on the list path means the URL is wrong, not the filters: it says to check VERIFIK_BASE_URL and
+ * is a configuration failure.
+ */
 export class VerifikBadRequestError extends VerifikError {
   override name = 'VerifikBadRequestError';
-  override readonly kind: ErrorKind = 'upstream-refused';
+  override readonly kind: ErrorKind;
   /** The message quotes the server's answer, which could hold a record: never quoted to owners. */
   override readonly quotable = false;
   readonly code: string | null;
   readonly serverMessage: string;
-  constructor(opts: { url: string; status: number; code: string | null; serverMessage: string }) {
+  constructor(opts: {
+    url: string;
+    status: number;
+    code: string | null;
+    serverMessage: string;
+    /** Where the path came from, for a 404 (default: the base URL's variable). */
+    listPath?: string;
+  }) {
+    const answer = `HTTP ${opts.status}${opts.code ? ` ${opts.code}` : ''}: ${opts.serverMessage}`;
     super(
-      `Verifik refused the request (HTTP ${opts.status}${opts.code ? ` ${opts.code}` : ''}: ${opts.serverMessage}) for GET ${opts.url}. ` +
-        'Check the filters and dates given to the report (status, type, client, window); this is not transient, so retrying will not help.',
+      opts.status === 404
+        ? `Verifik answered ${answer} for GET ${opts.url}: the URL path looks wrong. Check VERIFIK_BASE_URL: it is the API's origin, such as ${VERIFIK_API_URL}, ` +
+            `with a path only if the API is served under one (the client adds ${opts.listPath ?? '/v2/biometric-validations'}).`
+        : `Verifik refused the request (${answer}) for GET ${opts.url}. ` +
+            'Check the filters and dates given to the report (status, type, client, window); this is not transient, so retrying will not help.',
       { url: opts.url, status: opts.status },
     );
+    this.kind = opts.status === 404 ? 'config' : 'upstream-refused';
     this.code = opts.code;
     this.serverMessage = opts.serverMessage;
   }
+}
+
+/**
+ * VERIFIK_BASE_URL cannot be used: not a URL, not http(s), or holding a user name or password.
+ * The message never quotes the value, which may hold a credential.
+ */
+export class VerifikBaseUrlError extends ReportsError {
+  override readonly kind = 'config';
+  override name = 'VerifikBaseUrlError';
 }
 
 /** 429 that outlasted the retries, or whose `Retry-After` exceeds the remaining time budget. */

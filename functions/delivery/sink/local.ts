@@ -3,9 +3,9 @@
  * `<dir>/<id>.partial/` and the directory is renamed to `<dir>/<id>/` only after the manifest is
  * in it, so a crash can never leave something that looks like a finished report.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, statSync, type WriteStream } from 'node:fs';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { isDeepStrictEqual } from 'node:util';
 import {
@@ -31,12 +31,38 @@ export interface LocalSink extends ReportSink {
   readonly finalDir: string;
 }
 
+/**
+ * `mkdir -p`, one level at a time from the nearest existing ancestor. Not `mkdirSync(path,
+ * { recursive: true })`: under a directory that refuses new entries with ENOENT (`/proc`), Node's
+ * recursive mkdir retries forever instead of failing.
+ */
+function makeDirs(path: string): void {
+  const missing: string[] = [];
+  for (let p = resolve(path); ; p = dirname(p)) {
+    try {
+      if (!statSync(p).isDirectory())
+        throw Object.assign(new Error(`${p} is not a directory`), { code: 'ENOTDIR' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(p) === p) throw err;
+      missing.push(p);
+    }
+  }
+  for (const p of missing.reverse()) {
+    try {
+      mkdirSync(p);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 export function createLocalSink({ dir, reportId }: LocalSinkOptions): LocalSink {
   if (!REPORT_ID.test(reportId)) throw new Error(`Refusing unsafe report id "${reportId}".`);
   const finalDir = resolve(dir, reportId);
   const workDir = `${finalDir}.partial`;
   // Synchronous on purpose: `open()` is synchronous and its stream must find the directory there.
-  mkdirSync(workDir, { recursive: true });
+  makeDirs(workDir);
   const pending: Promise<unknown>[] = [];
   const streams: WriteStream[] = [];
 
