@@ -10,8 +10,36 @@ export class CliConfigError extends ReportsError {
   override name = 'CliConfigError';
 }
 
-/** 5: the report is complete and stored, but its mail (`--mail-to`) was not sent. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, upstream: 4, mailNotSent: 5 } as const;
+/**
+ * 5: the report is complete and stored, but its mail (`--mail-to`) was not sent. 130 and 143:
+ * stopped by SIGINT or SIGTERM (128 + the signal's number, as shells report it), nothing written.
+ */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  auth: 3,
+  upstream: 4,
+  mailNotSent: 5,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+export const EXIT_BY_SIGNAL: Record<StopSignal, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
+
+/**
+ * The run was stopped by a signal: the reason its abort signal carries into the read and the sink.
+ * Kind `usage`: the person running the command stopped it; the exit code is the signal's, not the kind's.
+ */
+export class CliInterruptedError extends ReportsError {
+  override readonly kind = 'usage';
+  override name = 'CliInterruptedError';
+  constructor(readonly signal: StopSignal) {
+    super(`stopped by ${signal}`);
+  }
+}
 
 /**
  * 2: what the person running the command can fix by changing flags or environment (a query

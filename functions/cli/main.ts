@@ -2,10 +2,18 @@
  * `verifik-reports` / `npm run report`: flags → the same pipeline and mail path the Lambdas run.
  * Exit codes (cli/errors.ts, from the error's kind): 0 report complete (manifest written),
  * 2 bad usage or configuration, 3 authentication, 4 Verifik unavailable or the read could not be
- * completed, 5 report complete and stored but its mail not sent, 1 anything else.
+ * completed, 5 report complete and stored but its mail not sent, 130/143 stopped by SIGINT/SIGTERM
+ * (nothing written), 1 anything else.
  */
 import { type CliOptions, parseCliArgs, USAGE, UsageError } from './args.js';
-import { describeError, EXIT, exitCodeFor } from './errors.js';
+import {
+  CliInterruptedError,
+  describeError,
+  EXIT,
+  EXIT_BY_SIGNAL,
+  exitCodeFor,
+  type StopSignal,
+} from './errors.js';
 import { type CliIo, defaultIo } from './io.js';
 import { terminalText } from './output.js';
 import { VERSION } from './version.js';
@@ -39,9 +47,15 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     );
     return EXIT.usage;
   }
+  // SIGINT/SIGTERM abort the run: the read stops and the sink removes what it wrote (a local
+  // `<id>.partial/`, S3 uploads), then the command exits 130/143.
+  const controller = new AbortController();
+  const stopped = (): StopSignal | null =>
+    controller.signal.reason instanceof CliInterruptedError ? controller.signal.reason.signal : null;
+  const removeHandlers = io.onStopSignal?.((signal) => controller.abort(new CliInterruptedError(signal)));
   try {
     const { executeCliReport, mailNotSentLine } = await import('./run.js');
-    const { result, mail } = await executeCliReport(options, { token, io });
+    const { result, mail } = await executeCliReport(options, { token, io, signal: controller.signal });
     if (options.json) io.stdout.write(`${JSON.stringify(result.manifest, null, 2)}\n`);
     if (mail && !mail.sent) {
       io.stderr.write(`\nverifik-reports: ${terminalText(mailNotSentLine(result, mail))}\n`);
@@ -49,7 +63,16 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     }
     return EXIT.ok;
   } catch (err) {
+    const signal = stopped();
+    if (signal) {
+      io.stderr.write(
+        `\nverifik-reports: stopped by ${signal}; no report was written (partial files removed, uploads aborted).\n`,
+      );
+      return EXIT_BY_SIGNAL[signal];
+    }
     return reportFailure(err, io);
+  } finally {
+    removeHandlers?.();
   }
 }
 

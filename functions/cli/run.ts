@@ -76,7 +76,7 @@ export interface CliRunOutcome {
 
 export async function executeCliReport(
   options: CliOptions,
-  { token, io }: { token: string; io: CliIo },
+  { token, io, signal }: { token: string; io: CliIo; signal?: AbortSignal },
 ): Promise<CliRunOutcome> {
   const request: ReportRequest = {
     definition: options.definition,
@@ -90,7 +90,7 @@ export async function executeCliReport(
   const verifik = createVerifikClient({ baseUrl: io.env.VERIFIK_BASE_URL ?? VERIFIK_API_URL, token });
   const reportId = newReportId(request, io.now());
   const s3 = options.bucket ? createS3Client() : null;
-  const sink: ReportSink | S3ReportSink =
+  const stored: ReportSink | S3ReportSink =
     s3 && options.bucket
       ? createS3Sink({
           s3,
@@ -101,6 +101,7 @@ export async function executeCliReport(
           reportId,
         })
       : localSink(options.out, reportId);
+  const sink = signal ? stopsWith(stored, signal) : stored;
 
   // Deltas against the previous local report; S3 reports get theirs in the Lambdas.
   const previous = options.bucket
@@ -119,6 +120,10 @@ export async function executeCliReport(
   const progress = progressLine(io.stderr);
   let result: ReportResult;
   try {
+    if (signal?.aborted) {
+      await sink.abort(signal.reason);
+      throw signal.reason;
+    }
     result = await runReport({
       request,
       reportId,
@@ -127,15 +132,16 @@ export async function executeCliReport(
       previous,
       onProgress: progress.update,
       read: { concurrency: options.concurrency },
+      ...(signal ? { signal } : {}),
     });
   } finally {
     progress.done();
   }
   if (!options.json) io.stdout.write(humanSummary(result));
-  if (mail && s3 && 'keyOf' in sink) {
+  if (mail && s3 && 'keyOf' in stored) {
     let messageId: string;
     try {
-      messageId = await mailReport({ request, result, sink, s3, mail, now: io.now() });
+      messageId = await mailReport({ request, result, sink: stored, s3, mail, now: io.now() });
     } catch (error) {
       return { result, mail: { sent: false, error, to: mail.to } };
     }
@@ -143,6 +149,26 @@ export async function executeCliReport(
     return { result, mail: { sent: true, messageId, to: mail.to } };
   }
   return { result };
+}
+
+/**
+ * The sink, refusing to go on once `signal` aborted: the read stops on the signal by itself, and
+ * a stop that comes later (while the last files are rendered) still ends in an abort instead of a
+ * manifest, because opening the summary or committing then throws. Same object shape, so an S3
+ * sink keeps its keys.
+ */
+function stopsWith<S extends ReportSink>(sink: S, signal: AbortSignal): S {
+  return {
+    ...sink,
+    open: (spec) => {
+      signal.throwIfAborted();
+      return sink.open(spec);
+    },
+    commit: async (manifestJson) => {
+      signal.throwIfAborted();
+      await sink.commit(manifestJson);
+    },
+  };
 }
 
 /** The `--out` directory's sink; a directory that cannot be made is a flag to fix, said at once. */
