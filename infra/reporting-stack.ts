@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { disallowedRecipients } from '../functions/contract.js';
 import { alarmRecipients, type DeploymentConfig } from './config.js';
 import { ReportAlarms } from './constructs/alarms.js';
+import { DeliveryWatch } from './constructs/delivery-watch.js';
 import { ReportApi } from './constructs/report-api.js';
 import { type HandlerName, ReportFunctions } from './constructs/report-functions.js';
 import { configuredAddresses, ReportMail } from './constructs/report-mail.js';
@@ -31,6 +32,7 @@ export class ReportingStack extends Stack {
   readonly functions: ReportFunctions;
   readonly api: ReportApi;
   readonly schedules: ReportSchedules;
+  readonly deliveryWatch: DeliveryWatch;
   readonly alarms: ReportAlarms;
   readonly tokenRenewal: TokenRenewal;
 
@@ -93,6 +95,15 @@ export class ReportingStack extends Stack {
       maxEventAge: Duration.hours(config.schedules.maxEventAgeHours),
     });
 
+    // Exactly once, or the owners know: SES's events settle unknown sends, the sweeper redoes
+    // crashed and missed days and alerts owners.
+    this.deliveryWatch = new DeliveryWatch(this, 'DeliveryWatch', {
+      configurationSet: this.mail.configurationSet,
+      sesEvents: this.functions.sesEvents,
+      sweeper: this.functions.sweeper,
+      deadLetterQueue: this.functions.failedRuns,
+    });
+
     // The Verifik token renews itself (rotation every 7 days) and is watched daily; the owners
     // within the allowed domains get the watch's mail, everyone on the alarm topic its alarm.
     const owners = [...new Set(config.definitions.flatMap((d) => d.owners).map((a) => a.toLowerCase()))];
@@ -115,6 +126,8 @@ export class ReportingStack extends Stack {
         { label: 'Scheduled', fn: this.functions.scheduled },
         { label: 'Worker', fn: this.functions.worker },
         { label: 'Api', fn: this.functions.api },
+        { label: 'Sweeper', fn: this.functions.sweeper },
+        { label: 'SesEvents', fn: this.functions.sesEvents },
         { label: 'TokenRotation', fn: this.tokenRenewal.fn },
       ],
       queues: [

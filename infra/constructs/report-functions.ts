@@ -20,6 +20,7 @@ import {
   LAMBDA_V8_FLAGS,
   METRICS_NAMESPACE,
   REPORTS_PREFIX,
+  STATE_TABLE,
 } from '../../functions/contract.js';
 import { BUNDLE_ALIASES } from '../bundling/aliases.js';
 import type { FunctionSizing } from '../config.js';
@@ -31,7 +32,22 @@ import type { ReportSecrets } from './report-secrets.js';
 import { ReportStorage } from './report-storage.js';
 
 /** Every Lambda entry; `token-rotation` is built by token-renewal.ts, the others here. */
-export const HANDLER_NAMES = ['scheduled-report', 'reports-api', 'report-worker', 'token-rotation'] as const;
+export const HANDLER_NAMES = [
+  'scheduled-report',
+  'reports-api',
+  'report-worker',
+  'sweeper',
+  'ses-events',
+  'token-rotation',
+] as const;
+
+/**
+ * The two small functions of the delivery protocol: they read and write claim records and send
+ * at most an alert, so neither needs the report functions' memory. The sweeper's timeout covers
+ * a few hundred open runs at a few DynamoDB calls each.
+ */
+const SWEEPER_SIZING: FunctionSizing = { memoryMb: 512, timeoutSeconds: 300 };
+const SES_EVENTS_SIZING: FunctionSizing = { memoryMb: 256, timeoutSeconds: 30 };
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -136,6 +152,10 @@ export class ReportFunctions extends Construct {
   readonly scheduled: lambda.Function;
   readonly api: lambda.Function;
   readonly worker: lambda.Function;
+  /** Redoes crashed or missed days and alerts owners (runs/sweep.ts), every few minutes. */
+  readonly sweeper: lambda.Function;
+  /** Records SES's events in the delivery log and settles unknown sends (runs/ses-events.ts). */
+  readonly sesEvents: lambda.Function;
   /** Asynchronous invocations (scheduled runs, on-demand runs) that failed after Lambda's retries. */
   readonly failedRuns: sqs.Queue;
   private readonly props: ReportFunctionsProps;
@@ -180,6 +200,11 @@ export class ReportFunctions extends Construct {
       ...common,
       WORKER_FUNCTION_NAME: this.worker.functionName,
     });
+    this.sweeper = this.makeFunction('Sweeper', 'sweeper', SWEEPER_SIZING, {
+      ...common,
+      SCHEDULED_FUNCTION_NAME: this.scheduled.functionName,
+    });
+    this.sesEvents = this.makeFunction('SesEvents', 'ses-events', SES_EVENTS_SIZING, common);
 
     // Lambda retries a failed asynchronous run twice; the day claim makes retries safe. What
     // still fails lands in FailedRuns (alarmed) with the request and the error.
@@ -197,6 +222,41 @@ export class ReportFunctions extends Construct {
     this.grantReportRun(this.scheduled);
     this.grantReportRun(this.worker);
     this.grantApi();
+    this.grantSweeper();
+    this.grantSesEvents();
+  }
+
+  /** The sweeper: read open runs, move and alert them, start the scheduled function again. */
+  private grantSweeper(): void {
+    const { storage, mail } = this.props;
+    const fn = this.sweeper;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'OpenRuns',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        resources: [storage.table.tableArn, `${storage.table.tableArn}/index/${STATE_TABLE.openIndex}`],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RedoScheduledRun',
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.scheduled.functionArn],
+      }),
+    );
+    // Alerts to owners go through the same identity and configuration set as the reports.
+    mail.grantSend(fn);
+  }
+
+  /** SES's events: log lines and one conditional update of the run they settle; nothing else. */
+  private grantSesEvents(): void {
+    this.sesEvents.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DeliveryLog',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.props.storage.table.tableArn],
+      }),
+    );
   }
 
   /** The scheduled and worker runs: fetch from Verifik, write files, record state, send mail. */
@@ -290,7 +350,7 @@ export class ReportFunctions extends Construct {
   }
 
   private makeFunction(
-    id: 'Scheduled' | 'Worker' | 'Api',
+    id: 'Scheduled' | 'Worker' | 'Api' | 'Sweeper' | 'SesEvents',
     name: HandlerName,
     sizing: FunctionSizing,
     variables: Record<string, string>,

@@ -42,7 +42,7 @@ function idOf(type: string, prefix: string): string {
   return ids[0]!;
 }
 
-function functionId(label: 'Scheduled' | 'Worker' | 'Api'): string {
+function functionId(label: 'Scheduled' | 'Worker' | 'Api' | 'Sweeper' | 'SesEvents'): string {
   return idOf('AWS::Lambda::Function', `Functions${label}`);
 }
 
@@ -66,14 +66,14 @@ const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Act
 const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
 
-function env(label: 'Scheduled' | 'Worker' | 'Api'): Json {
+function env(label: 'Scheduled' | 'Worker' | 'Api' | 'Sweeper' | 'SesEvents'): Json {
   return (resources[functionId(label)]!.Properties.Environment as { Variables: Json }).Variables;
 }
 
 describe('functions', () => {
-  it('are four nodejs24.x functions on arm64 with JSON logs and no X-Ray tracing (nothing is traced)', () => {
-    // The three report functions and token-rotation (token-renewal.ts).
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+  it('are six nodejs24.x functions on arm64 with JSON logs and no X-Ray tracing (nothing is traced)', () => {
+    // The three report functions, the sweeper, ses-events and token-rotation (token-renewal.ts).
+    template.resourceCountIs('AWS::Lambda::Function', 6);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -477,7 +477,7 @@ describe('stack deletion and a deploy after it (README "Destroy")', () => {
       count('AWS::S3::Bucket'),
       count('AWS::Logs::LogGroup'),
       count('AWS::SecretsManager::Secret'),
-    ]).toEqual([2, 5, 2]);
+    ]).toEqual([2, 7, 2]);
   });
 
   it('with destroy keeps nothing', () => {
@@ -595,8 +595,8 @@ describe('API', () => {
 
 describe('alarms', () => {
   it('watch errors, throttles and near-timeouts of each function, both queues and API 5xx', () => {
-    // Four functions (token-rotation included), two queues, API 5xx, the token's days left.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4 * 3 + 2 + 1 + 1);
+    // Six functions (sweeper, ses-events and token-rotation included), two queues, API 5xx, the token's days left.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6 * 3 + 2 + 1 + 1);
     const topic = idOf('AWS::SNS::Topic', 'AlarmsTopic');
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topic }] });
     for (const metric of ['Errors', 'Throttles']) {
@@ -615,8 +615,8 @@ describe('alarms', () => {
     )
       .map((a) => (a as { Properties: { Threshold: number } }).Properties.Threshold)
       .sort((a, b) => a - b);
-    // token-rotation: 60 s.
-    expect(thresholds).toEqual([23_200, 48_000, 720_000, 720_000]);
+    // API 29 s, ses-events 30 s, token-rotation 60 s, sweeper 300 s, the two runs 900 s.
+    expect(thresholds).toEqual([23_200, 24_000, 48_000, 240_000, 720_000, 720_000]);
   });
 
   it('fire on any visible dead-letter message', () => {
@@ -812,5 +812,37 @@ describe('Verifik token renewal (token-renewal.ts)', () => {
     expect(infra.WATCH_INPUT).toEqual(handler.WATCH_EVENT);
     expect(infra.ALERT_DAYS).toBe(watch.DEFAULT_TOKEN_ALERT_DAYS);
     expect(infra.RENEWAL_MONTHS).toBe(token.DEFAULT_RENEWAL_MONTHS);
+  });
+});
+
+describe('delivery watch', () => {
+  it("publishes the configuration set's SES events to the default bus and routes them to ses-events", () => {
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: Match.objectLike({
+        Enabled: true,
+        MatchingEventTypes: Match.arrayWith(['send', 'delivery', 'bounce', 'complaint', 'reject']),
+        EventBridgeDestination: { EventBusArn: Match.anyValue() },
+      }),
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.ses'],
+        'detail-type': Match.arrayWith(['Email Sent', 'Email Bounced']),
+      }),
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('SesEvents'), 'Arn'] } })],
+    });
+  });
+
+  it('runs the sweeper every 5 minutes, which may start only the scheduled function again', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('Sweeper'), 'Arn'] } })],
+    });
+    expect(env('Sweeper').SCHEDULED_FUNCTION_NAME).toEqual({ Ref: functionId('Scheduled') });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p).includes('RedoScheduledRun'),
+    );
+    expect(policies).toHaveLength(1);
+    expect(JSON.stringify(policies[0])).toContain(functionId('Scheduled'));
   });
 });
