@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { dayWindow, yesterday } from '../../functions/time/window.js';
 import { LIST_PATH } from '../../functions/verifik/client.js';
+import { SESSION_PATH } from '../../functions/verifik/token.js';
 import type { EmptyAs, Envelope } from './faults.js';
 import { createDataset } from './generator.js';
 import { startFakeVerifik } from './server.js';
@@ -94,6 +95,11 @@ async function main(): Promise<void> {
   const to = window.end.toISOString();
   console.log(`Fake Verifik API listening on ${fake.url}${LIST_PATH}`);
   console.log(`token:  ${fake.token}   (a local development token, not a secret)`);
+  const jwt = fake.issueToken();
+  console.log(`jwt:    ${jwt}   (expires in 30 days; the static token above never does)`);
+  console.log(
+    `renew:  curl -s -H 'Authorization: Bearer <jwt>' '${fake.url}${SESSION_PATH}?origin=refresh&expiresIn=1'`,
+  );
   console.log(
     `window: ${day} in ${timeZone} = [${window.start.toISOString()}, ${to}), ${count} validations, seed ${seed}`,
   );
