@@ -30,6 +30,11 @@ export const ScheduledEvent = z.object({
       { message: 'must be a calendar day YYYY-MM-DD' },
     )
     .optional(),
+  /** A forced backfill's request key (runs/backfill.ts): the day is reported again under it. */
+  force: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a request key: 1–64 letters, digits, "_" or "-"')
+    .optional(),
 });
 export type ScheduledEvent = z.infer<typeof ScheduledEvent>;
 

@@ -17,7 +17,13 @@ import {
   MailOutcomeUnknownError,
   sendMail,
 } from '../delivery/mail/index.js';
-import { markMailSending, markMailSent, markSendUnknown, putSend } from '../delivery/state/index.js';
+import {
+  type LogTarget,
+  markMailSending,
+  markMailSent,
+  markSendUnknown,
+  putSend,
+} from '../delivery/state/index.js';
 import type { HeldRun } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { fileKey, readStoredFile, signLinks } from './files.js';
@@ -138,13 +144,17 @@ export async function sendUnderClaim(
   run: HeldRun,
   to: readonly string[],
   composed: ComposedMail,
+  opts: { logTo?: LogTarget; resend?: boolean } = {},
 ): Promise<SendOutcome> {
   const table = deps.config.STATE_TABLE;
-  const target = { definition: run.definition, day: run.day };
+  const target = opts.logTo ?? { definition: run.definition, day: run.day };
   const sendId = randomUUID();
   await putSend(deps.doc, table, {
     sendId,
-    ...target,
+    definition: run.definition,
+    day: run.day,
+    ...(opts.logTo ? { log: opts.logTo } : {}),
+    ...(opts.resend ? { resend: true } : {}),
     reportId: run.reportId,
     recipients: [...to],
     createdAt: deps.now().toISOString(),
@@ -163,7 +173,7 @@ export async function sendUnderClaim(
   } catch (err) {
     if (err instanceof MailOutcomeUnknownError) {
       const reason = err.message;
-      await markSendUnknown(deps.doc, table, { ...run, reason, now: deps.now() }).catch((e) =>
+      await markSendUnknown(deps.doc, table, { ...run, reason, now: deps.now() }).catch((e: unknown) =>
         deps.logger.error('could not mark the send unknown; the sweeper will', {
           ...target,
           error: (e as Error).name,

@@ -88,8 +88,9 @@ export async function recordSesEvent(
   if (!send)
     return { status: 'ignored', reason: `send ${sendId} is unknown here (expired, or another stack's)` };
   const target = { definition: send.definition, day: send.day };
+  const logTarget = send.log ?? target;
   const { recipients, detail } = whoAndWhy(record);
-  await logEntry(deps, target, {
+  await logEntry(deps, logTarget, {
     type: 'event',
     event: record.eventType,
     reportId: send.reportId,
@@ -99,7 +100,7 @@ export async function recordSesEvent(
     ...(detail ? { detail } : {}),
   });
   let settled = false;
-  if (!send.resend && PROOF_OF_SEND.has(record.eventType)) {
+  if (PROOF_OF_SEND.has(record.eventType)) {
     settled = await resolveSend(deps.doc, deps.config.STATE_TABLE, {
       ...target,
       sendId,
@@ -108,7 +109,7 @@ export async function recordSesEvent(
     });
     if (settled) {
       deps.logger.info('an SES event settled a send whose outcome was unknown', { ...target, sendId });
-      await logEntry(deps, target, {
+      await logEntry(deps, logTarget, {
         type: 'sent',
         reportId: send.reportId,
         sendId,

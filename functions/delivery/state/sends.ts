@@ -17,6 +17,8 @@ export const SendRecord = z.object({
   createdAt: z.string(),
   /** A re-send on request: its outcome is recorded in the log only, never on the day's claim. */
   resend: z.boolean().optional(),
+  /** Whose delivery log the send's events go to, when not its own claim's (a re-send logs to its report's day). */
+  log: z.object({ definition: z.string(), day: z.string() }).optional(),
 });
 export type SendRecord = z.infer<typeof SendRecord>;
 
