@@ -7,8 +7,8 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { LAMBDA_NODE_FLAGS } from '../functions/contract.js';
 import { BUNDLE_ALIASES } from '../infra/bundling/aliases.js';
-import { LAMBDA_NODE_FLAGS } from '../infra/node-flags.js';
 
 /** Children run from the repository root, so `--import tsx` and relative paths resolve wherever the bench is started. */
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -16,6 +16,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   ASYNC_RETRY_ATTEMPTS,
+  LAMBDA_NODE_FLAGS,
   LAMBDA_PROCESS_ENV,
   LAMBDA_V8_FLAGS,
   METRICS_NAMESPACE,
@@ -24,7 +25,6 @@ import {
 } from '../../functions/contract.js';
 import { BUNDLE_ALIASES } from '../bundling/aliases.js';
 import type { FunctionSizing } from '../config.js';
-import { LAMBDA_NODE_FLAGS } from '../node-flags.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { logicalIdOf } from './logical-id.js';
 import type { ReportMail } from './report-mail.js';

@@ -37,10 +37,10 @@ import type { ApiDeps } from '../../functions/api/deps.js';
 import {
   API_ROUTES,
   ASYNC_RETRY_ATTEMPTS,
+  LAMBDA_NODE_FLAGS,
   LAMBDA_PROCESS_ENV,
   LAMBDA_V8_FLAGS,
 } from '../../functions/contract.js';
-import type { ReportDefinitionInput } from '../../functions/settings/definitions.js';
 import {
   createDynamoDocClient,
   createS3Client,
@@ -59,6 +59,7 @@ import { Manifest } from '../../functions/report/manifest.js';
 import type { RunDeps } from '../../functions/runs/deps.js';
 import type { WorkerPayload } from '../../functions/runs/worker-payload.js';
 import { loadConfig } from '../../functions/settings/config.js';
+import type { ReportDefinitionInput } from '../../functions/settings/definitions.js';
 
 import { createVerifikClient } from '../../functions/verifik/client.js';
 import { BUNDLING } from '../../infra/constructs/report-functions.js';
@@ -496,7 +497,7 @@ console.log(JSON.stringify(await handler({ definition: 'bundle-ops', day: '2024-
         ...env(),
         ...moto.env,
         POWERTOOLS_LOG_LEVEL: 'ERROR',
-        NODE_OPTIONS: LAMBDA_V8_FLAGS.join(' '),
+        NODE_OPTIONS: [...LAMBDA_NODE_FLAGS, ...LAMBDA_V8_FLAGS].join(' '),
         ...LAMBDA_PROCESS_ENV,
       },
     }).catch((err: { stderr?: string }) => {
