@@ -31,8 +31,8 @@ import { createXlsxWriter } from '../functions/report/xlsx.js';
 import { applyInProcessV8Flags } from '../functions/settings/runtime-flags.js';
 import { dayWindow } from '../functions/time/window.js';
 import { createVerifikClient, LIST_PATH } from '../functions/verifik/client.js';
-import { DEFAULT_PER_PAGE } from '../functions/verifik/read/index.js';
 import { toQueryString } from '../functions/verifik/query.js';
+import { DEFAULT_PER_PAGE } from '../functions/verifik/read/index.js';
 import { BiometricValidation } from '../functions/verifik/schema.js';
 import { bundle, fmt, ratio, runChild, spawnFake } from './support.js';
 
