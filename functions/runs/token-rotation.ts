@@ -12,8 +12,8 @@
  *   AWSPENDING. Report runs read AWSCURRENT (within their cache's few minutes); the old token
  *   keeps working until its own `exp`, since renewing does not revoke it.
  *
- * Any failure throws: Secrets Manager records the rotation as failed and retries it, and the
- * function's Errors alarm sees it. Tokens never reach a log or an error message.
+ * Any failure throws: Secrets Manager records the rotation as failed (the next one resumes the
+ * unfinished version), and the function's Errors alarm sees it. Tokens never reach a log or an error message.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {

@@ -207,7 +207,7 @@ export async function refreshToken(options: RefreshTokenOptions): Promise<Refres
             if (retry) attempt++;
             return retry;
           },
-          // Short and fixed: a renewal has days of slack, and Secrets Manager retries a failed step.
+          // Short and fixed: a renewal has days of slack, and the next rotation tries again.
           delay: () => 0,
           retryOnTimeout: true,
         },

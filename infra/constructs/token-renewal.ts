@@ -6,7 +6,7 @@
  *
  * Why every 7 days: a token lasts 30 days and a renewal gives it 30 more, so in normal running
  * the token never has fewer than 23 days left. A failed renewal is tried again at the next
- * rotation (and Secrets Manager retries a failed rotation on its own); the alert at 7 days left
+ * rotation, or at once with `rotate-secret` by hand; the alert at 7 days left
  * comes only after three rotations in a row have failed (days 7, 14, 21 of the token's life),
  * so one bad day at Verifik never pages anyone, and the owners still have 7 days to act. More
  * often would mint tokens for nothing (each is valid for 30 days, none is revoked); every 14
