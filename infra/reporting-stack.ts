@@ -68,6 +68,7 @@ export class ReportingStack extends Stack {
         verifikConcurrency: config.verifikConcurrency,
         linkTtlSeconds: config.linkTtlDays * 86_400,
         attachmentBudgetBytes: config.attachmentBudgetBytes,
+        reportRetentionDays: config.reportRetentionDays,
       },
       sizing: config.functions,
       workerReservedConcurrency: config.workerReservedConcurrency,

@@ -20,6 +20,7 @@ import {
   StaleRunError,
 } from '../delivery/state/index.js';
 import { ReportsError } from '../errors/kinds.js';
+import { reportRecordTtlDays } from '../settings/config.js';
 import type { ReportDefinition } from '../settings/definitions.js';
 import { dayWindow, yesterday } from '../time/window.js';
 import { type HeldRun, keepAlive, MAX_RUN_ATTEMPTS, RUN_LEASE_SECONDS } from './claim.js';
@@ -124,13 +125,18 @@ export async function deliverScheduledReport(
   let recorded = false;
   try {
     if (def.recipients.length > 0) checkRecipients(def.recipients, deps.config.ALLOWED_RECIPIENT_DOMAINS);
-    await putReport(doc, table, {
-      id: reportId,
-      status: 'running',
-      request: requestRecord(request, input.force ? { force: input.force } : {}),
-      createdAt: deps.now().toISOString(),
-      date: window.from,
-    });
+    await putReport(
+      doc,
+      table,
+      {
+        id: reportId,
+        status: 'running',
+        request: requestRecord(request, input.force ? { force: input.force } : {}),
+        createdAt: deps.now().toISOString(),
+        date: window.from,
+      },
+      { ttlDays: reportRecordTtlDays(deps.config) },
+    );
     recorded = true;
     const previous = await previousSummary(deps, def.name, day, reportId);
     const produced = await produce(deps, request, reportId, previous);

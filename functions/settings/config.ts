@@ -126,6 +126,11 @@ const Base = z.object({
    * worker and the worker on the API (a CloudFormation cycle).
    */
   PUBLIC_API_URL: optionalUrl,
+  /** How long report files are kept (the bucket's lifecycle): report records live at least as long. */
+  REPORT_RETENTION_DAYS: numberSetting(90, 'a whole number of days from 1 to 3650', (v) => {
+    const n = Number(v);
+    return /^\d+$/.test(v.trim()) && n >= 1 && n <= 3650 ? n : undefined;
+  }),
   /** sweeper only: the scheduled function it invokes to redo a crashed or missed day. */
   SCHEDULED_FUNCTION_NAME: optionalText,
 });
@@ -184,4 +189,13 @@ export function loadConfig(
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
+}
+
+/**
+ * Days a report record (status, figures, delivery log) is kept: never less than the files it
+ * points to, so a record never outlives nothing and a file never loses its record; at least 90
+ * days, so a short file retention still leaves the history (the API then says the files expired).
+ */
+export function reportRecordTtlDays(config: Pick<Config, 'REPORT_RETENTION_DAYS'>): number {
+  return Math.max(90, config.REPORT_RETENTION_DAYS + 1);
 }

@@ -99,6 +99,8 @@ export interface ReportSettings {
   readonly verifikConcurrency: number;
   readonly linkTtlSeconds: number;
   readonly attachmentBudgetBytes: number;
+  /** Days the bucket keeps report files; report records are kept at least as long. */
+  readonly reportRetentionDays: number;
 }
 
 export interface ReportFunctionsProps {
@@ -188,6 +190,7 @@ export class ReportFunctions extends Construct {
       ALLOWED_RECIPIENT_DOMAINS: settings.allowedRecipientDomains.join(','),
       LINK_TTL_SECONDS: String(settings.linkTtlSeconds),
       ATTACHMENT_BUDGET_BYTES: String(settings.attachmentBudgetBytes),
+      REPORT_RETENTION_DAYS: String(settings.reportRetentionDays),
       REPORT_DEFINITIONS: definitionsJson,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: LAMBDA_NODE_OPTIONS,

@@ -9,7 +9,7 @@ import { parseListQuery, parseReportRequest } from '../../functions/api/input.js
 import { createRouter } from '../../functions/api/router.js';
 import { DEFAULT_ATTACHMENT_BUDGET_BYTES, DEFAULT_CONCURRENCY } from '../../functions/contract.js';
 import { parseScheduledEvent } from '../../functions/handlers/scheduled-report.js';
-import { ConfigError, loadConfig } from '../../functions/settings/config.js';
+import { ConfigError, loadConfig, reportRecordTtlDays } from '../../functions/settings/config.js';
 
 const definitions = JSON.stringify([
   { name: 'daily-ops', schedule: { timeZone: 'America/Bogota' }, owners: ['o@ops.example'] },
@@ -24,6 +24,23 @@ const env = {
   REPORT_DEFINITIONS: definitions,
   PUBLIC_API_URL: 'https://api.example',
 };
+
+describe('report record lifetime', () => {
+  it('follows the file retention (never shorter than the files, at least 90 days), and refuses nonsense', () => {
+    expect(loadConfig('scheduled-report', env).REPORT_RETENTION_DAYS).toBe(90);
+    expect(
+      reportRecordTtlDays(loadConfig('scheduled-report', { ...env, REPORT_RETENTION_DAYS: '400' })),
+    ).toBe(401);
+    expect(reportRecordTtlDays(loadConfig('scheduled-report', { ...env, REPORT_RETENTION_DAYS: '7' }))).toBe(
+      90,
+    );
+    for (const bad of ['0', '3651', '1e2', 'x']) {
+      expect(() => loadConfig('scheduled-report', { ...env, REPORT_RETENTION_DAYS: bad })).toThrow(
+        /REPORT_RETENTION_DAYS/,
+      );
+    }
+  });
+});
 
 describe('loadConfig', () => {
   it('applies defaults and normalises lists', () => {

@@ -7,6 +7,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { newReportId } from '../../core/naming.js';
 import { putReport, updateReportStatus } from '../../delivery/state/index.js';
 import { onDemandReportRequest, queuedRecord } from '../../runs/request-record.js';
+import { reportRecordTtlDays } from '../../settings/config.js';
 import type { ApiDeps } from '../deps.js';
 import { baseUrlOf, type HttpResult, json, readJsonBody, validationError } from '../http.js';
 import { parseReportRequest } from '../input.js';
@@ -23,7 +24,9 @@ export async function postReport(deps: ApiDeps, event: APIGatewayProxyEventV2): 
   const request = parsed.value;
   const reportId = newReportId(onDemandReportRequest(request), now);
   const baseUrl = baseUrlOf(event);
-  await putReport(deps.doc, deps.config.STATE_TABLE, queuedRecord(reportId, request, now));
+  await putReport(deps.doc, deps.config.STATE_TABLE, queuedRecord(reportId, request, now), {
+    ttlDays: reportRecordTtlDays(deps.config),
+  });
   const statusUrl = `${baseUrl}/reports/${reportId}`;
   try {
     await deps.invokeWorker({ reportId, request, baseUrl });
