@@ -67,7 +67,11 @@ export function createSecretCache(
   async function fetchSecret(secretId: string): Promise<string> {
     let value: string | undefined;
     try {
-      const res = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      // The current version explicitly: during a rotation the token has a pending version too,
+      // and moto (unlike AWS) answers a stage-less read with the version before the last move.
+      const res = await client.send(
+        new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }),
+      );
       value =
         res.SecretString ?? (res.SecretBinary ? Buffer.from(res.SecretBinary).toString('utf8') : undefined);
     } catch (err) {
