@@ -106,6 +106,14 @@ export const API_ROUTES = {
   reportStatus: { method: 'GET', path: '/reports/{id}' },
   /** The signed download link: the one route without IAM authorization. */
   download: { method: 'GET', path: '/reports/{id}/files/{name}' },
+  /** A stored report mailed again (same files, fresh links); idempotent per `Idempotency-Key`. */
+  resendReport: { method: 'POST', path: '/reports/{id}/resend' },
+  /** The report definitions, their schedules, whether paused and when each runs next. */
+  listDefinitions: { method: 'GET', path: '/definitions' },
+  /** Starts a definition's scheduled run for each day of a range; idempotent per `Idempotency-Key`. */
+  backfill: { method: 'POST', path: '/definitions/{name}/backfill' },
+  pauseDefinition: { method: 'POST', path: '/definitions/{name}/pause' },
+  resumeDefinition: { method: 'POST', path: '/definitions/{name}/resume' },
 } as const;
 export type ApiRoute = (typeof API_ROUTES)[keyof typeof API_ROUTES];
 

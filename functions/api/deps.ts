@@ -1,11 +1,13 @@
 /**
- * The ports the reports API is handed. Narrower than a run's: the API never sends mail or reads
- * Verifik, so its function bundles neither the SES client nor the Verifik client.
+ * The ports the reports API is handed. Narrower than a run's: the API never reads Verifik, so
+ * its function bundles no Verifik client. It sends mail only to re-send a stored report
+ * (`POST /reports/{id}/resend`), and starts runs only by invoking other functions.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RunDeps } from '../runs/deps.js';
+import type { ScheduledInput } from '../runs/scheduled.js';
 import type { WorkerPayload } from '../runs/worker-payload.js';
 
 export interface ApiDeps extends Pick<RunDeps, 'config' | 'secrets' | 'now'> {
@@ -17,4 +19,13 @@ export interface ApiDeps extends Pick<RunDeps, 'config' | 'secrets' | 'now'> {
    * Tests inject an in-process call instead: moto cannot run Lambda functions without Docker.
    */
   invokeWorker(payload: WorkerPayload): Promise<void>;
+  /** Sends re-sent reports (`POST /reports/{id}/resend`); without it that route answers 503. */
+  ses?: RunDeps['ses'];
+  /**
+   * Starts the scheduled-report function for one day without waiting for it (a backfill), as
+   * its schedule and the sweeper do; without it `POST /definitions/{name}/backfill` answers 503.
+   */
+  startScheduledRun?(input: ScheduledInput): Promise<void>;
+  /** Who holds a re-send's claim; a random UUID when absent. */
+  newRunId?(): string;
 }

@@ -82,7 +82,19 @@ function unknownNames(where: 'body' | 'query', keys: string[], message: string, 
   }
 }
 
-function readFields(body: unknown, errors: FieldError[]): Fields | null {
+type FieldsOf<S extends Record<string, z.ZodType>> = { [K in keyof S]?: z.infer<S[K]> };
+
+function readFields(body: unknown, errors: FieldError[]): Fields | null;
+function readFields<S extends Record<string, z.ZodType>>(
+  body: unknown,
+  errors: FieldError[],
+  fields: S,
+): FieldsOf<S> | null;
+function readFields(
+  body: unknown,
+  errors: FieldError[],
+  fields: Record<string, z.ZodType> = FIELDS,
+): Record<string, unknown> | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     errors.push({ field: 'body', message: 'must be a JSON object' });
     return null;
@@ -91,11 +103,11 @@ function readFields(body: unknown, errors: FieldError[]): Fields | null {
   const out: Record<string, unknown> = {};
   unknownNames(
     'body',
-    Object.keys(raw).filter((key) => !Object.hasOwn(FIELDS, key)),
+    Object.keys(raw).filter((key) => !Object.hasOwn(fields, key)),
     'unknown field',
     errors,
   );
-  for (const [key, schema] of Object.entries(FIELDS)) {
+  for (const [key, schema] of Object.entries(fields)) {
     if (raw[key] === undefined) continue;
     const parsed = (schema as z.ZodType).safeParse(raw[key]);
     if (parsed.success) out[key] = parsed.data;
@@ -112,7 +124,7 @@ function readFields(body: unknown, errors: FieldError[]): Fields | null {
       }
     }
   }
-  return out as Fields;
+  return out;
 }
 
 function checkDay(field: string, value: string, errors: FieldError[]): boolean {
@@ -126,6 +138,25 @@ function checkDay(field: string, value: string, errors: FieldError[]): boolean {
   } catch (err) {
     errors.push({ field, message: (err as Error).message });
     return false;
+  }
+}
+
+/** Refuses, by name, the recipients outside the allowed domains. */
+function checkAllowed(
+  field: string,
+  recipients: readonly string[],
+  allowedDomains: readonly string[],
+  errors: FieldError[],
+): void {
+  const refused = disallowedRecipients(recipients, allowedDomains);
+  if (refused.length > 0) {
+    errors.push({
+      field,
+      message: `not in an allowed recipient domain: ${refused
+        .slice(0, UNKNOWN_NAMED)
+        .map((a) => echo(a).slice(1, -1))
+        .join(', ')}${refused.length > UNKNOWN_NAMED ? ` and ${refused.length - UNKNOWN_NAMED} more` : ''}`,
+    });
   }
 }
 
@@ -193,16 +224,7 @@ export function parseReportRequest(
   if (unfinished) errors.push({ field: b.date !== undefined ? 'date' : 'to', message: unfinished });
 
   const notify = [...new Set(b.notify ?? [])];
-  const refused = disallowedRecipients(notify, ctx.allowedDomains);
-  if (refused.length > 0) {
-    errors.push({
-      field: 'notify',
-      message: `not in an allowed recipient domain: ${refused
-        .slice(0, UNKNOWN_NAMED)
-        .map((a) => echo(a).slice(1, -1))
-        .join(', ')}${refused.length > UNKNOWN_NAMED ? ` and ${refused.length - UNKNOWN_NAMED} more` : ''}`,
-    });
-  }
+  checkAllowed('notify', notify, ctx.allowedDomains, errors);
 
   if (errors.length > 0 || from === undefined || to === undefined || zone === undefined) {
     return { ok: false, errors: errors.length > 0 ? errors : [{ field: 'date', message: 'required' }] };
@@ -245,4 +267,118 @@ export function parseReportId(id: string | undefined): Parsed<string> {
     return { ok: false, errors: [{ field: 'id', message: 'not a report id' }] };
   }
   return { ok: true, value: id };
+}
+
+// ---------------------------------------------------------------- re-send and backfill
+
+/** The request header that makes a re-send or a backfill idempotent (required on both). */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+/**
+ * A request key as the runs take it: it becomes part of a claim (`<report id>~<key>`,
+ * `<day>~<key>`) and of the scheduled event's `force`, so it is kept plain and short.
+ */
+export const REQUEST_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+const REQUEST_KEY_RULE = '1–64 letters, digits, "_" or "-"';
+
+/** The `Idempotency-Key` header (header names are case-insensitive; API Gateway lower-cases them). */
+export function parseIdempotencyKey(headers: Record<string, string | undefined> | undefined): Parsed<string> {
+  const wanted = IDEMPOTENCY_HEADER.toLowerCase();
+  const value = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === wanted)?.[1];
+  if (value === undefined || value.trim() === '') {
+    return {
+      ok: false,
+      errors: [
+        {
+          field: IDEMPOTENCY_HEADER,
+          message: `required header: a key of yours for this request (${REQUEST_KEY_RULE}); send the same key to retry it without doing it twice`,
+        },
+      ],
+    };
+  }
+  if (!REQUEST_KEY.test(value)) {
+    return {
+      ok: false,
+      errors: [
+        {
+          field: IDEMPOTENCY_HEADER,
+          message: `${echo(value)} is not a request key: use ${REQUEST_KEY_RULE}`,
+        },
+      ],
+    };
+  }
+  return { ok: true, value };
+}
+
+const RESEND_FIELDS = {
+  to: FIELDS.notify,
+} as const;
+
+/** `POST /reports/{id}/resend` body: `{ to?: [...] }`; no body or no `to` means the report's own recipients. */
+export function parseResendRequest(
+  body: unknown,
+  ctx: { allowedDomains: readonly string[] },
+): Parsed<{ to: string[] }> {
+  if (body === undefined) return { ok: true, value: { to: [] } };
+  const errors: FieldError[] = [];
+  const b = readFields(body, errors, RESEND_FIELDS);
+  const to = [...new Set(b?.to ?? [])];
+  checkAllowed('to', to, ctx.allowedDomains, errors);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: { to } };
+}
+
+const BACKFILL_FIELDS = {
+  from: FIELDS.from,
+  to: FIELDS.to,
+  force: z.boolean({ error: 'must be true or false' }),
+} as const;
+
+/**
+ * `POST /definitions/{name}/backfill` body: `{ from, to, force? }`, inclusive days in the
+ * definition's zone, refused like `POST /reports` refuses them (not a date, before 2000, not
+ * finished yet in that zone, more than MAX_RANGE_DAYS).
+ */
+export function parseBackfillRequest(
+  body: unknown,
+  ctx: { timeZone: string; now: Date },
+): Parsed<{ from: string; to: string; force: boolean }> {
+  if (body === undefined)
+    return { ok: false, errors: [{ field: 'body', message: 'a JSON body is required: { "from", "to" }' }] };
+  const errors: FieldError[] = [];
+  const b = readFields(body, errors, BACKFILL_FIELDS);
+  if (!b) return { ok: false, errors };
+  if (b.from === undefined && !errors.some((e) => e.field === 'from'))
+    errors.push({ field: 'from', message: 'required: the first day, YYYY-MM-DD' });
+  if (b.to === undefined && !errors.some((e) => e.field === 'to'))
+    errors.push({ field: 'to', message: 'required: the last day, YYYY-MM-DD (inclusive)' });
+  const fromOk = b.from !== undefined && checkDay('from', b.from, errors);
+  const toOk = b.to !== undefined && checkDay('to', b.to, errors);
+  if (fromOk && toOk && b.from !== undefined && b.to !== undefined) {
+    const days = daysBetween(b.from, b.to);
+    if (days < 1) errors.push({ field: 'to', message: `${b.to} is before from (${b.from})` });
+    else if (days > MAX_RANGE_DAYS)
+      errors.push({
+        field: 'to',
+        message: `the range is ${days} days; at most ${MAX_RANGE_DAYS} are allowed`,
+      });
+    const tooEarly = tooEarlyDayProblem(b.from);
+    if (tooEarly) errors.push({ field: 'from', message: tooEarly });
+    const unfinished = unfinishedDayProblem(b.to, ctx.timeZone, ctx.now);
+    if (unfinished) errors.push({ field: 'to', message: unfinished });
+  }
+  if (errors.length > 0 || b.from === undefined || b.to === undefined) return { ok: false, errors };
+  return { ok: true, value: { from: b.from, to: b.to, force: b.force ?? false } };
+}
+
+/** A definition name in a path: one of the configured ones (404 otherwise, said by the route). */
+export function parseDefinitionName(
+  name: string | undefined,
+  known: readonly { name: string }[],
+): { ok: true; value: string } | { ok: false; message: string } {
+  const found = name === undefined ? undefined : known.find((d) => d.name === name);
+  if (found) return { ok: true, value: found.name };
+  return {
+    ok: false,
+    message: `No report definition named ${echo(name ?? '')}. Known definitions: ${known.map((d) => d.name).join(', ') || '(none)'}.`,
+  };
 }

@@ -18,12 +18,26 @@ import {
 } from '../time/window.js';
 import { assertTimeZone } from '../time/zone.js';
 
+/** The operations commands (commands.ts); named here too, so a misplaced one is told where it goes. */
+export const COMMANDS = ['log', 'resend', 'backfill', 'pause', 'resume'] as const;
+const COMMAND_NAMES: readonly string[] = COMMANDS;
+
 export class UsageError extends ReportsError {
   override readonly kind = 'usage';
   override name = 'UsageError';
 }
 
-export const USAGE = `Usage: verifik-reports [options]
+export const USAGE = `Usage: verifik-reports [options]                 run a report (the options below)
+       verifik-reports <command> [args]          act on the deployed stack (--help after a command)
+
+Commands:
+  log <report-id>          the report's delivery log: run state, sends, SES events
+  resend <report-id> [--to ADDR]... [--key K]
+                           mail a stored report again (idempotent per key)
+  backfill --definition NAME --from D --to D [--force] [--key K]
+                           start the scheduled function for each day not yet delivered
+  pause <definition>       skip its scheduled runs until resumed
+  resume <definition>
 
 Report window (days are calendar days in --tz):
   --date YYYY-MM-DD        one day (default: yesterday in --tz)
@@ -87,7 +101,14 @@ export function parseCliArgs(
   const v = parsed.values;
   if (v.help) return 'help';
   if (v.version) return 'version';
-  if (parsed.positionals.length > 0) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}".`);
+  if (parsed.positionals.length > 0) {
+    const arg = parsed.positionals[0] ?? '';
+    throw new UsageError(
+      COMMAND_NAMES.includes(arg)
+        ? `"${arg}" is a command: put it first, e.g. verifik-reports ${arg} --help.`
+        : `Unexpected argument "${arg.slice(0, 60)}" (commands: ${COMMAND_NAMES.join(', ')}; --help lists them).`,
+    );
+  }
   for (const [name, value] of Object.entries(v)) {
     const values = Array.isArray(value) ? value : [value];
     if (values.some((x) => typeof x === 'string' && x.trim() === '')) {

@@ -1,11 +1,13 @@
 /**
- * `verifik-reports` / `npm run report`: flags → the same pipeline and mail path the Lambdas run.
+ * `verifik-reports` / `npm run report`: flags → the same pipeline and mail path the Lambdas run;
+ * a first argument `log`, `resend`, `backfill`, `pause` or `resume` selects an operations command.
  * Exit codes (cli/errors.ts, from the error's kind): 0 report complete (manifest written),
  * 2 bad usage or configuration, 3 authentication, 4 Verifik unavailable or the read could not be
  * completed, 5 report complete and stored but its mail not sent, 130/143 stopped by SIGINT/SIGTERM
  * (nothing written), 1 anything else.
  */
 import { type CliOptions, parseCliArgs, USAGE, UsageError } from './args.js';
+import { COMMAND_USAGE, type CommandName, isCommand, parseCommandArgs } from './commands.js';
 import {
   CliInterruptedError,
   describeError,
@@ -23,6 +25,8 @@ export { EXIT, parseCliArgs, UsageError };
 
 /** Runs the command and returns the exit code; never throws. */
 export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const [first, ...rest] = argv;
+  if (isCommand(first)) return runCommand(first, rest, io);
   let options: ReturnType<typeof parseCliArgs>;
   try {
     options = parseCliArgs(argv, io.env, io.now());
@@ -73,6 +77,33 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     return reportFailure(err, io);
   } finally {
     removeHandlers?.();
+  }
+}
+
+/**
+ * `log`, `resend`, `backfill`, `pause`, `resume` (commands.ts, ops.ts): the deployed stack's
+ * delivery log and operations, with the caller's AWS credentials. Exit codes by the error's kind,
+ * as for a report: 2 usage or configuration (a missing variable is named), 1 not found or not
+ * possible (a report that is not complete), 5 a re-send SES did not confirm.
+ */
+async function runCommand(command: CommandName, argv: string[], io: CliIo): Promise<number> {
+  let options: ReturnType<typeof parseCommandArgs>;
+  try {
+    options = parseCommandArgs(command, argv);
+  } catch (err) {
+    io.stderr.write(`verifik-reports: ${terminalText((err as Error).message)}\n`);
+    return EXIT.usage;
+  }
+  if (options === 'help') {
+    io.stdout.write(`${COMMAND_USAGE[command]}\n`);
+    return EXIT.ok;
+  }
+  try {
+    const { executeCommand } = await import('./ops.js');
+    return await executeCommand(options, io);
+  } catch (err) {
+    io.stderr.write(`verifik-reports: ${terminalText(describeError(err))}\n`);
+    return exitCodeFor(err);
   }
 }
 

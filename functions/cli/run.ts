@@ -25,12 +25,10 @@ import { ConfigError, loadMailSettings, type MailSettings } from '../settings/co
 import { reportWindow } from '../time/window.js';
 import { createVerifikClient } from '../verifik/client.js';
 import { type CliOptions, UsageError } from './args.js';
+import { MAX_PRESIGN_SECONDS } from './commands.js';
 import { CliConfigError } from './errors.js';
 import type { CliIo } from './io.js';
 import { humanSummary, progressLine, terminalText } from './output.js';
-
-/** SigV4 presigned URLs cannot outlive 7 days; links in CLI mails are presigned S3 URLs. */
-const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 interface MailSetup {
   sender: MailSender;

@@ -66,7 +66,10 @@ export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
  * where each secret ARN would be ~59 bytes over.
  */
 const UNRESOLVED_VALUE_BYTES = 160;
-/** Room for variables added after creation (PUBLIC_API_URL on the scheduled function). */
+/**
+ * Room for variables added after creation: PUBLIC_API_URL, on the scheduled function only (the
+ * API's two function names already cost it as much as that reserve).
+ */
 const LATER_VARIABLES_BYTES = 200;
 
 /** Upper estimate of an environment's size as Lambda counts it. */
@@ -202,6 +205,8 @@ export class ReportFunctions extends Construct {
     this.api = this.makeFunction('Api', 'reports-api', props.sizing.api, {
       ...common,
       WORKER_FUNCTION_NAME: this.worker.functionName,
+      // Backfills start the scheduled function per day, as its schedule and the sweeper do.
+      SCHEDULED_FUNCTION_NAME: this.scheduled.functionName,
     });
     this.sweeper = this.makeFunction('Sweeper', 'sweeper', SWEEPER_SIZING, {
       ...common,
@@ -310,9 +315,12 @@ export class ReportFunctions extends Construct {
     acknowledgeReportsPrefix(fn, storage);
   }
 
-  /** The API: create and read report records, sign and check links, hand work to the worker. */
+  /**
+   * The API: create and read report records, sign and check links, hand work to the worker,
+   * start scheduled runs (backfill), pause definitions, re-send stored reports.
+   */
   private grantApi(): void {
-    const { storage, secrets } = this.props;
+    const { storage, secrets, mail } = this.props;
     const fn = this.api;
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -339,6 +347,15 @@ export class ReportFunctions extends Construct {
         resources: [this.worker.functionArn],
       }),
     );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'StartScheduledRun',
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.scheduled.functionArn],
+      }),
+    );
+    // Re-sent reports go through the same identity and configuration set as the reports.
+    mail.grantSend(fn);
     acknowledgeReportsPrefix(fn, storage);
   }
 
@@ -378,7 +395,7 @@ export class ReportFunctions extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     );
-    const bytes = environmentBytes(environment) + LATER_VARIABLES_BYTES;
+    const bytes = environmentBytes(environment) + (id === 'Scheduled' ? LATER_VARIABLES_BYTES : 0);
     if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
       throw new EnvironmentTooLargeError(
         name,

@@ -8,6 +8,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES } from '../../functions/contract.js';
 import { createSecretCache, SecretNotSetError } from '../../functions/delivery/secrets.js';
 import { buildApp } from '../../infra/build-app.js';
 import { expectDeletionPolicy } from '../support/cdk-template.js';
@@ -248,7 +249,8 @@ describe('IAM', () => {
   });
 
   it('sends mail only as the configured identity through the configuration set, from MAIL_FROM', () => {
-    for (const role of ['FunctionsScheduledRole', 'FunctionsWorkerRole']) {
+    // The API sends only to re-send a stored report (POST /reports/{id}/resend), under the same rule.
+    for (const role of ['FunctionsScheduledRole', 'FunctionsWorkerRole', 'FunctionsApiRole']) {
       const send = bySid(policyStatements(role), 'SendReportMailAsConfiguredSender');
       expect(actionsOf(send)).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
       expect(send.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'reports@example.com' } });
@@ -266,13 +268,18 @@ describe('IAM', () => {
     const apiSes = policyStatements('FunctionsApiRole').filter((s) =>
       actionsOf(s).some((a) => a.startsWith('ses:')),
     );
-    expect(apiSes).toEqual([]);
+    expect(apiSes).toHaveLength(1);
   });
 
-  it('lets only the API invoke the worker, by its unqualified ARN', () => {
+  it('lets only the API invoke the worker, and the scheduled function for backfills, by unqualified ARNs', () => {
     const invoke = (role: string) =>
       policyStatements(role).filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
-    expect(invoke('FunctionsApiRole').flatMap(resourcesOf)).toEqual([getAtt(functionId('Worker'))]);
+    expect(invoke('FunctionsApiRole').flatMap(resourcesOf)).toEqual([
+      getAtt(functionId('Worker')),
+      getAtt(functionId('Scheduled')),
+    ]);
+    expect(bySid(policyStatements('FunctionsApiRole'), 'StartScheduledRun')).toBeDefined();
+    expect(env('Api').SCHEDULED_FUNCTION_NAME).toEqual({ Ref: functionId('Scheduled') });
     expect(invoke('FunctionsScheduledRole')).toEqual([]);
     expect(invoke('FunctionsWorkerRole')).toEqual([]);
   });
@@ -311,7 +318,7 @@ describe('IAM', () => {
     }
   });
 
-  it('offers API callers a policy for the three IAM routes, on the $default stage only', () => {
+  it('offers API callers a policy for every IAM route, on the $default stage only', () => {
     const policies = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy');
     expect(policies).toHaveLength(1);
     const [statement, ...rest] = (policies[0]!.Properties.PolicyDocument as { Statement: Statement[] })
@@ -322,7 +329,16 @@ describe('IAM', () => {
       const parts = (r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
       return parts[parts.length - 1];
     });
-    expect(routes).toEqual(['/$default/POST/reports', '/$default/GET/reports', '/$default/GET/reports/*']);
+    expect(routes).toEqual([
+      '/$default/POST/reports',
+      '/$default/GET/reports',
+      '/$default/GET/reports/*',
+      '/$default/POST/reports/*/resend',
+      '/$default/GET/definitions',
+      '/$default/POST/definitions/*/backfill',
+      '/$default/POST/definitions/*/pause',
+      '/$default/POST/definitions/*/resume',
+    ]);
   });
 
   it('attaches no AWS managed policies to function roles', () => {
@@ -566,7 +582,18 @@ describe('API', () => {
       'GET /reports': 'AWS_IAM',
       'GET /reports/{id}': 'AWS_IAM',
       'GET /reports/{id}/files/{name}': 'NONE',
+      'POST /reports/{id}/resend': 'AWS_IAM',
+      'GET /definitions': 'AWS_IAM',
+      'POST /definitions/{name}/backfill': 'AWS_IAM',
+      'POST /definitions/{name}/pause': 'AWS_IAM',
+      'POST /definitions/{name}/resume': 'AWS_IAM',
     });
+    // Every route of the contract is declared, so none is API Gateway's 404 in AWS only.
+    expect(Object.keys(byKey).sort()).toEqual(
+      Object.values(API_ROUTES)
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    );
   });
 
   it('has no catch-all route', () => {

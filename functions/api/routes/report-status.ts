@@ -1,10 +1,12 @@
 /**
- * `GET /reports/{id}` → status, headline figures, and fresh signed links once complete. A complete
+ * `GET /reports/{id}` → status, headline figures, fresh signed links once complete, and the
+ * report's delivery log (`deliveryLog: { run, entries }`, null when nothing was logged). A complete
  * report whose files have expired (the bucket's retention ran out before the record's lifetime)
  * answers 200 with `expired: true`, `files: []` and a message: the record is still news, the files are not.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getReport } from '../../delivery/state/index.js';
+import { deliveryLogOf } from '../../runs/delivery-log.js';
 import { signLinks } from '../../runs/files.js';
 import type { ApiDeps } from '../deps.js';
 import { baseUrlOf, type HttpResult, json, notFound, validationError } from '../http.js';
@@ -49,5 +51,8 @@ export async function getReportStatus(
     answer.files = manifest.files.map((f, i) => ({ ...f, url: links[i]?.url }));
     answer.linksExpireAt = expiresAt.toISOString();
   }
+  // The day's claim and every attempt, send and SES event, for "it showed as sent, where is it?".
+  // Recipients are in it: the route is IAM-only, like the re-send that may change them.
+  answer.deliveryLog = await deliveryLogOf(deps, record);
   return json(200, answer);
 }

@@ -1,0 +1,70 @@
+/**
+ * `GET /definitions` → each definition's schedule, recipients (a count), whether it is paused and
+ * its next run. `POST /definitions/{name}/pause` and `/resume` → 200 `{ definition, paused }`:
+ * idempotent by nature (pausing a paused definition changes nothing but who and when). A paused
+ * definition's schedule still fires; the run skips, and says so in the day's delivery log.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { getDefinitionState } from '../../delivery/state/index.js';
+import { setDefinitionPaused } from '../../runs/backfill.js';
+import { type DailySchedule, lastDailyFire } from '../../time/schedule.js';
+import type { ApiDeps } from '../deps.js';
+import { type HttpResult, json, notFound } from '../http.js';
+import { parseDefinitionName } from '../input.js';
+
+/** Longer than any day (25 h on a fall-back day), shorter than two (≥ 46 h even on a spring-forward one). */
+const BEYOND_NEXT_FIRE_MS = 26 * 3600_000;
+
+/**
+ * The first fire of a daily schedule after `now`, and the day it reports on: the fire after the
+ * last one is the last fire as seen 26 hours after it, whatever the zone's clock did meanwhile.
+ */
+export function nextDailyFire(schedule: DailySchedule, now: Date): { at: Date; reportDay: string } {
+  const last = lastDailyFire(schedule, now);
+  return lastDailyFire(schedule, new Date(last.at.getTime() + BEYOND_NEXT_FIRE_MS));
+}
+
+export async function listDefinitions(deps: ApiDeps): Promise<HttpResult> {
+  const now = deps.now();
+  const definitions = await Promise.all(
+    deps.config.REPORT_DEFINITIONS.map(async (def) => {
+      const state = await getDefinitionState(deps.doc, deps.config.STATE_TABLE, def.name);
+      const next = nextDailyFire(def.schedule, now);
+      return {
+        name: def.name,
+        schedule: { hour: def.schedule.hour, minute: def.schedule.minute, timeZone: def.schedule.timeZone },
+        recipients: def.recipients.length,
+        paused: state.paused,
+        ...(state.updatedAt ? { pausedOrResumedAt: state.updatedAt } : {}),
+        ...(state.by ? { by: state.by } : {}),
+        // While paused the schedule still fires at this instant, and the run skips.
+        nextRun: { at: next.at.toISOString(), reportsOn: next.reportDay },
+      };
+    }),
+  );
+  return json(200, { definitions });
+}
+
+/** The caller as IAM authorized it (API Gateway's `requestContext.authorizer.iam`), if known. */
+function callerOf(event: APIGatewayProxyEventV2): string | undefined {
+  const iam = (event.requestContext as { authorizer?: { iam?: { userArn?: unknown } } }).authorizer?.iam;
+  return typeof iam?.userArn === 'string' && iam.userArn ? iam.userArn : undefined;
+}
+
+export async function setPausedRoute(
+  deps: ApiDeps,
+  event: APIGatewayProxyEventV2,
+  name: string | undefined,
+  paused: boolean,
+): Promise<HttpResult> {
+  const def = parseDefinitionName(name, deps.config.REPORT_DEFINITIONS);
+  if (!def.ok) return notFound(def.message);
+  const by = callerOf(event);
+  const result = await setDefinitionPaused(deps, {
+    definition: def.value,
+    paused,
+    by: by ? `api ${by}` : 'api',
+  });
+  deps.logger.info(paused ? 'definition paused' : 'definition resumed', { definition: def.value });
+  return json(200, result);
+}
