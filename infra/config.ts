@@ -106,6 +106,12 @@ export const DeploymentConfig = z
       .object({
         throttlingRateLimit: z.number().min(1).default(10),
         throttlingBurstLimit: z.number().int().min(1).default(20),
+        /**
+         * The anonymous download route's own limit: people clicking mailed links must not be
+         * refused because machine callers used up the IAM routes' budget (or the reverse).
+         */
+        downloadThrottlingRateLimit: z.number().min(1).default(50),
+        downloadThrottlingBurstLimit: z.number().int().min(1).default(100),
       })
       .prefault({}),
     schedules: z

@@ -81,6 +81,10 @@ export class ReportingStack extends Stack {
       handler: this.functions.api,
       throttlingRateLimit: config.api.throttlingRateLimit,
       throttlingBurstLimit: config.api.throttlingBurstLimit,
+      downloadThrottling: {
+        rateLimit: config.api.downloadThrottlingRateLimit,
+        burstLimit: config.api.downloadThrottlingBurstLimit,
+      },
       logRetention,
       removalPolicy,
     });

@@ -75,6 +75,8 @@ export function createRouter(
       // HEAD is not routed; OPTIONS would be answered by API Gateway's CORS if configured.
       return methodNotAllowed([...new Set(allowed)]);
     }
-    return notFound(`No route for ${method} ${path}.`);
+    // The path is the caller's text: echo a bounded part of it, never megabytes back.
+    const shown = path.length > 80 ? `${path.slice(0, 80)}…` : path;
+    return notFound(`No route for ${method} ${shown}.`);
   };
 }

@@ -20,6 +20,8 @@ export interface ReportApiProps {
   readonly handler: lambda.IFunction;
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
+  /** The signed download route's own throttle, apart from the IAM routes' stage default. */
+  readonly downloadThrottling: { rateLimit: number; burstLimit: number };
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -73,6 +75,17 @@ export class ReportApi extends Construct {
         ),
       },
     });
+
+    // HTTP API route settings override the stage default for that route: link clicks get their
+    // own budget, so a burst of API calls cannot get real downloads refused with 429 (or the reverse).
+    const downloadRouteKey = `${API_ROUTES.download.method} ${API_ROUTES.download.path}`;
+    (this.stage.node.defaultChild as apigwv2.CfnStage).routeSettings = {
+      // A free-form JSON map in CloudFormation, so its keys are written as the template spells them.
+      [downloadRouteKey]: {
+        ThrottlingRateLimit: props.downloadThrottling.rateLimit,
+        ThrottlingBurstLimit: props.downloadThrottling.burstLimit,
+      },
+    };
 
     const integration = new HttpLambdaIntegration('ReportsApi', props.handler);
     const route = (r: ApiRoute, authorizer?: apigwv2.IHttpRouteAuthorizer) =>

@@ -225,6 +225,13 @@ describe('router', () => {
     expect((await route(event('GET', '/reports/x/y'))).statusCode).toBe(404);
   });
 
+  it('echoes at most 80 characters of an unknown path', async () => {
+    const res = await route(event('GET', `/${'x'.repeat(100_000)}`));
+    expect(res.statusCode).toBe(404);
+    expect((res.body ?? '').length).toBeLessThan(300);
+    expect(res.body).toContain('…');
+  });
+
   it('builds the public base URL (https unless a stand-in says otherwise)', () => {
     expect(baseUrlOf(event('GET', '/'))).toBe('https://abc.execute-api.eu-west-1.amazonaws.com');
     expect(baseUrlOf(event('GET', '/', { 'x-forwarded-proto': 'http' }))).toBe(

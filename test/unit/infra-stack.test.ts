@@ -873,3 +873,13 @@ describe('delivery watch', () => {
     expect(JSON.stringify(policies[0])).toContain(functionId('Scheduled'));
   });
 });
+
+describe('API throttling', () => {
+  it('gives the anonymous download route its own throttle, apart from the IAM routes', () => {
+    const stage = resources[idOf('AWS::ApiGatewayV2::Stage', 'ApiDefaultStage')]!.Properties;
+    expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
+    expect(stage.RouteSettings).toEqual({
+      'GET /reports/{id}/files/{name}': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+  });
+});
