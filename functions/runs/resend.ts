@@ -2,14 +2,16 @@
  * Re-sending a stored report: the same files, fresh links, to its recipients or to others in
  * the allowed domains, without reading Verifik again. Idempotent per request: the request's key
  * claims `(resend, <report id>~<key>)`, so the same request twice (a retried API call, a double
- * click) sends one mail; the send itself follows the same rules as a run's (runs/mail.ts).
+ * click) sends one mail; the send itself follows the same rules as a run's (runs/mail.ts). The
+ * claim is taken only once the mail is composed, and freed when nothing was sent, so a request
+ * that failed (files gone, SES refused) can be retried with the same key.
  */
 import { FILE_CATALOGUE, ON_DEMAND_DEFINITION, SUMMARY_FILE } from '../contract.js';
 import type { ReportRequest } from '../core/request.js';
 import type { MailLink } from '../delivery/mail/index.js';
 import { checkRecipients } from '../delivery/mail/index.js';
 import { readManifest } from '../delivery/sink/index.js';
-import { claimRun, getReport, ReportNotFoundError } from '../delivery/state/index.js';
+import { claimRun, getReport, markRun, ReportNotFoundError } from '../delivery/state/index.js';
 import { ReportsError } from '../errors/kinds.js';
 import { Manifest } from '../report/manifest.js';
 import { reportWindow } from '../time/window.js';
@@ -68,16 +70,6 @@ export async function resendReport(deps: RunDeps, input: ResendInput): Promise<R
     deps.config.ALLOWED_RECIPIENT_DOMAINS,
   );
 
-  const runId = deps.newRunId();
-  const claimKey = { definition: RESEND, day: `${record.id}~${input.requestKey}` };
-  const claim = await claimRun(deps.doc, table, {
-    ...claimKey,
-    runId,
-    leaseSeconds: RUN_LEASE_SECONDS,
-    now: deps.now(),
-  });
-  if (!claim.claimed) return { status: 'duplicate', reportId: record.id, state: claim.status };
-
   const manifestText = await readManifest(deps.s3, deps.config.REPORTS_BUCKET, record.manifestKey).catch(
     (err) => {
       throw new NotResendableError(
@@ -119,6 +111,16 @@ export async function resendReport(deps: RunDeps, input: ResendInput): Promise<R
       readStoredFile(deps.s3, deps.config.REPORTS_BUCKET, fileKey(record.manifestKey as string, name)),
     now: deps.now(),
   });
+  const runId = deps.newRunId();
+  const claimKey = { definition: RESEND, day: `${record.id}~${input.requestKey}` };
+  const claim = await claimRun(deps.doc, table, {
+    ...claimKey,
+    runId,
+    leaseSeconds: RUN_LEASE_SECONDS,
+    now: deps.now(),
+  });
+  if (!claim.claimed) return { status: 'duplicate', reportId: record.id, state: claim.status };
+
   const logTo = logTargetOf(record);
   await logEntry(deps, logTo, {
     type: 'resend',
@@ -127,7 +129,19 @@ export async function resendReport(deps: RunDeps, input: ResendInput): Promise<R
     detail: `request ${input.requestKey}`,
   });
   const held = { ...claimKey, runId, reportId: record.id };
-  const sent = await sendUnderClaim(deps, held, to, composed, { logTo, resend: true });
+  let sent: Awaited<ReturnType<typeof sendUnderClaim>>;
+  try {
+    sent = await sendUnderClaim(deps, held, to, composed, { logTo, resend: true });
+  } catch (err) {
+    // Nothing was sent (SES refused, or the mail never left): free the key, so the same request may try again.
+    await markRun(deps.doc, table, {
+      ...held,
+      status: 'failed',
+      reason: (err instanceof Error ? err.message : String(err)).slice(0, 1000),
+      now: deps.now(),
+    }).catch(() => undefined);
+    throw err;
+  }
   return sent.status === 'sent'
     ? { status: 'sent', reportId: record.id, to, messageId: sent.messageId }
     : { status: 'unknown', reportId: record.id, to, reason: sent.reason };

@@ -43,6 +43,7 @@ import { MAX_RUN_ATTEMPTS } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { mailFailure } from './failure.js';
 import { logEntry } from './log.js';
+import { RESEND } from './resend.js';
 import type { ScheduledInput } from './scheduled.js';
 
 export const SWEEP_INTERVAL_MINUTES = 5;
@@ -100,6 +101,23 @@ export async function sweep(deps: SweepDeps): Promise<SweepAction[]> {
         } else if (run.status === 'sending' && leaseOver) {
           await toUnknown(deps, run);
           actions.push({ ...target, action: 'unknown', detail: 'died while sending' });
+        }
+        continue;
+      }
+      if (run.definition === RESEND) {
+        // The caller of a re-send got its outcome in the answer; a stopped or unanswered one only
+        // leaves the reading list here (with its reason), it is never sent again.
+        if ((run.status === 'running' || run.status === 'sending') && leaseOver) {
+          await markRun(deps.doc, table, {
+            ...target,
+            runId: run.runId,
+            status: 'failed',
+            reason: 'the re-send stopped',
+            now,
+          });
+        }
+        if (run.status === 'unknown' || run.status === 'failed' || leaseOver) {
+          await markAlerted(deps.doc, table, { ...target, reason: run.reason ?? 'the re-send stopped', now });
         }
         continue;
       }

@@ -336,14 +336,52 @@ describe('POST /reports/{id}/resend', () => {
     expect((await fetch(redirect.headers.get('location') as string)).status).toBe(200);
   });
 
+  it('a re-send SES refused sent nothing, so the same Idempotency-Key may try again and then sends once', async () => {
+    // moto refuses a sender that is not a verified identity, as SES does (MessageRejected, 400).
+    const refusing = await startApiGateway({
+      handler: (e, c) =>
+        createReportsApi(() =>
+          apiDeps({
+            config: loadConfig('reports-api', { ...env(), MAIL_FROM: 'nobody@unverified.example' }),
+          }),
+        )(e, c),
+      routes: Object.values(API_ROUTES),
+    });
+    try {
+      const refused = await fetch(`${refusing.url}/reports/${reportId}/resend`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'retry-after-refusal' },
+        body: JSON.stringify({ to: ['dave@ops.example'] }),
+      });
+      expect(refused.status).toBe(502);
+    } finally {
+      await refusing.close();
+    }
+    expect(await mailsTo('dave@ops.example')).toHaveLength(0);
+    const retried = await call('POST', `/reports/${reportId}/resend`, {
+      key: 'retry-after-refusal',
+      body: { to: ['dave@ops.example'] },
+    });
+    expect(retried.body).toMatchObject({ status: 'sent' });
+    expect(await mailsTo('dave@ops.example')).toHaveLength(1);
+  });
+
   it('without `to` goes to the report’s own recipients, logged in the report’s delivery log', async () => {
     const res = await call('POST', `/reports/${reportId}/resend`, { key: 'own-recipients' });
     expect(res.body).toMatchObject({ status: 'sent', to: ['bob@ops.example'] });
     expect(await mailsTo('bob@ops.example')).toHaveLength(2); // the scheduled mail and this one
     const log = (await call('GET', `/reports/${reportId}`)).body.deliveryLog as { entries: LogEntry[] };
     const resends = log.entries.filter((e) => e.type === 'resend');
-    expect(resends.map((e) => e.detail)).toEqual(['request again-1', 'request own-recipients']);
-    expect(log.entries.filter((e) => e.type === 'sent')).toHaveLength(3);
+    // The refused attempt is logged as well as its retry under the same key.
+    expect(resends.map((e) => e.detail)).toEqual([
+      'request again-1',
+      'request retry-after-refusal',
+      'request retry-after-refusal',
+      'request own-recipients',
+    ]);
+    expect(log.entries.some((e) => e.type === 'send-refused')).toBe(true);
+    // The scheduled mail, again-1, the retry after the refusal, own-recipients.
+    expect(log.entries.filter((e) => e.type === 'sent')).toHaveLength(4);
   });
 
   it('refuses a recipient outside the allowed domains by name, and a missing or bad Idempotency-Key', async () => {
