@@ -2,7 +2,7 @@
  * The real ports of a report run (scheduled or on-demand worker), built once per cold start from
  * the validated configuration. Overrides replace any part, so tests hand in moto's clients and
  * the fake Verifik. Only the clients a run uses are imported here, so a run's bundle carries no
- * Lambda client (and the API's, built in api-deps.ts, no SES client).
+ * Lambda client (the API's ports, in api-deps.ts, carry no Verifik client).
  */
 import { randomUUID } from 'node:crypto';
 import { dynamoDocClient, s3Client, sesClient } from '../delivery/aws-clients.js';
