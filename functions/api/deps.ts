@@ -7,7 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RunDeps } from '../runs/deps.js';
-import type { ScheduledInput } from '../runs/scheduled.js';
+import type { ScheduledInput } from '../runs/schedule-input.js';
 import type { WorkerPayload } from '../runs/worker-payload.js';
 
 export interface ApiDeps extends Pick<RunDeps, 'config' | 'secrets' | 'now'> {

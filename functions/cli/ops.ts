@@ -17,7 +17,7 @@ import { type DeliveryLog, deliveryLogOf } from '../runs/delivery-log.js';
 import type { RunDeps, SecretSource } from '../runs/deps.js';
 import { fileKey } from '../runs/files.js';
 import { resendReport } from '../runs/resend.js';
-import { findDefinition, type ScheduledInput } from '../runs/scheduled.js';
+import { findDefinition, type ScheduledInput } from '../runs/schedule-input.js';
 import { type Config, ConfigError, loadConfig } from '../settings/config.js';
 import { InvalidDateError, reportWindow, unfinishedDayProblem } from '../time/window.js';
 import { type CommandName, type CommandOptions, MAX_PRESIGN_SECONDS } from './commands.js';

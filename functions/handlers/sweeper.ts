@@ -3,7 +3,7 @@
  * It redoes a day by invoking the scheduled-report function asynchronously, like its schedule.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { ScheduledInput } from '../runs/scheduled.js';
+import type { ScheduledInput } from '../runs/schedule-input.js';
 import { type SweepAction, type SweepDeps, sweep } from '../runs/sweep.js';
 import { lazyDeps } from './common-deps.js';
 import { createRunDeps } from './run-deps.js';

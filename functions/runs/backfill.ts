@@ -12,7 +12,7 @@ import { ReportsError } from '../errors/kinds.js';
 import { addDays, daysBetween, MAX_RANGE_DAYS } from '../time/window.js';
 import type { RunDeps } from './deps.js';
 import { logEntry } from './log.js';
-import { claimDay, findDefinition, type ScheduledInput } from './scheduled.js';
+import { claimDay, findDefinition, type ScheduledInput } from './schedule-input.js';
 
 export class InvalidBackfillError extends ReportsError {
   override readonly kind = 'usage';

@@ -19,9 +19,7 @@ import {
   putReport,
   StaleRunError,
 } from '../delivery/state/index.js';
-import { ReportsError } from '../errors/kinds.js';
 import { reportRecordTtlDays } from '../settings/config.js';
-import type { ReportDefinition } from '../settings/definitions.js';
 import { dayWindow, yesterday } from '../time/window.js';
 import { type HeldRun, keepAlive, MAX_RUN_ATTEMPTS, RUN_LEASE_SECONDS } from './claim.js';
 import type { RunDeps } from './deps.js';
@@ -30,50 +28,13 @@ import { logEntry } from './log.js';
 import { composeMail, sendUnderClaim } from './mail.js';
 import { previousSummary, produce, recordComplete } from './produce.js';
 import { requestRecord } from './request-record.js';
-
-export class UnknownDefinitionError extends ReportsError {
-  override readonly kind = 'config';
-  override name = 'UnknownDefinitionError';
-  constructor(name: string, known: readonly string[]) {
-    super(
-      `No report definition named "${name}". Known definitions: ${known.join(', ') || '(none)'}. ` +
-        'Check the schedule input and REPORT_DEFINITIONS.',
-    );
-  }
-}
-
-export function findDefinition(deps: Pick<RunDeps, 'config'>, name: string): ReportDefinition {
-  const defs = deps.config.REPORT_DEFINITIONS;
-  const def = defs.find((d) => d.name === name);
-  if (!def) {
-    throw new UnknownDefinitionError(
-      name,
-      defs.map((d) => d.name),
-    );
-  }
-  return def;
-}
-
-export interface ScheduledInput {
-  definition: string;
-  day?: string | undefined;
-  /**
-   * A backfill that reports a day again although it was already delivered: its claim is the
-   * day plus this key, so the same forced request twice still sends once.
-   */
-  force?: string | undefined;
-}
+import { claimDay, findDefinition, type ScheduledInput } from './schedule-input.js';
 
 export type ScheduledOutcome =
   | { status: 'skipped'; definition: string; day: string; reason: string }
   | { status: 'sent'; definition: string; day: string; reportId: string; messageId: string }
   | { status: 'unknown'; definition: string; day: string; reportId: string; reason: string }
   | { status: 'done'; definition: string; day: string; reportId: string; reason: string };
-
-/** The claim key of a day: the day itself, or the day and a forced re-run's key. */
-export function claimDay(day: string, force?: string): string {
-  return force ? `${day}~${force}` : day;
-}
 
 export async function deliverScheduledReport(
   deps: RunDeps,

@@ -44,7 +44,7 @@ import type { RunDeps } from './deps.js';
 import { mailFailure } from './failure.js';
 import { logEntry } from './log.js';
 import { RESEND } from './resend.js';
-import type { ScheduledInput } from './scheduled.js';
+import type { ScheduledInput } from './schedule-input.js';
 
 export const SWEEP_INTERVAL_MINUTES = 5;
 /**

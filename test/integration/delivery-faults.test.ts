@@ -35,7 +35,7 @@ import { createSecretSource } from '../../functions/handlers/secret-source.js';
 import { createSesEventsHandler } from '../../functions/handlers/ses-events.js';
 import { RUN_LEASE_SECONDS } from '../../functions/runs/claim.js';
 import type { RunDeps } from '../../functions/runs/deps.js';
-import type { ScheduledInput } from '../../functions/runs/scheduled.js';
+import type { ScheduledInput } from '../../functions/runs/schedule-input.js';
 import { sweep } from '../../functions/runs/sweep.js';
 import { loadConfig } from '../../functions/settings/config.js';
 import type { ReportDefinitionInput } from '../../functions/settings/definitions.js';

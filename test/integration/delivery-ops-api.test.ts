@@ -36,7 +36,8 @@ import { createScheduledHandler } from '../../functions/handlers/scheduled-repor
 import { createSecretSource } from '../../functions/handlers/secret-source.js';
 import { createSesEventsHandler } from '../../functions/handlers/ses-events.js';
 import type { RunDeps } from '../../functions/runs/deps.js';
-import type { ScheduledInput, ScheduledOutcome } from '../../functions/runs/scheduled.js';
+import type { ScheduledInput } from '../../functions/runs/schedule-input.js';
+import type { ScheduledOutcome } from '../../functions/runs/scheduled.js';
 import { loadConfig } from '../../functions/settings/config.js';
 import type { ReportDefinitionInput } from '../../functions/settings/definitions.js';
 import { createVerifikClient } from '../../functions/verifik/client.js';

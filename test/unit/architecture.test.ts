@@ -49,11 +49,15 @@ function tsFiles(dir: string): string[] {
 const SPECIFIER =
   /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
-/** Repository-relative .ts files a file imports (relative specifiers only). */
-function importsOf(file: string): string[] {
+/**
+ * Repository-relative .ts files a file imports (relative specifiers only); with `runtime`, only
+ * what survives compilation (`import type` / `export type` are erased, so they load nothing).
+ */
+function importsOf(file: string, runtime = false): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const out: string[] = [];
   for (const m of text.matchAll(SPECIFIER)) {
+    if (runtime && /^\s*(?:import|export)\s+type\b/.test(m[0])) continue;
     const spec = m[1] ?? m[2];
     if (!spec?.startsWith('.')) continue;
     const target = relative(ROOT, resolve(ROOT, dirname(file), spec)).replace(/\.js$/, '.ts');
@@ -64,6 +68,7 @@ function importsOf(file: string): string[] {
 
 const FILES = [...tsFiles('functions'), ...tsFiles('infra'), ...tsFiles('dev')];
 const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
+const RUNTIME_GRAPH = new Map(FILES.map((f) => [f, importsOf(f, true)]));
 
 function layerOf(file: string): string | undefined {
   const first = file.split('/')[1];
@@ -145,6 +150,36 @@ describe('architecture', () => {
     for (const f of FILES.filter((f) => f.startsWith('infra/'))) walk(f);
     expect(reached.size).toBeGreaterThan(0);
     expect([...reached].filter((f) => !INFRA_MAY_REACH.some((re) => re.test(f)))).toEqual([]);
+  });
+
+  it('the API, the sweeper and ses-events never load the pipeline or the renderers (exceljs stays out of their bundles)', () => {
+    const reach = (from: string): Set<string> => {
+      const seen = new Set<string>();
+      const walk = (f: string) => {
+        for (const t of RUNTIME_GRAPH.get(f) ?? []) {
+          if (seen.has(t)) continue;
+          seen.add(t);
+          walk(t);
+        }
+      };
+      walk(from);
+      return seen;
+    };
+    const heavy = [
+      'functions/core/pipeline.ts',
+      'functions/report/xlsx.ts',
+      'functions/report/render-thread.ts',
+    ];
+    for (const entry of ['reports-api', 'sweeper', 'ses-events']) {
+      const reached = reach(`functions/handlers/${entry}.ts`);
+      expect(reached.size, entry).toBeGreaterThan(10);
+      expect(
+        heavy.filter((h) => reached.has(h)),
+        entry,
+      ).toEqual([]);
+    }
+    // The scheduled function does reach them: the check is not vacuous.
+    expect(reach('functions/handlers/scheduled-report.ts').has('functions/core/pipeline.ts')).toBe(true);
   });
 
   it('functions/ never imports the fake Verifik or the dev tools (they must not reach a bundle)', () => {

@@ -8,7 +8,7 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { backfill, InvalidBackfillError } from '../../runs/backfill.js';
-import { type ScheduledInput, UnknownDefinitionError } from '../../runs/scheduled.js';
+import { type ScheduledInput, UnknownDefinitionError } from '../../runs/schedule-input.js';
 import type { ApiDeps } from '../deps.js';
 import { type HttpResult, json, notFound, readJsonBody, validationError } from '../http.js';
 import { parseBackfillRequest, parseDefinitionName, parseIdempotencyKey } from '../input.js';

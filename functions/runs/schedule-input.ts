@@ -1,0 +1,46 @@
+/**
+ * What starts a scheduled run and which definition it runs: the event's shape, the definition
+ * lookup, and the key a day (or a forced re-run of it) is claimed under. Apart from the run
+ * itself so that the API, the CLI and the sweeper can name runs without bundling the pipeline.
+ */
+import { ReportsError } from '../errors/kinds.js';
+import type { ReportDefinition } from '../settings/definitions.js';
+import type { RunDeps } from './deps.js';
+
+export class UnknownDefinitionError extends ReportsError {
+  override readonly kind = 'config';
+  override name = 'UnknownDefinitionError';
+  constructor(name: string, known: readonly string[]) {
+    super(
+      `No report definition named "${name}". Known definitions: ${known.join(', ') || '(none)'}. ` +
+        'Check the schedule input and REPORT_DEFINITIONS.',
+    );
+  }
+}
+
+export function findDefinition(deps: Pick<RunDeps, 'config'>, name: string): ReportDefinition {
+  const defs = deps.config.REPORT_DEFINITIONS;
+  const def = defs.find((d) => d.name === name);
+  if (!def) {
+    throw new UnknownDefinitionError(
+      name,
+      defs.map((d) => d.name),
+    );
+  }
+  return def;
+}
+
+export interface ScheduledInput {
+  definition: string;
+  day?: string | undefined;
+  /**
+   * A backfill that reports a day again although it was already delivered: its claim is the
+   * day plus this key, so the same forced request twice still sends once.
+   */
+  force?: string | undefined;
+}
+
+/** The claim key of a day: the day itself, or the day and a forced re-run's key. */
+export function claimDay(day: string, force?: string): string {
+  return force ? `${day}~${force}` : day;
+}
