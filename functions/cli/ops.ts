@@ -6,9 +6,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { downloadName } from '../core/naming.js';
 import { createDynamoDocClient, createS3Client, createSesClient } from '../delivery/aws-clients.js';
+import { asyncInvoker } from '../delivery/lambda-invoke.js';
 import { presignDownload } from '../delivery/links.js';
 import { getReport, type LogEntry, ReportNotFoundError, type ReportRecord } from '../delivery/state/index.js';
 import { ReportsError } from '../errors/kinds.js';
@@ -123,28 +123,6 @@ function runDeps(config: Config, io: CliIo): RunDeps {
     logger: stderrLogger(io),
     now: io.now,
     newRunId: () => randomUUID(),
-  };
-}
-
-/** Starts the deployed scheduled function for one day, without waiting (as its schedule does). */
-function scheduledInvoker(functionName: string): {
-  start(input: ScheduledInput): Promise<void>;
-  close(): void;
-} {
-  let client: LambdaClient | undefined;
-  return {
-    start: async (input) => {
-      client ??= new LambdaClient({});
-      const res = await client.send(
-        new InvokeCommand({
-          FunctionName: functionName,
-          InvocationType: 'Event',
-          Payload: Buffer.from(JSON.stringify(input)),
-        }),
-      );
-      if (res.StatusCode !== 202) throw new Error(`Lambda did not queue the run (HTTP ${res.StatusCode}).`);
-    },
-    close: () => client?.destroy(),
   };
 }
 
@@ -336,7 +314,7 @@ async function startBackfill(
   if (unfinished) throw new InvalidDateError(`backfill --to: ${unfinished}.`);
   const key = options.key ?? newRequestKey();
   if (!options.key) announceKey(io, 'backfill', key);
-  const invoker = scheduledInvoker(deps.config.SCHEDULED_FUNCTION_NAME as string);
+  const invoker = asyncInvoker<ScheduledInput>(deps.config.SCHEDULED_FUNCTION_NAME as string, 'run');
   try {
     const days = await backfill(Object.assign(deps, { redo: invoker.start }), {
       definition: def.name,

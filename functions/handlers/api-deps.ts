@@ -4,29 +4,12 @@
  * report; it never reads Verifik, so the Verifik client stays out of its bundle.
  */
 import { randomUUID } from 'node:crypto';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { ApiDeps } from '../api/deps.js';
 import { dynamoDocClient, s3Client, sesClient } from '../delivery/aws-clients.js';
+import { asyncInvoker } from '../delivery/lambda-invoke.js';
+import type { ScheduledInput } from '../runs/schedule-input.js';
+import type { WorkerPayload } from '../runs/worker-payload.js';
 import { commonDeps } from './common-deps.js';
-
-/**
- * Invokes a function without waiting for it (`InvocationType: 'Event'`). Lambda's async invoke
- * payload limit is 256 KB; ours are a few hundred bytes.
- */
-function lambdaInvoker<P>(functionName: string, what: string): (payload: P) => Promise<void> {
-  let client: LambdaClient | undefined;
-  return async (payload) => {
-    client ??= new LambdaClient({});
-    const res = await client.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify(payload)),
-      }),
-    );
-    if (res.StatusCode !== 202) throw new Error(`Lambda did not queue the ${what} (HTTP ${res.StatusCode}).`);
-  };
-}
 
 export function createApiDeps(
   overrides: Partial<ApiDeps> & { env?: Record<string, string | undefined> } = {},
@@ -35,7 +18,8 @@ export function createApiDeps(
   const worker = config.WORKER_FUNCTION_NAME;
   const scheduled = config.SCHEDULED_FUNCTION_NAME;
   const startScheduledRun =
-    overrides.startScheduledRun ?? (scheduled ? lambdaInvoker(scheduled, 'scheduled run') : undefined);
+    overrides.startScheduledRun ??
+    (scheduled ? asyncInvoker<ScheduledInput>(scheduled, 'scheduled run').start : undefined);
   return {
     config,
     logger,
@@ -46,7 +30,7 @@ export function createApiDeps(
     invokeWorker:
       overrides.invokeWorker ??
       (worker
-        ? lambdaInvoker(worker, 'worker')
+        ? asyncInvoker<WorkerPayload>(worker, 'worker').start
         : async () => {
             throw new Error('WORKER_FUNCTION_NAME is not set: this function cannot start report workers.');
           }),

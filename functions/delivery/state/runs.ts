@@ -22,7 +22,14 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { STATE_TABLE } from '../../contract.js';
-import { epochSeconds, expiresAfter, isConditionFailure, StateConflictError, statusMove } from './shared.js';
+import {
+  applied,
+  epochSeconds,
+  expiresAfter,
+  isConditionFailure,
+  StateConflictError,
+  statusMove,
+} from './shared.js';
 
 /** Claims outlive every retry path (Lambda async: 6 h; scheduler: up to 24 h) by far. */
 const DEFAULT_RUN_TTL_DAYS = 90;
@@ -290,8 +297,8 @@ export async function renewLease(
   update: RunUpdate & { leaseSeconds: number },
 ): Promise<boolean> {
   const now = update.now ?? new Date();
-  try {
-    await doc.send(
+  return applied(
+    doc.send(
       new UpdateCommand({
         TableName: table,
         Key: runKey(update.definition, update.day),
@@ -305,12 +312,8 @@ export async function renewLease(
           ':lease': epochSeconds(now) + update.leaseSeconds,
         },
       }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+    ),
+  );
 }
 
 /**
@@ -324,8 +327,8 @@ export async function resolveSend(
   input: { definition: string; day: string; sendId: string; messageId: string; now?: Date },
 ): Promise<boolean> {
   const now = input.now ?? new Date();
-  try {
-    await doc.send(
+  return applied(
+    doc.send(
       new UpdateCommand({
         TableName: table,
         Key: runKey(input.definition, input.day),
@@ -348,12 +351,8 @@ export async function resolveSend(
           ':messageId': input.messageId,
         },
       }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+    ),
+  );
 }
 
 /**
@@ -366,8 +365,8 @@ export async function markAlerted(
   input: { definition: string; day: string; reason: string; now?: Date },
 ): Promise<boolean> {
   const now = input.now ?? new Date();
-  try {
-    await doc.send(
+  return applied(
+    doc.send(
       new UpdateCommand({
         TableName: table,
         Key: runKey(input.definition, input.day),
@@ -381,12 +380,8 @@ export async function markAlerted(
         },
         ExpressionAttributeValues: { ':iso': now.toISOString(), ':reason': input.reason.slice(0, 1000) },
       }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+    ),
+  );
 }
 
 /**

@@ -51,3 +51,14 @@ export function statusMove(
   const statusIn = `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`;
   return { set: `SET ${sets.join(', ')}`, statusIn, names, values };
 }
+
+/** Sends a conditional write: true when it applied, false when its condition did not hold. */
+export async function applied(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
