@@ -102,6 +102,8 @@ export const DeploymentConfig = z
      * runs; until then the API throttle below bounds how fast reports can be requested.
      */
     workerReservedConcurrency: z.number().int().min(1).optional(),
+    /** On-demand reports running at once; past it `POST /reports` answers 429 (works on any account). */
+    maxParallelReports: z.number().int().min(1).max(100).default(4),
     api: z
       .object({
         throttlingRateLimit: z.number().min(1).default(10),

@@ -69,6 +69,7 @@ export class ReportingStack extends Stack {
         linkTtlSeconds: config.linkTtlDays * 86_400,
         attachmentBudgetBytes: config.attachmentBudgetBytes,
         reportRetentionDays: config.reportRetentionDays,
+        maxParallelReports: config.maxParallelReports,
       },
       sizing: config.functions,
       workerReservedConcurrency: config.workerReservedConcurrency,

@@ -131,6 +131,15 @@ const Base = z.object({
     const n = Number(v);
     return /^\d+$/.test(v.trim()) && n >= 1 && n <= 3650 ? n : undefined;
   }),
+  /**
+   * On-demand reports allowed to run at once: each takes a 3 GB, up-to-15-minute worker, so the
+   * API answers 429 past this instead of starting another (a new account cannot reserve Lambda
+   * concurrency to bound it, its quota being 10).
+   */
+  MAX_PARALLEL_REPORTS: numberSetting(4, 'a whole number from 1 to 100', (v) => {
+    const n = Number(v);
+    return /^\d+$/.test(v.trim()) && n >= 1 && n <= 100 ? n : undefined;
+  }),
   /** sweeper only: the scheduled function it invokes to redo a crashed or missed day. */
   SCHEDULED_FUNCTION_NAME: optionalText,
 });

@@ -104,6 +104,8 @@ export interface ReportSettings {
   readonly attachmentBudgetBytes: number;
   /** Days the bucket keeps report files; report records are kept at least as long. */
   readonly reportRetentionDays: number;
+  /** On-demand reports running at once before the API answers 429. */
+  readonly maxParallelReports: number;
 }
 
 export interface ReportFunctionsProps {
@@ -194,6 +196,7 @@ export class ReportFunctions extends Construct {
       LINK_TTL_SECONDS: String(settings.linkTtlSeconds),
       ATTACHMENT_BUDGET_BYTES: String(settings.attachmentBudgetBytes),
       REPORT_RETENTION_DAYS: String(settings.reportRetentionDays),
+      MAX_PARALLEL_REPORTS: String(settings.maxParallelReports),
       REPORT_DEFINITIONS: definitionsJson,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
@@ -334,8 +337,13 @@ export class ReportFunctions extends Construct {
       new iam.PolicyStatement({
         sid: 'ReportRecords',
         // UpdateItem: a report whose worker could not be started is marked failed (503 path).
+        // The open index: how many reports are running, before starting another (429 past the limit).
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-        resources: [storage.table.tableArn, `${storage.table.tableArn}/index/${ReportStorage.BY_DATE_INDEX}`],
+        resources: [
+          storage.table.tableArn,
+          `${storage.table.tableArn}/index/${ReportStorage.BY_DATE_INDEX}`,
+          `${storage.table.tableArn}/index/${STATE_TABLE.openIndex}`,
+        ],
       }),
     );
     this.grantSecretRead(fn, 'ReadLinkSigningKey', secrets.linkSigningKey.secretArn);

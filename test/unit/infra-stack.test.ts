@@ -284,13 +284,17 @@ describe('IAM', () => {
     expect(invoke('FunctionsWorkerRole')).toEqual([]);
   });
 
-  it('scopes DynamoDB to the state table (and the API to its byDate index)', () => {
+  it('scopes DynamoDB to the state table (and the API to its byDate and open indexes)', () => {
     const table = idOf('AWS::DynamoDB::Table', 'StorageState');
     const run = bySid(policyStatements('FunctionsScheduledRole'), 'ClaimsAndStatus');
     expect(resourcesOf(run)).toEqual([getAtt(table)]);
     expect(actionsOf(run)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     const api = bySid(policyStatements('FunctionsApiRole'), 'ReportRecords');
-    expect(resourcesOf(api)).toEqual([getAtt(table), { 'Fn::Join': ['', [getAtt(table), '/index/byDate']] }]);
+    expect(resourcesOf(api)).toEqual([
+      getAtt(table),
+      { 'Fn::Join': ['', [getAtt(table), '/index/byDate']] },
+      { 'Fn::Join': ['', [getAtt(table), '/index/open']] },
+    ]);
     expect(actionsOf(api)).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',

@@ -1,11 +1,13 @@
 /**
  * `POST /reports` → 202 `{ id, status: 'queued', statusUrl }` + Location. The report runs in the
  * worker (HTTP APIs time out after 30 s); a worker that cannot be started is recorded failed,
- * never left `queued`. Bodies are never logged: they carry recipients.
+ * never left `queued`; past MAX_PARALLEL_REPORTS running reports the answer is 429. Bodies are
+ * never logged: they carry recipients.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ON_DEMAND_DEFINITION } from '../../contract.js';
 import { newReportId } from '../../core/naming.js';
-import { putReport, updateReportStatus } from '../../delivery/state/index.js';
+import { listOpenRuns, putReport, updateReportStatus } from '../../delivery/state/index.js';
 import { onDemandReportRequest, queuedRecord } from '../../runs/request-record.js';
 import { reportRecordTtlDays } from '../../settings/config.js';
 import type { ApiDeps } from '../deps.js';
@@ -22,6 +24,17 @@ export async function postReport(deps: ApiDeps, event: APIGatewayProxyEventV2): 
   });
   if (!parsed.ok) return validationError(parsed.errors);
   const request = parsed.value;
+  const running = await runningOnDemand(deps, now);
+  if (running >= deps.config.MAX_PARALLEL_REPORTS) {
+    return json(
+      429,
+      {
+        error: 'TooManyReports',
+        message: `${running} reports are running already (at most ${deps.config.MAX_PARALLEL_REPORTS} at once). Try again when one has finished.`,
+      },
+      { 'retry-after': '60' },
+    );
+  }
   const reportId = newReportId(onDemandReportRequest(request), now);
   const baseUrl = baseUrlOf(event);
   await putReport(deps.doc, deps.config.STATE_TABLE, queuedRecord(reportId, request, now), {
@@ -54,4 +67,16 @@ export async function postReport(deps: ApiDeps, event: APIGatewayProxyEventV2): 
     notify: request.notify.length,
   });
   return json(202, { id: reportId, status: 'queued', statusUrl }, { location: statusUrl });
+}
+
+/** On-demand reports a live worker is producing now (their claims hold an unexpired lease). */
+async function runningOnDemand(deps: ApiDeps, now: Date): Promise<number> {
+  const nowS = Math.floor(now.getTime() / 1000);
+  const open = await listOpenRuns(deps.doc, deps.config.STATE_TABLE);
+  return open.filter(
+    (r) =>
+      r.definition === ON_DEMAND_DEFINITION &&
+      (r.status === 'running' || r.status === 'sending') &&
+      r.leaseExpiresAt >= nowS,
+  ).length;
 }
