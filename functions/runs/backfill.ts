@@ -1,13 +1,22 @@
 /**
  * Backfilling a definition over a range of days, and pausing or resuming it. A backfill does not
- * run reports itself: it starts the scheduled function once per day (asynchronously, like the
- * schedule), so every day goes through the same claim, retries, sweeper and delivery log, and
- * the scheduled function's reserved concurrency bounds how many read Verifik at once.
+ * run reports itself: it starts the scheduled function per day (asynchronously, like the
+ * schedule), so every day goes through the same claim, retries, sweeper and delivery log. At most
+ * BACKFILL_WIDTH days of a definition run at once: the first start now, the rest wait in a queue
+ * that the sweeper drains as runs finish (startQueuedBackfills), so Verifik is never flooded.
  *
  * Days already delivered (`sent`) or finished without mail (`done`) are skipped unless forced;
  * a forced day claims `<day>~<request key>`, so the same forced request twice still sends once.
  */
-import { getRun, setPaused } from '../delivery/state/index.js';
+import {
+  dequeueDay,
+  enqueueDay,
+  getRun,
+  listOpenRuns,
+  type QueuedDay,
+  queuedDays,
+  setPaused,
+} from '../delivery/state/index.js';
 import { ReportsError } from '../errors/kinds.js';
 import { addDays, daysBetween, MAX_RANGE_DAYS } from '../time/window.js';
 import type { RunDeps } from './deps.js';
@@ -28,9 +37,15 @@ export interface BackfillInput {
   requestKey: string;
 }
 
+/**
+ * Runs of one definition a backfill keeps going at once. Each reads Verifik with its own
+ * concurrency (8 requests by default), so 2 runs stay within what one report day already asks of it.
+ */
+export const BACKFILL_WIDTH = 2;
+
 export interface BackfillDay {
   day: string;
-  action: 'started' | 'skipped';
+  action: 'started' | 'queued' | 'skipped';
   reason?: string;
 }
 
@@ -46,6 +61,7 @@ export async function backfill(
     throw new InvalidBackfillError(`The range is ${days} days; a backfill takes at most ${MAX_RANGE_DAYS}.`);
   }
   const out: BackfillDay[] = [];
+  let free = BACKFILL_WIDTH - (await activeRuns(deps, def.name));
   for (let i = 0; i < days; i++) {
     const day = addDays(input.from, i);
     const run = await getRun(deps.doc, deps.config.STATE_TABLE, def.name, day);
@@ -53,15 +69,64 @@ export async function backfill(
       out.push({ day, action: 'skipped', reason: `already ${run.status}` });
       continue;
     }
-    await deps.redo({ definition: def.name, day, ...(input.force ? { force: input.requestKey } : {}) });
+    const force = input.force ? input.requestKey : undefined;
+    if (free <= 0) {
+      await enqueueDay(
+        deps.doc,
+        deps.config.STATE_TABLE,
+        { definition: def.name, day, ...(force ? { force } : {}) },
+        deps.now(),
+      );
+      out.push({ day, action: 'queued', reason: `at most ${BACKFILL_WIDTH} days run at once` });
+      continue;
+    }
+    free -= 1;
+    await deps.redo({ definition: def.name, day, ...(force ? { force } : {}) });
+    // Into the log of the claim the run will hold (a forced day's is day~key).
     await logEntry(
       deps,
-      { definition: def.name, day },
+      { definition: def.name, day: claimDay(day, force) },
       { type: 'redo', detail: `backfill request ${input.requestKey}${input.force ? ' (forced)' : ''}` },
     );
     out.push({ day, action: 'started' });
   }
   return out;
+}
+
+/** Runs of a definition a live worker holds now. */
+async function activeRuns(
+  deps: Pick<RunDeps, 'doc' | 'config' | 'now'>,
+  definition: string,
+): Promise<number> {
+  const nowS = Math.floor(deps.now().getTime() / 1000);
+  const open = await listOpenRuns(deps.doc, deps.config.STATE_TABLE);
+  return open.filter(
+    (r) =>
+      r.definition === definition &&
+      (r.status === 'running' || r.status === 'sending') &&
+      r.leaseExpiresAt >= nowS,
+  ).length;
+}
+
+/**
+ * Starts queued backfill days while fewer than BACKFILL_WIDTH runs of their definition are live
+ * (the sweeper calls it every few minutes). Returns the days it started.
+ */
+export async function startQueuedBackfills(
+  deps: RunDeps & { redo(input: ScheduledInput): Promise<void> },
+): Promise<QueuedDay[]> {
+  const started: QueuedDay[] = [];
+  const table = deps.config.STATE_TABLE;
+  for (const def of deps.config.REPORT_DEFINITIONS) {
+    const free = BACKFILL_WIDTH - (await activeRuns(deps, def.name));
+    if (free <= 0) continue;
+    for (const q of await queuedDays(deps.doc, table, def.name, free)) {
+      if (!(await dequeueDay(deps.doc, table, q))) continue;
+      await deps.redo({ definition: q.definition, day: q.day, ...(q.force ? { force: q.force } : {}) });
+      started.push(q);
+    }
+  }
+  return started;
 }
 
 /** Pauses or resumes a definition: its schedule still fires, and the run skips (logged) while paused. */

@@ -12,6 +12,8 @@
  *   failed, attempts left, Lambda's retries gone   → redone
  *   on-demand run, lease expired                   → the report ends `failed` with the reason
  *   a definition's last scheduled day has no run   → run it (a missed schedule)
+ *   backfill days waiting in the queue             → started while fewer than 2 of their
+ *                                                    definition's runs are live
  *
  * Why a sweeper and not only Lambda's retries: those come at +1 and +3 minutes and then stop,
  * and a crash inside a live lease, a lost async event or a schedule that never fired would leave
@@ -39,6 +41,7 @@ import {
 import type { ReportDefinition } from '../settings/definitions.js';
 import { lastDailyFire } from '../time/schedule.js';
 import { dayWindow, reportWindow } from '../time/window.js';
+import { startQueuedBackfills } from './backfill.js';
 import { MAX_RUN_ATTEMPTS } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { mailFailure } from './failure.js';
@@ -198,6 +201,14 @@ export async function sweep(deps: SweepDeps): Promise<SweepAction[]> {
       day: fire.reportDay,
       action: 'missed',
       detail: 'schedule did not run',
+    });
+  }
+  for (const q of await startQueuedBackfills(deps)) {
+    actions.push({
+      definition: q.definition,
+      day: q.day,
+      action: 'redo',
+      detail: 'queued backfill day started',
     });
   }
   return actions;

@@ -244,7 +244,14 @@ export class ReportFunctions extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'OpenRuns',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        // DeleteItem: taking a queued backfill day off its queue (the only item anyone deletes).
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+        ],
         resources: [storage.table.tableArn, `${storage.table.tableArn}/index/${STATE_TABLE.openIndex}`],
       }),
     );

@@ -294,7 +294,7 @@ describe('verifik-reports resend', () => {
     expect(JSON.parse(res.out)).toMatchObject({ status: 'sent', key, to: ['alice@ops.example'] });
     // The retry with the printed key sends nothing.
     const retry = await run(['resend', reportId, '--key', key as string]);
-    expect(retry.out).toMatch(/nothing sent again/);
+    expect(retry.out, retry.err).toMatch(/nothing sent again/);
     expect(await mailsTo('alice@ops.example')).toHaveLength(2);
   });
 

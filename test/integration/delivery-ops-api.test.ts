@@ -23,8 +23,10 @@ import {
   createSesClient,
 } from '../../functions/delivery/aws-clients.js';
 import {
+  claimRun,
   getReport,
   type LogEntry,
+  markRun,
   putReport,
   readLog,
   updateReportStatus,
@@ -35,6 +37,7 @@ import { createRunDeps } from '../../functions/handlers/run-deps.js';
 import { createScheduledHandler } from '../../functions/handlers/scheduled-report.js';
 import { createSecretSource } from '../../functions/handlers/secret-source.js';
 import { createSesEventsHandler } from '../../functions/handlers/ses-events.js';
+import { startQueuedBackfills } from '../../functions/runs/backfill.js';
 import type { RunDeps } from '../../functions/runs/deps.js';
 import type { ScheduledInput } from '../../functions/runs/schedule-input.js';
 import type { ScheduledOutcome } from '../../functions/runs/scheduled.js';
@@ -494,21 +497,53 @@ describe('POST /definitions/{name}/backfill', () => {
       body: { from: '2024-11-29', to: '2024-12-01', force: true },
     });
     expect(forced.status).toBe(202);
+    // At most BACKFILL_WIDTH (2) runs of a definition at once: the third day waits in the queue.
     expect((forced.body.days as { action: string }[]).map((d) => d.action)).toEqual([
       'started',
       'started',
-      'started',
+      'queued',
     ]);
     const forcedStarts = startedSince(mark);
-    expect(forcedStarts).toEqual(
-      ['2024-11-29', '2024-11-30', '2024-12-01'].map((day) => ({
-        definition: 'fill-ops',
-        day,
-        force: 'fill-force',
-      })),
+    const forcedInput = (day: string) => ({ definition: 'fill-ops', day, force: 'fill-force' });
+    expect(forcedStarts).toEqual([forcedInput('2024-11-29'), forcedInput('2024-11-30')]);
+    const drain = () =>
+      startQueuedBackfills({
+        ...runDeps(),
+        redo: async (input) => {
+          started.push(input);
+        },
+      });
+    // While both run (live leases), the sweeper's drain starts nothing more.
+    const live = await Promise.all(
+      forcedStarts.map((input, i) =>
+        claimRun(doc, TABLE, {
+          definition: 'fill-ops',
+          day: `${input.day}~probe`,
+          runId: `probe-${i}`,
+          leaseSeconds: 120,
+          now: clock(),
+        }),
+      ),
     );
+    expect(live.every((c) => c.claimed)).toBe(true);
+    expect(await drain()).toEqual([]);
+    for (const [i, input] of forcedStarts.entries()) {
+      await markRun(doc, TABLE, {
+        definition: 'fill-ops',
+        day: `${input.day}~probe`,
+        runId: `probe-${i}`,
+        status: 'done',
+        now: clock(),
+      });
+    }
     const outcomes = await Promise.all(forcedStarts.map((input) => scheduled(input)));
-    expect(outcomes.map((o) => o.status)).toEqual(['sent', 'sent', 'sent']);
+    expect(outcomes.map((o) => o.status)).toEqual(['sent', 'sent']);
+    // Once they finished, the drain starts the queued day, once.
+    mark = started.length;
+    expect(await drain()).toEqual([forcedInput('2024-12-01')]);
+    expect(await drain()).toEqual([]);
+    expect(startedSince(mark)).toEqual([forcedInput('2024-12-01')]);
+    expect((await scheduled(forcedInput('2024-12-01'))).status).toBe('sent');
     expect(await mailsTo('fill@ops.example')).toHaveLength(6);
     // A forced report's status shows the log of its own claim (day~key).
     const forcedLog = (await call('GET', `/reports/${(outcomes[0] as Sent).reportId}`)).body.deliveryLog as {
@@ -516,16 +551,18 @@ describe('POST /definitions/{name}/backfill', () => {
       entries: LogEntry[];
     };
     expect(forcedLog.run.status).toBe('sent');
-    expect(forcedLog.entries.map((e) => e.type)).toEqual(['claimed', 'produced', 'send', 'sent']);
+    expect(forcedLog.entries.map((e) => e.type)).toEqual(['redo', 'claimed', 'produced', 'send', 'sent']);
 
-    // The same forced request again (a retried call): it starts the days, whose claims refuse them.
+    // The same forced request again (a retried call): it starts days whose claims refuse them.
     mark = started.length;
     const again = await call('POST', path, {
       key: 'fill-force',
       body: { from: '2024-11-29', to: '2024-12-01', force: true },
     });
     expect(again.status).toBe(202);
-    const againStarts = startedSince(mark);
+    const againStarts = [...startedSince(mark)];
+    expect(againStarts).toHaveLength(2);
+    againStarts.push(...(await drain()));
     expect(againStarts).toHaveLength(3);
     const repeats = await Promise.all(againStarts.map((input) => scheduled(input)));
     expect(repeats.map((o) => o.status)).toEqual(['skipped', 'skipped', 'skipped']);

@@ -4,6 +4,7 @@
  * mail per report day" protocol) and the on-demand report records (reports.ts).
  */
 
+export { dequeueDay, enqueueDay, type QueuedDay, queuedDays } from './backfill-queue.js';
 export { type DefinitionState, getDefinitionState, setPaused } from './definitions.js';
 export { appendLog, LogEntry, LogEntryType, type LogTarget, readLog } from './log.js';
 export {
