@@ -21,14 +21,21 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
-import { SEND_ID_HEADER } from '../../functions/contract.js';
+import { ON_DEMAND_DEFINITION, SEND_ID_HEADER } from '../../functions/contract.js';
 import {
   createDynamoDocClient,
   createS3Client,
   createSecretsClient,
   createSesClient,
 } from '../../functions/delivery/aws-clients.js';
-import { getRun, renewLease } from '../../functions/delivery/state/index.js';
+import {
+  claimRun,
+  getReport,
+  getRun,
+  putReport,
+  renewLease,
+  setPaused,
+} from '../../functions/delivery/state/index.js';
 import { createRunDeps } from '../../functions/handlers/run-deps.js';
 import { createScheduledHandler } from '../../functions/handlers/scheduled-report.js';
 import { createSecretSource } from '../../functions/handlers/secret-source.js';
@@ -537,4 +544,82 @@ describe('delivery under faults', () => {
     }
     expect(results.find((r) => r.point === 'SES accepted, answer lost')?.finalState).toBe('sent');
   }, 300_000);
+});
+
+describe('the sweeper, on what nobody invoked', () => {
+  const silent = new Logger({ serviceName: 'sweeper', logLevel: 'SILENT' });
+  function sweeperAt(at: Date, definitions: ReportDefinitionInput[]) {
+    const redone: ScheduledInput[] = [];
+    const deps = {
+      ...createRunDeps('scheduled-report', {
+        config: loadConfig('scheduled-report', env(definitions)),
+        logger: silent,
+        secrets: createSecretSource({
+          client: secretsSm,
+          verifikTokenSecretId: TOKEN_SECRET,
+          linkSigningSecretId: LINK_SECRET,
+        }),
+        doc,
+        s3: s3Direct,
+        ses: createSesClient(moto.clientConfig),
+        now: () => at,
+        newRunId: () => 'sweeper',
+      }),
+      redo: async (input: ScheduledInput) => {
+        redone.push(input);
+      },
+    };
+    return { run: () => sweep(deps), redone };
+  }
+  const missed = (name: string): ReportDefinitionInput => ({
+    name,
+    schedule: { hour: 6, minute: 0, timeZone: TZ },
+    recipients: [`${name}@ops.example`],
+    owners: [`${name}-owner@ops.example`],
+  });
+
+  it('starts a scheduled day that never ran, 30 minutes after its schedule fired, unless paused', async () => {
+    const defs = [missed('never-ran'), missed('never-ran-paused')];
+    await setPaused(doc, TABLE, { name: 'never-ran-paused', paused: true, now: FIRE });
+    const early = sweeperAt(new Date(FIRE.getTime() + 29 * MINUTE), defs);
+    await early.run();
+    expect(early.redone).toEqual([]);
+    const late = sweeperAt(new Date(FIRE.getTime() + 31 * MINUTE), defs);
+    await late.run();
+    expect(late.redone).toEqual([{ definition: 'never-ran', day: DAY }]);
+  });
+
+  it('ends an on-demand report whose worker died as failed with the reason, and tells its requester once', async () => {
+    const reportId = 'on-demand-2024-12-01-20241202T110000-dead01';
+    const notify = 'requester@ops.example';
+    await putReport(doc, TABLE, {
+      id: reportId,
+      status: 'running',
+      request: { definition: ON_DEMAND_DEFINITION, from: DAY, to: DAY, timeZone: TZ, notify: [notify] },
+      createdAt: FIRE.toISOString(),
+      date: DAY,
+    });
+    const claim = await claimRun(doc, TABLE, {
+      definition: ON_DEMAND_DEFINITION,
+      day: reportId,
+      runId: 'dead-worker',
+      leaseSeconds: RUN_LEASE_SECONDS,
+      now: FIRE,
+    });
+    expect(claim.claimed).toBe(true);
+    // While the lease is live the worker may still be working: nothing happens.
+    await sweeperAt(new Date(FIRE.getTime() + MINUTE), []).run();
+    expect((await getReport(doc, TABLE, reportId))?.status).toBe('running');
+    // Its lease ran out: the report ends failed, with a reason, and the requester hears once.
+    await sweeperAt(new Date(FIRE.getTime() + 3 * MINUTE), []).run();
+    await sweeperAt(new Date(FIRE.getTime() + 8 * MINUTE), []).run();
+    const record = await getReport(doc, TABLE, reportId);
+    expect(record?.status).toBe('failed');
+    expect(record?.error).toMatch(/worker stopped without finishing/);
+    const mails = (await moto.sentEmails()).filter(
+      (m) => m.kind === 'raw' && m.destinations.includes(notify),
+    );
+    expect(mails).toHaveLength(1);
+    expect((await getRun(doc, TABLE, ON_DEMAND_DEFINITION, reportId))?.alertedAt).toBeDefined();
+  });
 });
