@@ -11,6 +11,7 @@
 import {
   dequeueDay,
   enqueueDay,
+  getDefinitionState,
   getRun,
   listOpenRuns,
   type QueuedDay,
@@ -118,6 +119,8 @@ export async function startQueuedBackfills(
   const started: QueuedDay[] = [];
   const table = deps.config.STATE_TABLE;
   for (const def of deps.config.REPORT_DEFINITIONS) {
+    // A paused definition's queued days wait for its resume (started now, they would only skip).
+    if ((await getDefinitionState(deps.doc, table, def.name)).paused) continue;
     const free = BACKFILL_WIDTH - (await activeRuns(deps, def.name));
     if (free <= 0) continue;
     for (const q of await queuedDays(deps.doc, table, def.name, free)) {

@@ -10,7 +10,7 @@ import { FILE_CATALOGUE, ON_DEMAND_DEFINITION, SUMMARY_FILE } from '../contract.
 import type { ReportRequest } from '../core/request.js';
 import type { MailLink } from '../delivery/mail/index.js';
 import { checkRecipients } from '../delivery/mail/index.js';
-import { readManifest } from '../delivery/sink/index.js';
+import { ManifestNotFoundError, readManifest } from '../delivery/sink/index.js';
 import { claimRun, getReport, markRun, ReportNotFoundError } from '../delivery/state/index.js';
 import { ReportsError } from '../errors/kinds.js';
 import { Manifest } from '../report/manifest.js';
@@ -71,10 +71,12 @@ export async function resendReport(deps: RunDeps, input: ResendInput): Promise<R
   );
 
   const manifestText = await readManifest(deps.s3, deps.config.REPORTS_BUCKET, record.manifestKey).catch(
-    (err) => {
-      throw new NotResendableError(
-        `Report ${record.id}'s files are no longer stored (${(err as Error).name}).`,
-      );
+    (err: unknown) => {
+      // Only a missing manifest means the files are gone; throttling or a denied read stays what it is.
+      if (err instanceof ManifestNotFoundError) {
+        throw new NotResendableError(`Report ${record.id}'s files are no longer stored.`);
+      }
+      throw err;
     },
   );
   const manifest = Manifest.parse(manifestText);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDocClient } from '../../functions/delivery/aws-clients.js';
 import {
   claimRun,
+  failStoppedRun,
   getReport,
   getRun,
   InvalidTransitionError,
@@ -14,6 +15,7 @@ import {
   ReportExistsError,
   ReportNotFoundError,
   type ReportRecord,
+  recordRedo,
   StaleRunError,
   updateReportStatus,
 } from '../../functions/delivery/state/index.js';
@@ -106,13 +108,52 @@ describe('claimRun: one mail per report day', () => {
   it('never lets a claim take over a run that may have handed the mail to SES', async () => {
     const target = freshDay();
     await claim(target, 'r1');
-    await markMailSending(doc, TABLE, { ...target, runId: 'r1' });
+    await markMailSending(doc, TABLE, { ...target, runId: 'r1', now: later(1) });
     // The run died here: SES may or may not have accepted. No automatic resend.
     expect(await claim(target, 'r2', later(100_000))).toEqual({
       claimed: false,
       status: 'sending',
       runId: 'r1',
     });
+  });
+
+  it('a run whose lease ran out may not hand its mail to SES; the sweeper may fail it only then, and only if still running', async () => {
+    const target = freshDay();
+    await claim(target, 'slow', t0, 60);
+    // The lease ran out (its heartbeats did not land): the sweeper may fail it at any moment, so the run must stop.
+    await expect(markMailSending(doc, TABLE, { ...target, runId: 'slow', now: later(61) })).rejects.toThrow(
+      StaleRunError,
+    );
+    // The sweeper's verdict needs the lease to have run out…
+    await expect(
+      failStoppedRun(doc, TABLE, { ...target, runId: 'slow', reason: 'stopped', now: later(30) }),
+    ).rejects.toThrow(StaleRunError);
+    await failStoppedRun(doc, TABLE, { ...target, runId: 'slow', reason: 'stopped', now: later(61) });
+    expect(await getRun(doc, TABLE, target.definition, target.day)).toMatchObject({
+      status: 'failed',
+      reason: 'stopped',
+    });
+
+    // …and a run that moved on to `sending` in time is never failed by it.
+    const sending = freshDay();
+    await claim(sending, 'quick', t0, 60);
+    await markMailSending(doc, TABLE, { ...sending, runId: 'quick', now: later(59) });
+    await expect(
+      failStoppedRun(doc, TABLE, { ...sending, runId: 'quick', reason: 'stopped', now: later(61) }),
+    ).rejects.toThrow(StaleRunError);
+    expect((await getRun(doc, TABLE, sending.definition, sending.day))?.status).toBe('sending');
+  });
+
+  it("counts the sweeper's redos of a day nobody claimed, and a later claim still takes it", async () => {
+    const target = freshDay();
+    expect(await recordRedo(doc, TABLE, { ...target, now: t0 })).toBe(1);
+    expect(await recordRedo(doc, TABLE, { ...target, now: later(300) })).toBe(2);
+    expect(await getRun(doc, TABLE, target.definition, target.day)).toMatchObject({
+      status: 'failed',
+      attempts: 0,
+      sweeperRedos: 2,
+    });
+    expect(await claim(target, 'finally', later(600))).toEqual({ claimed: true, attempts: 1 });
   });
 
   it('lets a retry after a failure win, and counts attempts', async () => {

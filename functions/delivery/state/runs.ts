@@ -60,6 +60,8 @@ export const RunRecord = z.object({
   sendId: z.string().optional(),
   /** When the owners were told this day needs them (at most once). */
   alertedAt: z.string().optional(),
+  /** Redos the sweeper started for this day (recordRedo). */
+  sweeperRedos: z.number().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 
@@ -183,15 +185,29 @@ async function advanceRun(
   doc: DynamoDBDocumentClient,
   table: string,
   update: RunUpdate,
-  step: { to: RunStatus; from: readonly RunStatus[]; set?: Record<string, string | number | undefined> },
+  step: {
+    to: RunStatus;
+    from: readonly RunStatus[];
+    set?: Record<string, string | number | undefined>;
+    /** Only while this run's lease has not run out (a run the sweeper may be failing must not go on). */
+    leaseLive?: boolean;
+    /** Only once this run's lease has run out (the sweeper failing a run that stopped renewing). */
+    leaseOver?: boolean;
+  },
 ): Promise<void> {
-  const move = statusMove(step.to, step.from, update.now ?? new Date(), step.set ?? {});
+  const now = update.now ?? new Date();
+  const move = statusMove(step.to, step.from, now, step.set ?? {});
+  const lease = step.leaseLive ? ' AND #lease >= :nowS' : step.leaseOver ? ' AND #lease < :nowS' : '';
+  if (lease) {
+    move.names['#lease'] = 'leaseExpiresAt';
+    move.values[':nowS'] = epochSeconds(now);
+  }
   try {
     await doc.send(
       new UpdateCommand({
         TableName: table,
         Key: runKey(update.definition, update.day),
-        ConditionExpression: `#runId = :runId AND ${move.statusIn}`,
+        ConditionExpression: `#runId = :runId AND ${move.statusIn}${lease}`,
         UpdateExpression: SETTLED.includes(step.to) ? `${move.set} ${LEAVE_OPEN_INDEX}` : move.set,
         ExpressionAttributeNames: {
           ...move.names,
@@ -233,7 +249,79 @@ export function markMailSending(
     to: 'sending',
     from: ['running'],
     set: { reportId: update.reportId, sendId: update.sendId },
+    // A run whose lease ran out may be failed and redone by the sweeper at any moment: it must not
+    // hand a mail to SES (the redo would send a second one). It stops, superseded.
+    leaseLive: true,
   });
+}
+
+/**
+ * The sweeper's verdict on a run that stopped renewing its lease: `failed`, only if it is still
+ * `running` under the same run id and its lease has run out. A run that moved on meanwhile (to
+ * `sending`, or renewed) is left alone: StaleRunError.
+ */
+export function failStoppedRun(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  update: RunUpdate & { reason: string },
+): Promise<void> {
+  return advanceRun(doc, table, update, {
+    to: 'failed',
+    from: ['running'],
+    set: { reason: update.reason.slice(0, 1000) },
+    leaseOver: true,
+  });
+}
+
+/**
+ * Counts a redo the sweeper started for a day, creating the day's record (as `failed`, no
+ * attempt yet) when no run ever claimed it: a day whose every attempt dies before its claim still
+ * counts towards the owners' alert instead of being redone silently forever. Returns the count.
+ */
+export async function recordRedo(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  input: { definition: string; day: string; now: Date },
+): Promise<number> {
+  const iso = input.now.toISOString();
+  const res = await doc.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: runKey(input.definition, input.day),
+      UpdateExpression:
+        'SET #status = if_not_exists(#status, :failed), #runId = if_not_exists(#runId, :none), ' +
+        '#lease = if_not_exists(#lease, :zero), #claimedAt = if_not_exists(#claimedAt, :iso), #updatedAt = :iso, ' +
+        '#definition = :definition, #day = :day, #attempts = if_not_exists(#attempts, :zero), ' +
+        '#openPk = :open, #openSk = :openSk, #expiresAt = if_not_exists(#expiresAt, :ttl) ADD #redos :one',
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#runId': 'runId',
+        '#lease': 'leaseExpiresAt',
+        '#claimedAt': 'claimedAt',
+        '#updatedAt': 'updatedAt',
+        '#definition': 'definition',
+        '#day': 'day',
+        '#attempts': 'attempts',
+        '#redos': 'sweeperRedos',
+        '#expiresAt': 'expiresAt',
+        ...OPEN_INDEX_NAMES,
+      },
+      ExpressionAttributeValues: {
+        ':failed': 'failed',
+        ':none': 'none',
+        ':zero': 0,
+        ':one': 1,
+        ':iso': iso,
+        ':definition': input.definition,
+        ':day': input.day,
+        ':open': OPEN,
+        ':openSk': openSortKey(input.definition, input.day),
+        ':ttl': expiresAfter(input.now, DEFAULT_RUN_TTL_DAYS),
+      },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return Number(res.Attributes?.sweeperRedos ?? 1);
 }
 
 /**
