@@ -37,6 +37,8 @@ export async function previousSummary(
   definition: string,
   day: string,
   reportId: string,
+  /** How many days before `day` to look (a weekly or monthly period's predecessor is further back). */
+  options: { maxDaysBack?: number | undefined } = {},
 ): Promise<Summary | null> {
   const bucket = deps.config.REPORTS_BUCKET;
   let key: string | undefined;
@@ -48,6 +50,7 @@ export async function previousSummary(
       definition,
       day,
       excludeReportId: reportId,
+      ...(options.maxDaysBack ? { maxDaysBack: options.maxDaysBack } : {}),
     });
     if (!previous) return null;
     key = fileKey(previous.key, SUMMARY_FILE);

@@ -20,7 +20,8 @@ import {
   StaleRunError,
 } from '../delivery/state/index.js';
 import { reportRecordTtlDays } from '../settings/config.js';
-import { dayWindow, yesterday } from '../time/window.js';
+import { periodContaining, periodFor, previousPeriod } from '../time/period.js';
+import { daysBetween, reportWindow, today, unfinishedDayProblem } from '../time/window.js';
 import { type HeldRun, keepAlive, MAX_RUN_ATTEMPTS, RUN_LEASE_SECONDS } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { mailFailure, recordFailure, supersede } from './failure.js';
@@ -42,13 +43,26 @@ export async function deliverScheduledReport(
 ): Promise<ScheduledOutcome> {
   const def = findDefinition(deps, input.definition);
   const timeZone = def.schedule.timeZone;
-  const day = input.day ?? yesterday(timeZone, deps.now());
-  const window = dayWindow(day, timeZone);
+  // The period this run reports: the last whole one before today in the zone, or (a backfill,
+  // a sweeper redo) the one containing the given day. It is claimed under its first day.
+  const period = input.day
+    ? periodContaining(def.cadence, input.day)
+    : periodFor(def.cadence, today(timeZone, deps.now()));
+  const day = period.from;
+  const window = reportWindow(period.from, period.to, timeZone);
   const runId = deps.newRunId();
   const { doc } = deps;
   const table = deps.config.STATE_TABLE;
   const log = deps.logger;
   const claimKey = { definition: def.name, day: claimDay(day, input.force) };
+
+  // A backfill day in a period that has not ended yet (this week, this month) waits for it.
+  const unfinished = unfinishedDayProblem(period.to, timeZone, deps.now());
+  if (unfinished) {
+    const reason = `${def.name} ${period.key} is not over: ${unfinished}`;
+    log.info('scheduled run skipped: period not over', { definition: def.name, day });
+    return { status: 'skipped', definition: def.name, day, reason };
+  }
 
   if ((await getDefinitionState(doc, table, def.name)).paused) {
     const reason = `${def.name} is paused`;
@@ -64,7 +78,7 @@ export async function deliverScheduledReport(
     now: deps.now(),
   });
   if (!claim.claimed) {
-    const reason = `${def.name} ${day} is already ${claim.status} (run ${claim.runId})`;
+    const reason = `${def.name} ${period.key} is already ${claim.status} (run ${claim.runId})`;
     log.info('scheduled run skipped', { definition: def.name, day, holder: claim.status });
     await logEntry(deps, claimKey, { type: 'skipped', runId, detail: reason });
     return { status: 'skipped', definition: def.name, day, reason };
@@ -99,7 +113,11 @@ export async function deliverScheduledReport(
       { ttlDays: reportRecordTtlDays(deps.config) },
     );
     recorded = true;
-    const previous = await previousSummary(deps, def.name, day, reportId);
+    // Deltas compare with the previous period of the same cadence, found under its first day.
+    const before = previousPeriod(def.cadence, period);
+    const previous = await previousSummary(deps, def.name, day, reportId, {
+      maxDaysBack: def.cadence.kind === 'daily' ? undefined : daysBetween(before.from, day) - 1,
+    });
     const produced = await produce(deps, request, reportId, previous);
     await recordComplete(deps, reportId, produced);
     await logEntry(deps, claimKey, { type: 'produced', reportId, runId });
@@ -155,7 +173,8 @@ export async function deliverScheduledReport(
       claim.attempts === 1 ||
       (lastAttempt &&
         (await markAlerted(doc, table, { ...claimKey, reason: reason.detail, now: deps.now() }).catch(
-          () => true,
+          // Unsure whether it was recorded: stay quiet; the sweeper sees the exhausted day and alerts once.
+          () => false,
         )));
     if (tell) {
       await mailFailure(deps, {

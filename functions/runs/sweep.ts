@@ -27,6 +27,7 @@
 import { ON_DEMAND_DEFINITION } from '../contract.js';
 import type { FailureReason } from '../delivery/mail/index.js';
 import {
+  failStoppedRun,
   getDefinitionState,
   getReport,
   getRun,
@@ -35,10 +36,12 @@ import {
   markRun,
   markSendUnknown,
   type RunRecord,
+  recordRedo,
   StaleRunError,
   updateReportStatus,
 } from '../delivery/state/index.js';
 import type { ReportDefinition } from '../settings/definitions.js';
+import { periodContaining } from '../time/period.js';
 import { lastDailyFire } from '../time/schedule.js';
 import { dayWindow, reportWindow } from '../time/window.js';
 import { startQueuedBackfills } from './backfill.js';
@@ -104,17 +107,23 @@ export async function sweep(deps: SweepDeps): Promise<SweepAction[]> {
         } else if (run.status === 'sending' && leaseOver) {
           await toUnknown(deps, run);
           actions.push({ ...target, action: 'unknown', detail: 'died while sending' });
+        } else if (run.status === 'failed') {
+          // The worker recorded the failure and told the requester; a new request is the retry.
+          await markAlerted(deps.doc, table, { ...target, reason: run.reason ?? 'failed', now });
         }
         continue;
       }
       if (run.definition === RESEND) {
         // The caller of a re-send got its outcome in the answer; a stopped or unanswered one only
         // leaves the reading list here (with its reason), it is never sent again.
-        if ((run.status === 'running' || run.status === 'sending') && leaseOver) {
-          await markRun(deps.doc, table, {
+        // A re-send that stopped while `sending` may have reached SES: `unknown`, so its key keeps
+        // answering "duplicate" (never sent twice); one that stopped before it becomes `failed`,
+        // so the same key may try again.
+        if (run.status === 'sending' && leaseOver) await toUnknown(deps, run);
+        if (run.status === 'running' && leaseOver) {
+          await failStoppedRun(deps.doc, table, {
             ...target,
             runId: run.runId,
-            status: 'failed',
             reason: 'the re-send stopped',
             now,
           });
@@ -125,14 +134,19 @@ export async function sweep(deps: SweepDeps): Promise<SweepAction[]> {
         continue;
       }
       const def = deps.config.REPORT_DEFINITIONS.find((d) => d.name === run.definition);
-      if (!def) continue;
+      if (!def) {
+        // A definition no longer deployed: nothing will redo it; it only leaves the reading list.
+        await markAlerted(deps.doc, table, { ...target, reason: 'definition no longer configured', now });
+        continue;
+      }
       switch (run.status) {
         case 'running':
           if (!leaseOver) break;
-          await markRun(deps.doc, table, {
+          // Only if it is still running with its lease over: a run that reached `sending` meanwhile
+          // is left to its send (StaleRunError), or its redo would send a second mail.
+          await failStoppedRun(deps.doc, table, {
             ...target,
             runId: run.runId,
-            status: 'failed',
             reason: 'the run stopped without finishing (crash or timeout)',
             now,
           });
@@ -141,9 +155,10 @@ export async function sweep(deps: SweepDeps): Promise<SweepAction[]> {
             runId: run.runId,
             detail: 'lease expired: crash or timeout',
           });
-          if (run.attempts < MAX_RUN_ATTEMPTS && !isPaused(run, paused)) {
-            await redo(deps, def, run, 'the previous attempt stopped without finishing');
-            actions.push({ ...target, action: 'redo', detail: `attempt ${run.attempts} stopped` });
+          // Paused: failed and left (the `failed` case redoes it after the resume), never alerted as lost.
+          if (isPaused(run, paused)) break;
+          if (run.attempts < MAX_RUN_ATTEMPTS) {
+            await redoOrAlert(deps, def, run, 'the previous attempt stopped without finishing', actions);
           } else {
             await alertLost(
               deps,
@@ -170,8 +185,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepAction[]> {
               actions.push({ ...target, action: 'alert', detail: 'attempts exhausted' });
             }
           } else if (age >= minutes(RETRY_GRACE_MINUTES) && !isPaused(run, paused)) {
-            await redo(deps, def, run, 'Lambda’s own retries did not finish it');
-            actions.push({ ...target, action: 'redo', detail: `attempt ${run.attempts} failed` });
+            await redoOrAlert(deps, def, run, 'Lambda’s own retries did not finish it', actions);
           }
           break;
       }
@@ -183,7 +197,9 @@ export async function sweep(deps: SweepDeps): Promise<SweepAction[]> {
   }
 
   for (const def of deps.config.REPORT_DEFINITIONS) {
-    if (paused.has(def.name)) continue;
+    // Only daily schedules are checked for a missed fire; other cadences rely on their schedule
+    // (EventBridge Scheduler's retries and dead-letter queue) and a backfill.
+    if (paused.has(def.name) || def.cadence.kind !== 'daily') continue;
     const fire = lastDailyFire(def.schedule, now);
     if (now.getTime() - fire.at.getTime() < minutes(MISSED_AFTER_MINUTES)) continue;
     if (await getRun(deps.doc, table, def.name, fire.reportDay)) continue;
@@ -195,6 +211,9 @@ export async function sweep(deps: SweepDeps): Promise<SweepAction[]> {
         detail: `no run for ${fire.reportDay} ${MISSED_AFTER_MINUTES} minutes after the schedule fired: started by the sweeper`,
       },
     );
+    // The day gets a record now, so if this start dies too the `failed` case counts the redos
+    // and tells the owners, instead of the day being started silently until the next schedule.
+    await recordRedo(deps.doc, table, { definition: def.name, day: fire.reportDay, now });
     await deps.redo({ definition: def.name, day: fire.reportDay });
     actions.push({
       definition: def.name,
@@ -212,6 +231,36 @@ export async function sweep(deps: SweepDeps): Promise<SweepAction[]> {
     });
   }
   return actions;
+}
+
+/**
+ * Redoes a day, counting the sweeper's redos on its record: past MAX_RUN_ATTEMPTS of them (runs
+ * that die before they even claim the day never add attempts) the owners are told instead.
+ */
+async function redoOrAlert(
+  deps: SweepDeps,
+  def: ReportDefinition,
+  run: RunRecord,
+  why: string,
+  actions: SweepAction[],
+): Promise<void> {
+  const target = { definition: run.definition, day: run.day };
+  const redos = await recordRedo(deps.doc, deps.config.STATE_TABLE, { ...target, now: deps.now() });
+  if (redos > MAX_RUN_ATTEMPTS) {
+    if (
+      await alertLost(
+        deps,
+        def,
+        run,
+        `The sweeper started the day ${redos - 1} times and it never finished (${why}).`,
+      )
+    ) {
+      actions.push({ ...target, action: 'alert', detail: 'redos exhausted' });
+    }
+    return;
+  }
+  await redo(deps, def, run, why);
+  actions.push({ ...target, action: 'redo', detail: why });
 }
 
 async function redo(deps: SweepDeps, def: ReportDefinition, run: RunRecord, why: string): Promise<void> {
@@ -282,7 +331,11 @@ async function alertOnce(
   }
   const day = run.day.split('~')[0] ?? run.day;
   const def = deps.config.REPORT_DEFINITIONS.find((d) => d.name === run.definition);
-  const window = def ? dayWindow(day, def.schedule.timeZone) : await onDemandWindow(deps, run);
+  const period = def ? periodContaining(def.cadence, day) : undefined;
+  const window =
+    def && period
+      ? reportWindow(period.from, period.to, def.schedule.timeZone)
+      : await onDemandWindow(deps, run);
   await mailFailure(deps, {
     to,
     label,

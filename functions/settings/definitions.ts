@@ -12,16 +12,41 @@ export type ReportFormat = z.infer<typeof ReportFormat>;
 
 const timeZone = z.string().refine(isTimeZone, { message: 'unknown IANA time zone (e.g. "America/Bogota")' });
 
+const isoWeekday = z.number().int().min(1).max(7);
+
+/**
+ * How often a definition reports, and on what: every run day reports the last whole period that
+ * ended before it, in the definition's zone (time/period.ts).
+ */
+export const Cadence = z.discriminatedUnion('kind', [
+  /** Every day, on the previous day. */
+  z.object({ kind: z.literal('daily') }),
+  /** On `weekday` (ISO: 1 Monday … 7 Sunday), on the last whole week starting on `weekStart`. */
+  z.object({ kind: z.literal('weekly'), weekday: isoWeekday.default(1), weekStart: isoWeekday.default(1) }),
+  /** On `day` of the month, on the previous calendar month. */
+  z.object({ kind: z.literal('monthly'), day: z.number().int().min(1).max(28).default(1) }),
+  /**
+   * Monday to Friday, each on the previous day; Monday's run covers Friday–Sunday
+   * (`covers-weekend`) or Friday alone, leaving weekend validations unreported (`skips-weekend`).
+   */
+  z.object({
+    kind: z.literal('weekdays'),
+    monday: z.enum(['covers-weekend', 'skips-weekend']).default('covers-weekend'),
+  }),
+]);
+export type Cadence = z.infer<typeof Cadence>;
+
 export const ReportDefinition = z.object({
   /** Stable id: used in S3 keys, schedule names and claims. */
   name: z.string().regex(DEFINITION_NAME, DEFINITION_NAME_RULE),
   description: z.string().max(200).optional(),
-  /** Runs daily at hour:minute in timeZone and reports on the previous day in that zone. */
+  /** Runs at hour:minute in timeZone on the cadence's run days; reports in that zone. */
   schedule: z.object({
     hour: z.number().int().min(0).max(23).default(6),
     minute: z.number().int().min(0).max(59).default(0),
     timeZone,
   }),
+  cadence: Cadence.default({ kind: 'daily' }),
   /** Empty means every status (the set is open; unknown statuses are reported, never dropped). */
   statuses: z.array(z.string().min(1)).default([]),
   types: z.array(z.string().min(1)).default([]),

@@ -10,7 +10,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ScheduledEventInput } from '../../functions/contract.js';
-import type { ReportDefinition } from '../../functions/settings/definitions.js';
+import type { Cadence, ReportDefinition } from '../../functions/settings/definitions.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 
 export interface ReportSchedulesProps {
@@ -56,11 +56,12 @@ export class ReportSchedules extends Construct {
       // Typed by the handler's own event schema, so the two cannot drift apart.
       const input: ScheduledEventInput = { definition: definition.name };
       const schedule = new scheduler.Schedule(this, `Schedule-${definition.name}`, {
-        description: `Daily report "${definition.name}" at ${pad(hour)}:${pad(minute)} ${timeZone}`,
+        description: `${cadenceLabel(definition.cadence)} report "${definition.name}" at ${pad(hour)}:${pad(minute)} ${timeZone}`,
         scheduleGroup: group,
         schedule: scheduler.ScheduleExpression.cron({
           minute: String(minute),
           hour: String(hour),
+          ...cadenceDays(definition.cadence),
           timeZone: TimeZone.of(timeZone),
         }),
         target: new InvokeFunctionOnly(props.target, {
@@ -95,6 +96,35 @@ class InvokeFunctionOnly extends targets.LambdaInvoke {
         resources: [this.fn.functionArn],
       }),
     );
+  }
+}
+
+const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
+
+/** The run days of a cadence as cron fields (Scheduler wants `?` in the other day field; CDK sets it). */
+export function cadenceDays(cadence: Cadence): { weekDay?: string; day?: string } {
+  switch (cadence.kind) {
+    case 'daily':
+      return {};
+    case 'weekly':
+      return { weekDay: WEEKDAYS[cadence.weekday - 1] as string };
+    case 'monthly':
+      return { day: String(cadence.day) };
+    case 'weekdays':
+      return { weekDay: 'MON-FRI' };
+  }
+}
+
+function cadenceLabel(cadence: Cadence): string {
+  switch (cadence.kind) {
+    case 'daily':
+      return 'Daily';
+    case 'weekly':
+      return `Weekly (${WEEKDAYS[cadence.weekday - 1]})`;
+    case 'monthly':
+      return `Monthly (day ${cadence.day})`;
+    case 'weekdays':
+      return 'Weekday';
   }
 }
 

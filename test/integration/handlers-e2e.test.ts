@@ -97,6 +97,8 @@ const definitions: ReportDefinitionInput[] = [
   daily('gentle-ops', ['liam@ops.example'], { formats: ['csv'] }),
   daily('quiet-ops', ['grace@ops.example'], { clients: ['no-such-client'] }),
   daily('silent-ops', ['heidi@ops.example'], { clients: ['no-such-client'], skipIfEmpty: true }),
+  daily('weekly-ops', ['mia@ops.example'], { formats: ['csv'], cadence: { kind: 'weekly' } }),
+  daily('weekend-ops', ['noah@ops.example'], { formats: ['csv'], cadence: { kind: 'weekdays' } }),
 ];
 
 let moto: Moto;
@@ -437,6 +439,45 @@ describe('scheduled-report', () => {
     expect(latest.text).toContain(`  Validations: ${now} (previous ${prev}, ${sign}${Math.abs(diff)}`);
     const first = mails.find((m) => m.subject?.includes('2024-11-30')) as ParsedMail;
     expect(first.text).not.toContain('WHAT CHANGED');
+  });
+
+  it('weekly: Monday reports the last Monday–Sunday week, claimed once per week, with deltas vs the week before', async () => {
+    const handler = scheduled();
+    // NOW is Monday 2024-12-02: the week is 2024-11-25..2024-12-01 (2024-W48).
+    expect(await handler({ definition: 'weekly-ops', day: '2024-11-20' })).toMatchObject({
+      status: 'sent',
+      day: '2024-11-18',
+    });
+    expect(await handler({ definition: 'weekly-ops' })).toMatchObject({ status: 'sent', day: '2024-11-25' });
+    const again = await handler({ definition: 'weekly-ops', day: '2024-11-30' });
+    expect(again).toMatchObject({ status: 'skipped', day: '2024-11-25' });
+    expect(again.status === 'skipped' && again.reason).toContain('weekly-ops 2024-W48 is already sent');
+    // A day of the current week waits for the week to end.
+    const early = await handler({ definition: 'weekly-ops', day: '2024-12-02' });
+    expect(early.status === 'skipped' && early.reason).toContain('2024-W49 is not over');
+    const [week] = await manifests('reports/weekly-ops/2024/11/25/');
+    expect(week?.manifest.window).toMatchObject({ from: '2024-11-25', to: '2024-12-01' });
+    expect(week?.manifest.totals.validations).toBeGreaterThan(0);
+    const mails = await mailsTo('mia@ops.example');
+    expect(mails).toHaveLength(2);
+    const latest = mails.find((m) => m.subject?.includes('2024-11-25')) as ParsedMail;
+    expect(latest.text).toContain('WHAT CHANGED VS THE PREVIOUS REPORT');
+    expect(latest.text).toContain('(previous 0,');
+  });
+
+  it('weekdays: Monday reports Friday–Sunday under Friday, compared with Thursday', async () => {
+    const handler = scheduled();
+    expect(await handler({ definition: 'weekend-ops', day: '2024-11-28' })).toMatchObject({ status: 'sent' });
+    expect(await handler({ definition: 'weekend-ops' })).toMatchObject({ status: 'sent', day: '2024-11-29' });
+    expect(await handler({ definition: 'weekend-ops', day: '2024-12-01' })).toMatchObject({
+      status: 'skipped',
+    });
+    const [weekend] = await manifests('reports/weekend-ops/2024/11/29/');
+    expect(weekend?.manifest.window).toMatchObject({ from: '2024-11-29', to: '2024-12-01' });
+    const latest = (await mailsTo('noah@ops.example')).find((m) =>
+      m.subject?.includes('2024-11-29'),
+    ) as ParsedMail;
+    expect(latest.text).toContain('WHAT CHANGED VS THE PREVIOUS REPORT');
   });
 
   it('a day without validations sends the short "no validations" mail, or nothing when skipIfEmpty', async () => {

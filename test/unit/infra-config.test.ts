@@ -196,6 +196,43 @@ describe('configuration in the template', () => {
     expect(Object.keys(template.toJSON().Outputs)).not.toContain('DkimRecord1');
   });
 
+  it('schedules each cadence on its run days, in its zone', () => {
+    const madrid = { hour: 6, minute: 0, timeZone: 'Europe/Madrid' };
+    const reporting = {
+      allowedRecipientDomains: ['corp.example.org'],
+      sender: { address: 'reports@corp.example.org' },
+      definitions: [
+        definition('weekly-mon', { schedule: madrid, cadence: { kind: 'weekly' } }),
+        definition('weekly-wed', { schedule: madrid, cadence: { kind: 'weekly', weekday: 3, weekStart: 7 } }),
+        definition('monthly', { schedule: madrid, cadence: { kind: 'monthly', day: 2 } }),
+        definition('weekdays', { schedule: madrid, cadence: { kind: 'weekdays', monday: 'skips-weekend' } }),
+      ],
+    };
+    const { stack } = buildApp({ nag: false, functionCode: stub, context: { reporting } });
+    const expressions = Object.values(
+      Template.fromStack(stack).findResources('AWS::Scheduler::Schedule'),
+    ).map(
+      (r) =>
+        (r as { Properties: { ScheduleExpression: string; ScheduleExpressionTimezone: string } }).Properties,
+    );
+    expect(expressions.map((p) => p.ScheduleExpression).sort()).toEqual([
+      'cron(0 6 2 * ? *)',
+      'cron(0 6 ? * MON *)',
+      'cron(0 6 ? * MON-FRI *)',
+      'cron(0 6 ? * WED *)',
+    ]);
+    expect(new Set(expressions.map((p) => p.ScheduleExpressionTimezone))).toEqual(new Set(['Europe/Madrid']));
+  });
+
+  it('refuses a cadence that does not exist, naming the field', () => {
+    const reporting = {
+      allowedRecipientDomains: ['corp.example.org'],
+      sender: { address: 'reports@corp.example.org' },
+      definitions: [definition('monthly', { cadence: { kind: 'monthly', day: 31 } })],
+    };
+    expect(() => buildApp({ nag: false, functionCode: stub, context: { reporting } })).toThrow(/cadence/);
+  });
+
   it('is environment-agnostic unless the configuration pins account and region', () => {
     const agnostic = buildApp({ nag: false, functionCode: stub }).stack;
     expect(Token.isUnresolved(agnostic.region)).toBe(true);
