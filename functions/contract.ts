@@ -161,6 +161,8 @@ export const MAX_CONCURRENCY = 32;
 export interface ScheduledEventInput {
   definition: string;
   day?: string | undefined;
+  /** When the schedule fired; the stack fills it with the Scheduler's `<aws.scheduler.scheduled-time>`. */
+  scheduledTime?: string | undefined;
 }
 
 /** CloudWatch namespace of the functions' metrics; the alarms read the same one. */

@@ -30,6 +30,11 @@ export const ScheduledEvent = z.object({
       { message: 'must be a calendar day YYYY-MM-DD' },
     )
     .optional(),
+  /** When the schedule fired (the Scheduler's context attribute): the run reports that fire's period. */
+  scheduledTime: z
+    .string()
+    .refine((t) => !Number.isNaN(Date.parse(t)), { message: 'must be an ISO 8601 instant' })
+    .optional(),
   /** A forced backfill's request key (runs/backfill.ts): the day is reported again under it. */
   force: z
     .string()

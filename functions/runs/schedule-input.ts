@@ -5,6 +5,7 @@
  */
 import { ReportsError } from '../errors/kinds.js';
 import type { ReportDefinition } from '../settings/definitions.js';
+import { today } from '../time/window.js';
 import type { RunDeps } from './deps.js';
 
 export class UnknownDefinitionError extends ReportsError {
@@ -38,6 +39,18 @@ export interface ScheduledInput {
    * day plus this key, so the same forced request twice still sends once.
    */
   force?: string | undefined;
+  /**
+   * When the schedule fired (EventBridge Scheduler's `<aws.scheduler.scheduled-time>`). A retry
+   * minutes later, or the Scheduler's own retry hours later, still reports the period of the fire,
+   * not the period of whenever it happened to run (a 23:58 schedule retried after midnight).
+   */
+  scheduledTime?: string | undefined;
+}
+
+/** The day a run without an explicit day reports from: the schedule's fire day in the zone, else today there. */
+export function runDayOf(input: Pick<ScheduledInput, 'scheduledTime'>, timeZone: string, now: Date): string {
+  const fired = input.scheduledTime ? new Date(input.scheduledTime) : null;
+  return today(timeZone, fired && !Number.isNaN(fired.getTime()) ? fired : now);
 }
 
 /** The claim key of a day: the day itself, or the day and a forced re-run's key. */

@@ -21,7 +21,7 @@ import {
 } from '../delivery/state/index.js';
 import { reportRecordTtlDays } from '../settings/config.js';
 import { periodContaining, periodFor, previousPeriod } from '../time/period.js';
-import { daysBetween, reportWindow, today, unfinishedDayProblem } from '../time/window.js';
+import { daysBetween, reportWindow, unfinishedDayProblem } from '../time/window.js';
 import { type HeldRun, keepAlive, MAX_RUN_ATTEMPTS, RUN_LEASE_SECONDS } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { mailFailure, recordFailure, supersede } from './failure.js';
@@ -29,7 +29,7 @@ import { logEntry } from './log.js';
 import { composeMail, sendUnderClaim } from './mail.js';
 import { previousSummary, produce, recordComplete } from './produce.js';
 import { requestRecord } from './request-record.js';
-import { claimDay, findDefinition, type ScheduledInput } from './schedule-input.js';
+import { claimDay, findDefinition, runDayOf, type ScheduledInput } from './schedule-input.js';
 
 export type ScheduledOutcome =
   | { status: 'skipped'; definition: string; day: string; reason: string }
@@ -47,7 +47,7 @@ export async function deliverScheduledReport(
   // a sweeper redo) the one containing the given day. It is claimed under its first day.
   const period = input.day
     ? periodContaining(def.cadence, input.day)
-    : periodFor(def.cadence, today(timeZone, deps.now()));
+    : periodFor(def.cadence, runDayOf(input, timeZone, deps.now()));
   const day = period.from;
   const window = reportWindow(period.from, period.to, timeZone);
   const runId = deps.newRunId();

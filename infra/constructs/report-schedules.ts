@@ -54,7 +54,11 @@ export class ReportSchedules extends Construct {
     for (const definition of props.definitions) {
       const { hour, minute, timeZone } = definition.schedule;
       // Typed by the handler's own event schema, so the two cannot drift apart.
-      const input: ScheduledEventInput = { definition: definition.name };
+      const input: ScheduledEventInput = {
+        definition: definition.name,
+        // A retried invocation reports the period of this fire, not of the moment it runs.
+        scheduledTime: scheduler.ContextAttribute.scheduledTime,
+      };
       const schedule = new scheduler.Schedule(this, `Schedule-${definition.name}`, {
         description: `${cadenceLabel(definition.cadence)} report "${definition.name}" at ${pad(hour)}:${pad(minute)} ${timeZone}`,
         scheduleGroup: group,
