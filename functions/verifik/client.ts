@@ -85,7 +85,7 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
   delay(ms, undefined, signal ? { signal } : undefined);
 
 /** What undici says about a network failure, without the Request (whose headers hold the token). */
-function networkDetail(error: unknown): string {
+export function networkDetail(error: unknown): string {
   const parts: string[] = [];
   let e: unknown = error;
   for (let depth = 0; e instanceof Error && depth < 4; depth++) {

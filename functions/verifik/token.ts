@@ -16,7 +16,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import ky, { isHTTPError, isNetworkError, isTimeoutError } from 'ky';
 import { type ErrorKind, ReportsError } from '../errors/kinds.js';
-import { DEFAULT_TIMEOUT_MS } from './client.js';
+import { DEFAULT_TIMEOUT_MS, networkDetail } from './client.js';
 import {
   readErrorBody,
   redact,
@@ -158,17 +158,6 @@ function accessTokenOf(body: unknown): { token: string; tokenType: string } | nu
   if (!inner || typeof inner.accessToken !== 'string' || inner.accessToken.trim() === '') return null;
   const tokenType = typeof inner.tokenType === 'string' ? inner.tokenType : 'bearer';
   return { token: inner.accessToken.trim(), tokenType };
-}
-
-function networkDetail(error: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = error;
-  for (let depth = 0; e instanceof Error && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    parts.push(typeof code === 'string' ? `${e.message} (${code})` : e.message);
-    e = e.cause;
-  }
-  return parts.join(': ') || String(error);
 }
 
 /**
