@@ -6,19 +6,13 @@
 
 import { ON_DEMAND_DEFINITION } from '../contract.js';
 import { describeFailure } from '../delivery/mail/index.js';
-import {
-  claimRun,
-  markMailSending,
-  markRun,
-  StaleRunError,
-  updateReportStatus,
-} from '../delivery/state/index.js';
+import { claimRun, markRun, StaleRunError, updateReportStatus } from '../delivery/state/index.js';
 import { type HeldRun, keepAlive, RUN_LEASE_SECONDS } from './claim.js';
 import type { RunDeps } from './deps.js';
-import { mailFailure, recordFailure, supersede } from './failure.js';
+import { mailFailure, recordFailure } from './failure.js';
 import { logEntry } from './log.js';
 import { composeMail, sendUnderClaim } from './mail.js';
-import { previousSummary, produce, recordComplete } from './produce.js';
+import { produce, recordComplete } from './produce.js';
 import { onDemandReportRequest } from './request-record.js';
 import type { WorkerPayload } from './worker-payload.js';
 

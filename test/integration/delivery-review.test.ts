@@ -22,7 +22,6 @@ import {
   getRun,
   listOpenRuns,
   markMailSending,
-  markMailSent,
   markRun,
   readLog,
   setPaused,
