@@ -1,6 +1,7 @@
 /** When a daily schedule last fired, in its own zone: how the sweeper notices a day nobody ran. */
 import { TZDate } from '@date-fns/tz';
-import { previousDay, today } from './window.js';
+import { type Cadence, isoWeekday, type Period, periodFor } from './period.js';
+import { nextDay, previousDay, today } from './window.js';
 import { assertTimeZone } from './zone.js';
 
 export interface DailySchedule {
@@ -27,4 +28,37 @@ export function lastDailyFire(schedule: DailySchedule, now: Date): { at: Date; r
   throw new Error(
     `no fire of ${schedule.hour}:${schedule.minute} ${schedule.timeZone} before ${now.toISOString()}`,
   );
+}
+
+/** Longer than any day (25 h on a fall-back day), shorter than two (≥ 46 h even on a spring-forward one). */
+const BEYOND_NEXT_FIRE_MS = 26 * 3600_000;
+
+/** Whether a cadence's schedule fires on a calendar day (the Scheduler's cron per cadence). */
+function firesOn(cadence: Cadence, day: string): boolean {
+  switch (cadence.kind) {
+    case 'daily':
+      return true;
+    case 'weekdays':
+      return isoWeekday(day) <= 5;
+    case 'weekly':
+      return isoWeekday(day) === cadence.weekday;
+    case 'monthly':
+      return Number(day.slice(8, 10)) === cadence.day;
+  }
+}
+
+/**
+ * The first fire after `now` of a definition's schedule, whatever its cadence, and the period
+ * that run reports on: the daily fire after the last one is the last fire as seen 26 hours after
+ * it, whatever the zone's clock did meanwhile; days its cadence does not fire on are passed over.
+ */
+export function nextFire(cadence: Cadence, schedule: DailySchedule, now: Date): { at: Date; period: Period } {
+  let fire = lastDailyFire(schedule, now);
+  // A month has at most 31 days: the monthly fire is within 32 daily steps.
+  for (let i = 0; i < 32; i++) {
+    fire = lastDailyFire(schedule, new Date(fire.at.getTime() + BEYOND_NEXT_FIRE_MS));
+    const fireDay = nextDay(fire.reportDay);
+    if (firesOn(cadence, fireDay)) return { at: fire.at, period: periodFor(cadence, fireDay) };
+  }
+  throw new Error(`no fire of the ${cadence.kind} schedule within 32 days of ${now.toISOString()}`);
 }

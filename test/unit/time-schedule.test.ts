@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastDailyFire } from '../../functions/time/schedule.js';
+import { lastDailyFire, nextFire } from '../../functions/time/schedule.js';
 
 describe('lastDailyFire', () => {
   const bogota = { hour: 6, minute: 30, timeZone: 'America/Bogota' }; // UTC−5, no DST
@@ -29,5 +29,40 @@ describe('lastDailyFire', () => {
     expect(lastDailyFire(madrid, new Date('2024-10-26T12:00:00Z')).at.toISOString()).toBe(
       '2024-10-26T05:00:00.000Z',
     );
+  });
+});
+
+describe('nextFire', () => {
+  const at6 = { hour: 6, minute: 0, timeZone: 'Europe/Madrid' };
+  // Wednesday 2024-10-23, noon in Madrid.
+  const now = new Date('2024-10-23T10:00:00Z');
+
+  it('is tomorrow 06:00 for a daily schedule, reporting today', () => {
+    const next = nextFire({ kind: 'daily' }, at6, now);
+    expect(next.at.toISOString()).toBe('2024-10-24T04:00:00.000Z');
+    expect(next.period).toMatchObject({ from: '2024-10-23', to: '2024-10-23' });
+  });
+
+  it('is next Monday for a weekly schedule, reporting the week before it (across the DST change)', () => {
+    const next = nextFire({ kind: 'weekly', weekday: 1, weekStart: 1 }, at6, now);
+    // Monday 2024-10-28 06:00 is CET (UTC+1) after the 27th's change.
+    expect(next.at.toISOString()).toBe('2024-10-28T05:00:00.000Z');
+    expect(next.period).toMatchObject({ from: '2024-10-21', to: '2024-10-27' });
+  });
+
+  it('is the 1st of next month for a monthly schedule, reporting the month', () => {
+    const next = nextFire({ kind: 'monthly', day: 1 }, at6, now);
+    expect(next.at.toISOString()).toBe('2024-11-01T05:00:00.000Z');
+    expect(next.period).toMatchObject({ from: '2024-10-01', to: '2024-10-31' });
+  });
+
+  it('skips the weekend for a weekdays schedule: from Friday noon, Monday, covering Friday–Sunday', () => {
+    const next = nextFire(
+      { kind: 'weekdays', monday: 'covers-weekend' },
+      at6,
+      new Date('2024-10-25T10:00:00Z'),
+    );
+    expect(next.at.toISOString()).toBe('2024-10-28T05:00:00.000Z');
+    expect(next.period).toMatchObject({ from: '2024-10-25', to: '2024-10-27' });
   });
 });

@@ -7,29 +7,17 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getDefinitionState } from '../../delivery/state/index.js';
 import { setDefinitionPaused } from '../../runs/backfill.js';
-import { type DailySchedule, lastDailyFire } from '../../time/schedule.js';
+import { nextFire } from '../../time/schedule.js';
 import type { ApiDeps } from '../deps.js';
 import { type HttpResult, json, notFound } from '../http.js';
 import { parseDefinitionName } from '../input.js';
-
-/** Longer than any day (25 h on a fall-back day), shorter than two (≥ 46 h even on a spring-forward one). */
-const BEYOND_NEXT_FIRE_MS = 26 * 3600_000;
-
-/**
- * The first fire of a daily schedule after `now`, and the day it reports on: the fire after the
- * last one is the last fire as seen 26 hours after it, whatever the zone's clock did meanwhile.
- */
-export function nextDailyFire(schedule: DailySchedule, now: Date): { at: Date; reportDay: string } {
-  const last = lastDailyFire(schedule, now);
-  return lastDailyFire(schedule, new Date(last.at.getTime() + BEYOND_NEXT_FIRE_MS));
-}
 
 export async function listDefinitions(deps: ApiDeps): Promise<HttpResult> {
   const now = deps.now();
   const definitions = await Promise.all(
     deps.config.REPORT_DEFINITIONS.map(async (def) => {
       const state = await getDefinitionState(deps.doc, deps.config.STATE_TABLE, def.name);
-      const next = nextDailyFire(def.schedule, now);
+      const next = nextFire(def.cadence, def.schedule, now);
       return {
         name: def.name,
         schedule: { hour: def.schedule.hour, minute: def.schedule.minute, timeZone: def.schedule.timeZone },
@@ -38,7 +26,12 @@ export async function listDefinitions(deps: ApiDeps): Promise<HttpResult> {
         ...(state.updatedAt ? { pausedOrResumedAt: state.updatedAt } : {}),
         ...(state.by ? { by: state.by } : {}),
         // While paused the schedule still fires at this instant, and the run skips.
-        nextRun: { at: next.at.toISOString(), reportsOn: next.reportDay },
+        nextRun: {
+          at: next.at.toISOString(),
+          reportsOn:
+            next.period.from === next.period.to ? next.period.from : `${next.period.from}..${next.period.to}`,
+        },
+        cadence: def.cadence.kind,
       };
     }),
   );
