@@ -13,20 +13,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { ON_DEMAND_DEFINITION, SEND_ID_HEADER } from '../../functions/contract.js';
-import {
-  createDynamoDocClient,
-  createS3Client,
-  createSecretsClient,
-  createSesClient,
-} from '../../functions/delivery/aws-clients.js';
+import { createS3Client, createSesClient } from '../../functions/delivery/aws-clients.js';
 import {
   claimRun,
   getReport,
@@ -53,6 +48,7 @@ import {
   startFaultProxy,
 } from '../support/fault-proxy.js';
 import { type Moto, startMoto } from '../support/moto.js';
+import { provisionStack } from '../support/stack.js';
 
 const BUCKET = 'fault-reports';
 const TABLE = 'fault-state';
@@ -276,16 +272,17 @@ beforeAll(async () => {
     count: 1050,
   });
   fake = await startFakeVerifik({ dataset, token: 'right-token' });
-  doc = createDynamoDocClient(moto.clientConfig);
-  secretsSm = createSecretsClient(moto.clientConfig);
-  s3Direct = createS3Client(moto.clientConfig);
-  await Promise.all([
-    s3Direct.send(new CreateBucketCommand({ Bucket: BUCKET })),
-    secretsSm.send(new CreateSecretCommand({ Name: TOKEN_SECRET, SecretString: 'right-token' })),
-    secretsSm.send(new CreateSecretCommand({ Name: LINK_SECRET, SecretString: 'k'.repeat(48) })),
-    moto.verifyIdentity('reports.example'),
-    moto.createStateTable(TABLE),
-  ]);
+  ({
+    doc,
+    secrets: secretsSm,
+    s3: s3Direct,
+  } = await provisionStack(moto, {
+    bucket: BUCKET,
+    table: TABLE,
+    tokenSecret: TOKEN_SECRET,
+    linkSecret: LINK_SECRET,
+    token: 'right-token',
+  }));
 }, 120_000);
 
 afterAll(async () => {

@@ -6,8 +6,8 @@
  * each start, then runs the scheduled handler for it, as Lambda would.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateBucketCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type ParsedMail, simpleParser } from 'mailparser';
@@ -16,12 +16,6 @@ import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import type { ApiDeps } from '../../functions/api/deps.js';
 import { API_ROUTES } from '../../functions/contract.js';
-import {
-  createDynamoDocClient,
-  createS3Client,
-  createSecretsClient,
-  createSesClient,
-} from '../../functions/delivery/aws-clients.js';
 import {
   claimRun,
   getReport,
@@ -46,6 +40,7 @@ import type { ReportDefinitionInput } from '../../functions/settings/definitions
 import { createVerifikClient } from '../../functions/verifik/client.js';
 import { type ApiGatewayStandIn, startApiGateway } from '../support/apigw.js';
 import { type Moto, type MotoSentEmail, startMoto } from '../support/moto.js';
+import { provisionStack } from '../support/stack.js';
 
 const BUCKET = 'reports-bucket';
 const TABLE = 'report-state';
@@ -193,17 +188,18 @@ beforeAll(async () => {
     count: 300,
   });
   fake = await startFakeVerifik({ dataset, token: 'right-token' });
-  s3 = createS3Client(moto.clientConfig);
-  secretsSm = createSecretsClient(moto.clientConfig);
-  ses = createSesClient(moto.clientConfig);
-  doc = createDynamoDocClient(moto.clientConfig);
-  await Promise.all([
-    s3.send(new CreateBucketCommand({ Bucket: BUCKET })),
-    secretsSm.send(new CreateSecretCommand({ Name: TOKEN_SECRET, SecretString: 'right-token' })),
-    secretsSm.send(new CreateSecretCommand({ Name: LINK_SECRET, SecretString: 'k'.repeat(48) })),
-    moto.verifyIdentity('reports.example'),
-    moto.createStateTable(TABLE),
-  ]);
+  ({
+    s3,
+    secrets: secretsSm,
+    ses,
+    doc,
+  } = await provisionStack(moto, {
+    bucket: BUCKET,
+    table: TABLE,
+    tokenSecret: TOKEN_SECRET,
+    linkSecret: LINK_SECRET,
+    token: 'right-token',
+  }));
 });
 
 afterAll(async () => {

@@ -3,20 +3,14 @@
  * mails, a wrong alert or a silent day; each now ends in one mail, or none and one alert.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { ON_DEMAND_DEFINITION } from '../../functions/contract.js';
-import {
-  createDynamoDocClient,
-  createS3Client,
-  createSecretsClient,
-  createSesClient,
-} from '../../functions/delivery/aws-clients.js';
 import {
   claimRun,
   getRun,
@@ -37,6 +31,7 @@ import { sweep } from '../../functions/runs/sweep.js';
 import { loadConfig } from '../../functions/settings/config.js';
 import { createVerifikClient } from '../../functions/verifik/client.js';
 import { type Moto, startMoto } from '../support/moto.js';
+import { provisionStack } from '../support/stack.js';
 
 const BUCKET = 'reports-bucket',
   TABLE = 'report-state',
@@ -111,17 +106,18 @@ beforeAll(async () => {
     }),
     token: 'right',
   });
-  s3 = createS3Client(moto.clientConfig);
-  sm = createSecretsClient(moto.clientConfig);
-  ses = createSesClient(moto.clientConfig);
-  doc = createDynamoDocClient(moto.clientConfig);
-  await Promise.all([
-    s3.send(new CreateBucketCommand({ Bucket: BUCKET })),
-    sm.send(new CreateSecretCommand({ Name: 'tok', SecretString: 'right' })),
-    sm.send(new CreateSecretCommand({ Name: 'lnk', SecretString: 'k'.repeat(48) })),
-    moto.verifyIdentity('reports.example'),
-    moto.createStateTable(TABLE),
-  ]);
+  ({
+    s3,
+    secrets: sm,
+    ses,
+    doc,
+  } = await provisionStack(moto, {
+    bucket: BUCKET,
+    table: TABLE,
+    tokenSecret: 'tok',
+    linkSecret: 'lnk',
+    token: 'right',
+  }));
 });
 afterAll(async () => {
   await fake?.close();

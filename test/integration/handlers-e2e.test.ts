@@ -13,17 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import {
-  CreateSecretCommand,
-  PutSecretValueCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -41,13 +32,7 @@ import {
   LAMBDA_PROCESS_ENV,
   LAMBDA_V8_FLAGS,
 } from '../../functions/contract.js';
-import {
-  createDynamoDocClient,
-  createS3Client,
-  createSecretsClient,
-  createSesClient,
-  setClients,
-} from '../../functions/delivery/aws-clients.js';
+import { setClients } from '../../functions/delivery/aws-clients.js';
 import { signFileLink } from '../../functions/delivery/links.js';
 import { createApiDeps } from '../../functions/handlers/api-deps.js';
 import { createWorkerHandler } from '../../functions/handlers/report-worker.js';
@@ -65,6 +50,7 @@ import { createVerifikClient } from '../../functions/verifik/client.js';
 import { BUNDLING } from '../../infra/constructs/report-functions.js';
 import { type ApiGatewayStandIn, fakeLambdaContext, startApiGateway } from '../support/apigw.js';
 import { type Moto, type MotoSentEmail, startMoto } from '../support/moto.js';
+import { provisionStack } from '../support/stack.js';
 
 const BUCKET = 'reports-bucket';
 const TABLE = 'report-state';
@@ -215,17 +201,19 @@ beforeAll(async () => {
   });
   fake = await startFakeVerifik({ dataset, token: 'right-token' });
   // The factories the deployed functions use, pointed at moto (path-style S3, the same marshalling).
-  s3 = createS3Client(moto.clientConfig);
-  secretsSm = createSecretsClient(moto.clientConfig);
-  ses = createSesClient(moto.clientConfig);
-  doc = createDynamoDocClient(moto.clientConfig);
-  await Promise.all([
-    s3.send(new CreateBucketCommand({ Bucket: BUCKET })),
-    secretsSm.send(new CreateSecretCommand({ Name: TOKEN_SECRET, SecretString: 'right-token' })),
-    secretsSm.send(new CreateSecretCommand({ Name: LINK_SECRET, SecretString: LINK_KEY })),
-    moto.verifyIdentity('reports.example'),
-    moto.createStateTable(TABLE),
-  ]);
+  ({
+    s3,
+    secrets: secretsSm,
+    ses,
+    doc,
+  } = await provisionStack(moto, {
+    bucket: BUCKET,
+    table: TABLE,
+    tokenSecret: TOKEN_SECRET,
+    linkSecret: LINK_SECRET,
+    token: 'right-token',
+    linkKey: LINK_KEY,
+  }));
 });
 
 afterAll(async () => {
