@@ -9,6 +9,7 @@
  * a forced day claims `<day>~<request key>`, so the same forced request twice still sends once.
  */
 import {
+  countLiveRuns,
   dequeueDay,
   enqueueDay,
   getDefinitionState,
@@ -62,7 +63,9 @@ export async function backfill(
     throw new InvalidBackfillError(`The range is ${days} days; a backfill takes at most ${MAX_RANGE_DAYS}.`);
   }
   const out: BackfillDay[] = [];
-  let free = BACKFILL_WIDTH - (await activeRuns(deps, def.name));
+  let free =
+    BACKFILL_WIDTH -
+    countLiveRuns(await listOpenRuns(deps.doc, deps.config.STATE_TABLE), def.name, deps.now());
   for (let i = 0; i < days; i++) {
     const day = addDays(input.from, i);
     const run = await getRun(deps.doc, deps.config.STATE_TABLE, def.name, day);
@@ -94,21 +97,6 @@ export async function backfill(
   return out;
 }
 
-/** Runs of a definition a live worker holds now. */
-async function activeRuns(
-  deps: Pick<RunDeps, 'doc' | 'config' | 'now'>,
-  definition: string,
-): Promise<number> {
-  const nowS = Math.floor(deps.now().getTime() / 1000);
-  const open = await listOpenRuns(deps.doc, deps.config.STATE_TABLE);
-  return open.filter(
-    (r) =>
-      r.definition === definition &&
-      (r.status === 'running' || r.status === 'sending') &&
-      r.leaseExpiresAt >= nowS,
-  ).length;
-}
-
 /**
  * Starts queued backfill days while fewer than BACKFILL_WIDTH runs of their definition are live
  * (the sweeper calls it every few minutes). Returns the days it started.
@@ -118,10 +106,12 @@ export async function startQueuedBackfills(
 ): Promise<QueuedDay[]> {
   const started: QueuedDay[] = [];
   const table = deps.config.STATE_TABLE;
+  // One read of the open runs for every definition (they only change through what this starts).
+  const open = await listOpenRuns(deps.doc, table);
   for (const def of deps.config.REPORT_DEFINITIONS) {
     // A paused definition's queued days wait for its resume (started now, they would only skip).
     if ((await getDefinitionState(deps.doc, table, def.name)).paused) continue;
-    const free = BACKFILL_WIDTH - (await activeRuns(deps, def.name));
+    const free = BACKFILL_WIDTH - countLiveRuns(open, def.name, deps.now());
     if (free <= 0) continue;
     for (const q of await queuedDays(deps.doc, table, def.name, free)) {
       if (!(await dequeueDay(deps.doc, table, q))) continue;

@@ -7,7 +7,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ON_DEMAND_DEFINITION } from '../../contract.js';
 import { newReportId } from '../../core/naming.js';
-import { listOpenRuns, putReport, updateReportStatus } from '../../delivery/state/index.js';
+import { countLiveRuns, listOpenRuns, putReport, updateReportStatus } from '../../delivery/state/index.js';
 import { onDemandReportRequest, queuedRecord } from '../../runs/request-record.js';
 import { reportRecordTtlDays } from '../../settings/config.js';
 import type { ApiDeps } from '../deps.js';
@@ -24,7 +24,11 @@ export async function postReport(deps: ApiDeps, event: APIGatewayProxyEventV2): 
   });
   if (!parsed.ok) return validationError(parsed.errors);
   const request = parsed.value;
-  const running = await runningOnDemand(deps, now);
+  const running = countLiveRuns(
+    await listOpenRuns(deps.doc, deps.config.STATE_TABLE),
+    ON_DEMAND_DEFINITION,
+    now,
+  );
   if (running >= deps.config.MAX_PARALLEL_REPORTS) {
     return json(
       429,
@@ -67,16 +71,4 @@ export async function postReport(deps: ApiDeps, event: APIGatewayProxyEventV2): 
     notify: request.notify.length,
   });
   return json(202, { id: reportId, status: 'queued', statusUrl }, { location: statusUrl });
-}
-
-/** On-demand reports a live worker is producing now (their claims hold an unexpired lease). */
-async function runningOnDemand(deps: ApiDeps, now: Date): Promise<number> {
-  const nowS = Math.floor(now.getTime() / 1000);
-  const open = await listOpenRuns(deps.doc, deps.config.STATE_TABLE);
-  return open.filter(
-    (r) =>
-      r.definition === ON_DEMAND_DEFINITION &&
-      (r.status === 'running' || r.status === 'sending') &&
-      r.leaseExpiresAt >= nowS,
-  ).length;
 }

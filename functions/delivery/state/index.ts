@@ -24,6 +24,7 @@ export {
   type ClaimInput,
   type ClaimResult,
   claimRun,
+  countLiveRuns,
   failStoppedRun,
   getRun,
   listOpenRuns,

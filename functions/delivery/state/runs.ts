@@ -498,3 +498,14 @@ export async function listOpenRuns(doc: DynamoDBDocumentClient, table: string): 
   } while (startKey);
   return out;
 }
+
+/** How many of `open` a live run of `definition` holds now: running or sending, lease not run out. */
+export function countLiveRuns(open: readonly RunRecord[], definition: string, now: Date): number {
+  const nowS = epochSeconds(now);
+  return open.filter(
+    (r) =>
+      r.definition === definition &&
+      (r.status === 'running' || r.status === 'sending') &&
+      r.leaseExpiresAt >= nowS,
+  ).length;
+}
