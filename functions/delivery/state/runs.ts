@@ -73,6 +73,25 @@ function runKey(definition: string, day: string) {
 const SETTLED: readonly RunStatus[] = ['sent', 'done'];
 const OPEN = 'OPEN';
 const openSortKey = (definition: string, day: string) => `${definition}#${day}`;
+const openIndexValues = (definition: string, day: string) => ({
+  ':open': OPEN,
+  ':openSk': openSortKey(definition, day),
+});
+
+/** The attributes a claim (or the sweeper's record of a day nobody claimed) writes. */
+const RECORD_NAMES = {
+  '#status': 'status',
+  '#runId': 'runId',
+  '#lease': 'leaseExpiresAt',
+  '#claimedAt': 'claimedAt',
+  '#updatedAt': 'updatedAt',
+  '#definition': 'definition',
+  '#day': 'day',
+  '#attempts': 'attempts',
+  '#expiresAt': 'expiresAt',
+  '#openPk': STATE_TABLE.openIndexPartitionKey,
+  '#openSk': STATE_TABLE.openIndexSortKey,
+};
 
 export interface ClaimInput {
   definition: string;
@@ -112,24 +131,9 @@ export async function claimRun(
           'SET #status = :running, #runId = :runId, #lease = :lease, #claimedAt = :iso, #updatedAt = :iso, ' +
           '#definition = :definition, #day = :day, #attempts = if_not_exists(#attempts, :zero) + :one, ' +
           '#expiresAt = :ttl, #openPk = :open, #openSk = :openSk REMOVE #reason, #alertedAt',
-        ExpressionAttributeNames: {
-          '#status': 'status',
-          '#runId': 'runId',
-          '#lease': 'leaseExpiresAt',
-          '#claimedAt': 'claimedAt',
-          '#updatedAt': 'updatedAt',
-          '#definition': 'definition',
-          '#day': 'day',
-          '#attempts': 'attempts',
-          '#expiresAt': 'expiresAt',
-          '#reason': 'reason',
-          '#alertedAt': 'alertedAt',
-          '#openPk': STATE_TABLE.openIndexPartitionKey,
-          '#openSk': STATE_TABLE.openIndexSortKey,
-        },
+        ExpressionAttributeNames: { ...RECORD_NAMES, '#reason': 'reason', '#alertedAt': 'alertedAt' },
         ExpressionAttributeValues: {
-          ':open': OPEN,
-          ':openSk': openSortKey(input.definition, input.day),
+          ...openIndexValues(input.definition, input.day),
           ':failed': 'failed',
           ':running': 'running',
           ':now': nowS,
@@ -293,19 +297,7 @@ export async function recordRedo(
         '#lease = if_not_exists(#lease, :zero), #claimedAt = if_not_exists(#claimedAt, :iso), #updatedAt = :iso, ' +
         '#definition = :definition, #day = :day, #attempts = if_not_exists(#attempts, :zero), ' +
         '#openPk = :open, #openSk = :openSk, #expiresAt = if_not_exists(#expiresAt, :ttl) ADD #redos :one',
-      ExpressionAttributeNames: {
-        '#status': 'status',
-        '#runId': 'runId',
-        '#lease': 'leaseExpiresAt',
-        '#claimedAt': 'claimedAt',
-        '#updatedAt': 'updatedAt',
-        '#definition': 'definition',
-        '#day': 'day',
-        '#attempts': 'attempts',
-        '#redos': 'sweeperRedos',
-        '#expiresAt': 'expiresAt',
-        ...OPEN_INDEX_NAMES,
-      },
+      ExpressionAttributeNames: { ...RECORD_NAMES, '#redos': 'sweeperRedos' },
       ExpressionAttributeValues: {
         ':failed': 'failed',
         ':none': 'none',
@@ -314,8 +306,7 @@ export async function recordRedo(
         ':iso': iso,
         ':definition': input.definition,
         ':day': input.day,
-        ':open': OPEN,
-        ':openSk': openSortKey(input.definition, input.day),
+        ...openIndexValues(input.definition, input.day),
         ':ttl': expiresAfter(input.now, DEFAULT_RUN_TTL_DAYS),
       },
       ReturnValues: 'ALL_NEW',
