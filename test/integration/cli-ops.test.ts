@@ -6,7 +6,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
@@ -31,6 +30,7 @@ import type { ScheduledOutcome } from '../../functions/runs/scheduled.js';
 import { loadConfig } from '../../functions/settings/config.js';
 import type { ReportDefinitionInput } from '../../functions/settings/definitions.js';
 import { createVerifikClient } from '../../functions/verifik/client.js';
+import { captureIo } from '../support/cli-io.js';
 import { type Moto, type MotoSentEmail, startMoto } from '../support/moto.js';
 
 const BUCKET = 'cli-ops-reports';
@@ -80,21 +80,7 @@ let lambda: Server;
 const invocations: { functionName: string; invocationType: string; payload: unknown }[] = [];
 
 function cli(env: Record<string, string | undefined> = stackEnv) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => {
-    o += d;
-  });
-  stderr.on('data', (d) => {
-    e += d;
-  });
-  return {
-    io: { stdout, stderr, env, now: clock },
-    out: () => o,
-    err: () => e,
-  };
+  return captureIo(env, clock);
 }
 
 async function run(argv: string[], env?: Record<string, string | undefined>) {

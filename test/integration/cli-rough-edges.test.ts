@@ -7,13 +7,13 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
 import { EXIT, runCli } from '../../functions/cli/main.js';
 import { parseConcurrency } from '../../functions/settings/read-concurrency.js';
 import { dayWindow } from '../../functions/time/window.js';
+import { captureIo } from '../support/cli-io.js';
 
 const DAY = '2024-12-01';
 const TZ = 'UTC';
@@ -33,23 +33,14 @@ afterAll(async () => {
 });
 
 async function cli(args: string[], env: Record<string, string> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => {
-    o += d;
-  });
-  stderr.on('data', (d) => {
-    e += d;
-  });
+  const captured = captureIo(
+    { VERIFIK_BASE_URL: fake.url, VERIFIK_TOKEN: fake.token, ...env },
+    () => new Date('2024-12-03T00:00:00Z'),
+  );
   const started = Date.now();
-  const code = await runCli(args, {
-    stdout,
-    stderr,
-    env: { VERIFIK_BASE_URL: fake.url, VERIFIK_TOKEN: fake.token, ...env },
-    now: () => new Date('2024-12-03T00:00:00Z'),
-  });
+  const code = await runCli(args, captured.io);
+  const o = captured.out();
+  const e = captured.err();
   // The message lines, without the "No report was written." that follows a failed run.
   const lines = e
     .trim()

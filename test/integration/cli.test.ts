@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { simpleParser } from 'mailparser';
@@ -20,6 +19,7 @@ import { EXIT, runCli } from '../../functions/cli/main.js';
 import { downloadName } from '../../functions/core/naming.js';
 import { Manifest } from '../../functions/report/manifest.js';
 import { dayWindow } from '../../functions/time/window.js';
+import { captureIo } from '../support/cli-io.js';
 import { type Moto, startMoto } from '../support/moto.js';
 
 const DAY = '2024-12-01';
@@ -48,26 +48,10 @@ afterAll(async () => {
 });
 
 function io(env: Record<string, string | undefined> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => {
-    o += d;
-  });
-  stderr.on('data', (d) => {
-    e += d;
-  });
-  return {
-    io: {
-      stdout,
-      stderr,
-      env: { VERIFIK_BASE_URL: fake.url, VERIFIK_TOKEN: fake.token, ...env },
-      now: () => new Date('2024-12-02T12:00:00Z'),
-    },
-    out: () => o,
-    err: () => e,
-  };
+  return captureIo(
+    { VERIFIK_BASE_URL: fake.url, VERIFIK_TOKEN: fake.token, ...env },
+    () => new Date('2024-12-02T12:00:00Z'),
+  );
 }
 
 function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
