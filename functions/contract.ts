@@ -34,6 +34,13 @@ export const FILE_KINDS = Object.keys(FILE_CATALOGUE) as [FileKind, ...FileKind[
  */
 export const PREVIOUS_REPORT_LOOKBACK_DAYS = 7;
 
+/**
+ * The biometric checks every validation may carry: columns, summary, mail and the definitions'
+ * conditions (`sendIf` thresholds on a check's failure rate) all name them this way.
+ */
+export const CHECK_KEYS = ['livenessDetection', 'identityMatch', 'antiSpoofing'] as const;
+export type CheckKey = (typeof CHECK_KEYS)[number];
+
 // ---------------------------------------------------------------- names and patterns
 
 /** A calendar day as every boundary takes it (API, worker payload, manifest, state records). */

@@ -3,6 +3,7 @@
  * (the Validations sheet, the details CSV) shows, in one fixed order. Renderers only decide how
  * each kind of value looks; what the columns are is decided here, once.
  */
+import { CHECK_KEYS, type CheckKey } from '../contract.js';
 import { parseInstant } from '../time/instant.js';
 import { type BiometricValidation, refId, refName } from '../verifik/schema.js';
 
@@ -120,8 +121,7 @@ export const HIGH_RISK_THRESHOLD = 0.7;
 /** Risk scores at or above this (and below high) are "medium". */
 export const MEDIUM_RISK_THRESHOLD = 0.3;
 
-export const CHECK_KEYS = ['livenessDetection', 'identityMatch', 'antiSpoofing'] as const;
-export type CheckKey = (typeof CHECK_KEYS)[number];
+export { CHECK_KEYS, type CheckKey };
 /** Each check's readable name: its column's header, so sheets, mail and columns agree. */
 export const CHECK_LABELS = Object.fromEntries(
   CHECK_KEYS.map((k) => [k, DETAIL_COLUMNS.find((c) => c.key === k)?.header ?? k]),

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { DEFINITION_NAME, DEFINITION_NAME_RULE, MAX_RECIPIENTS } from '../contract.js';
 import { isTimeZone } from '../time/zone.js';
+import { SendIf } from './conditions.js';
+import { SplitBy, scopeProblems, scopeReportName } from './scopes.js';
 
 export const ReportFormat = z.enum(['xlsx', 'csv']);
 export type ReportFormat = z.infer<typeof ReportFormat>;
@@ -56,8 +58,12 @@ export const ReportDefinition = z.object({
   recipients: z.array(z.email()).max(MAX_RECIPIENTS).default([]),
   /** Told when a run fails (no personal data in that mail). */
   owners: z.array(z.email()).min(1),
-  /** true: a day without validations sends nothing; false: a short "no validations" mail. */
+  /** true: a day without validations sends nothing; false: a short "no validations" mail. Same as `sendIf: "not-empty"`. */
   skipIfEmpty: z.boolean().default(false),
+  /** When a period's report is sent, sent as an alert, or only stored (settings/conditions.ts). */
+  sendIf: SendIf.default('always'),
+  /** One report per project or client from one read (settings/scopes.ts). */
+  splitBy: SplitBy.optional(),
 });
 export type ReportDefinition = z.infer<typeof ReportDefinition>;
 export type ReportDefinitionInput = z.input<typeof ReportDefinition>;
@@ -68,5 +74,28 @@ export const ReportDefinitions = z.array(ReportDefinition).superRefine((defs, ct
     if (seen.has(d.name))
       ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate definition "${d.name}"` });
     seen.add(d.name);
+    if (d.skipIfEmpty && d.sendIf !== 'always' && d.sendIf !== 'not-empty')
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'skipIfEmpty'],
+        message: 'use sendIf alone: skipIfEmpty is sendIf "not-empty" and cannot combine with conditions',
+      });
+    if (d.splitBy)
+      for (const [path, message] of scopeProblems(d.name, d.splitBy))
+        ctx.addIssue({ code: 'custom', path: [i, ...path], message });
   }
+  // A scope's reports live under `<definition>--<scope>`: no definition may take that name.
+  for (const [i, d] of defs.entries())
+    for (const s of d.splitBy?.scopes ?? [])
+      if (seen.has(scopeReportName(d.name, s.name)))
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'splitBy', 'scopes'],
+          message: `scope "${s.name}" would share its reports with definition "${scopeReportName(d.name, s.name)}"`,
+        });
 });
+
+/** The effective condition: `skipIfEmpty` is the older spelling of `sendIf: "not-empty"`. */
+export function effectiveSendIf(d: Pick<ReportDefinition, 'sendIf' | 'skipIfEmpty'>): SendIf {
+  return d.skipIfEmpty && d.sendIf === 'always' ? 'not-empty' : d.sendIf;
+}

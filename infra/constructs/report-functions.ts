@@ -173,10 +173,14 @@ export class ReportFunctions extends Construct {
     this.props = props;
     const { storage, secrets, mail, settings } = props;
 
-    // The default daily cadence is left out (the functions' schema fills it in): the environment
-    // is 4 KB, and an existing daily stack keeps exactly its variables.
+    // Defaults are left out (the functions' schema fills them in): the environment is 4 KB, and
+    // an existing daily stack keeps exactly its variables.
     const definitionsJson = JSON.stringify(
-      settings.definitions.map(({ cadence, ...d }) => (cadence.kind === 'daily' ? d : { ...d, cadence })),
+      settings.definitions.map(({ cadence, sendIf, ...d }) => ({
+        ...d,
+        ...(cadence.kind === 'daily' ? {} : { cadence }),
+        ...(sendIf === 'always' ? {} : { sendIf }),
+      })),
     );
 
     this.failedRuns = deadLetterQueue(
