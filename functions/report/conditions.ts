@@ -171,7 +171,11 @@ export function decide(sendIf: SendIf, summary: Summary, history: readonly Summa
   });
   const held = sendIf.when === 'all' ? checked.every((c) => c.held) : checked.some((c) => c.held);
   if (held)
-    return { decision: sendIf.then, reasons: checked.filter((c) => c.held).map((c) => c.sentence), figures };
+    return {
+      decision: sendIf.whenMet,
+      reasons: checked.filter((c) => c.held).map((c) => c.sentence),
+      figures,
+    };
   const decision = sendIf.otherwise;
   return { decision, reasons: checked.map((c) => c.sentence), figures };
 }

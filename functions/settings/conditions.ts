@@ -102,7 +102,7 @@ export const SendIf = z.union([
     when: z.enum(['any', 'all']).default('any'),
     conditions: z.array(Condition).min(1).max(10),
     /** When they hold: a plain report, or one marked as an alert with the conditions on top. */
-    then: z.enum(['send', 'alert']).default('alert'),
+    whenMet: z.enum(['send', 'alert']).default('alert'),
     /** When they do not: store the report without sending (logged with its figures), or send it plainly. */
     otherwise: z.enum(['skip', 'send']).default('skip'),
   }),

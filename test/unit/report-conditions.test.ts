@@ -135,8 +135,12 @@ describe('decide', () => {
     expect(describeOutcome(quiet)).toContain('failed=10');
   });
 
-  it('then/otherwise choose the outcomes; below fires under the floor', () => {
-    const r = rule({ conditions: [{ metric: 'validations', below: 50 }], then: 'send', otherwise: 'send' });
+  it('whenMet/otherwise choose the outcomes; below fires under the floor', () => {
+    const r = rule({
+      conditions: [{ metric: 'validations', below: 50 }],
+      whenMet: 'send',
+      otherwise: 'send',
+    });
     expect(decide(r, summaryOf({ total: 10 })).decision).toBe('send');
     const alertElseSend = rule({ conditions: [{ metric: 'highRisk', above: 3 }], otherwise: 'send' });
     expect(decide(alertElseSend, summaryOf({ total: 10, highRisk: 4 }))).toMatchObject({
