@@ -13,11 +13,15 @@
  * Re-send and backfill are idempotent per `Idempotency-Key` header (required); pause and resume
  * by nature. All but the file route are IAM-authorized in API Gateway (infra/constructs/report-api.ts).
  *
+ * The same routes under `/console/...` serve the reports console: Cognito JWT-authorized, each
+ * checked against the caller's group first (console.ts, console-access.ts).
+ *
  * An error that escapes a route is answered by its kind (http.ts) and logged with the method and
  * path only: never the query string (the file route's carries a signature) or the body (recipients).
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { API_ROUTES } from '../contract.js';
+import { createConsoleApi, isConsolePath } from './console.js';
 import type { ApiDeps } from './deps.js';
 import { errorResponse, type HttpResult } from './http.js';
 import { createRouter } from './router.js';
@@ -48,9 +52,11 @@ export function createReportsApi(getDeps: () => ApiDeps) {
     },
   ]);
 
+  const consoleRoute = createConsoleApi(getDeps, route);
+
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResult> => {
     try {
-      return await route(event);
+      return await (isConsolePath(event.rawPath) ? consoleRoute(event) : route(event));
     } catch (err) {
       getDeps().logger.error('request failed', {
         method: event.requestContext.http.method,

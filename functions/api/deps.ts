@@ -28,4 +28,18 @@ export interface ApiDeps extends Pick<RunDeps, 'config' | 'secrets' | 'now'> {
   startScheduledRun?(input: ScheduledInput): Promise<void>;
   /** Who holds a re-send's claim; a random UUID when absent. */
   newRunId?(): string;
+  /**
+   * Whether a console user has TOTP MFA enabled (Cognito AdminGetUser); the console's admin
+   * routes refuse everyone when absent.
+   */
+  mfaEnabled?(username: string): Promise<boolean>;
+  /** The Verifik token secret's metadata (never its value), for the console's health strip. */
+  verifikTokenState?(): Promise<VerifikTokenState>;
+}
+
+export interface VerifikTokenState {
+  lastChangedAt?: Date;
+  lastRotatedAt?: Date;
+  nextRotationAt?: Date;
+  rotationEnabled: boolean;
 }

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiDeps } from '../api/deps.js';
-import { dynamoDocClient, s3Client, sesClient } from '../delivery/aws-clients.js';
+import { dynamoDocClient, s3Client, secretsClient, sesClient } from '../delivery/aws-clients.js';
+import { cognitoMfaCheck, secretRotationState } from '../delivery/console-users.js';
 import { asyncInvoker } from '../delivery/lambda-invoke.js';
 import type { ScheduledInput } from '../runs/schedule-input.js';
 import type { WorkerPayload } from '../runs/worker-payload.js';
@@ -36,6 +37,12 @@ export function createApiDeps(
           }),
     // Absent without SCHEDULED_FUNCTION_NAME: POST /definitions/{name}/backfill then answers 503 saying so.
     ...(startScheduledRun ? { startScheduledRun } : {}),
+    // The console's admin routes ask Cognito about MFA; without a pool they refuse every admin.
+    ...(overrides.mfaEnabled || config.CONSOLE_USER_POOL_ID
+      ? { mfaEnabled: overrides.mfaEnabled ?? cognitoMfaCheck(config.CONSOLE_USER_POOL_ID ?? '') }
+      : {}),
+    verifikTokenState:
+      overrides.verifikTokenState ?? secretRotationState(secretsClient(), config.VERIFIK_TOKEN_SECRET_ID),
     now: overrides.now ?? (() => new Date()),
     newRunId: overrides.newRunId ?? (() => randomUUID()),
   };

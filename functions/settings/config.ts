@@ -120,6 +120,8 @@ const Base = z.object({
   REPORT_DEFINITIONS: definitionsJson,
   /** reports-api only: the worker it invokes asynchronously. */
   WORKER_FUNCTION_NAME: optionalText,
+  /** reports-api only: the console's Cognito user pool, asked whether an admin has MFA. */
+  CONSOLE_USER_POOL_ID: optionalText,
   /**
    * scheduled-report only: base URL of the API for the links in mails. The worker gets it in its
    * payload instead, because giving the worker this variable would make the API depend on the
