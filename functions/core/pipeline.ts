@@ -1,26 +1,21 @@
 /**
- * The one place the stages meet: fetch → (summary, xlsx, csv) → sink → manifest.
+ * The one place the stages meet: fetch → (summary, xlsx, csv) → sink → manifest, for one report
+ * (runReport) or for one report per scope from a single read (runScopedReports); each report's
+ * own stages are core/report-build.ts.
  *
  * Records are read once, as a stream, and fanned out to every consumer side by side; nothing
  * holds the day in memory. The manifest is committed only after every file is durably stored,
  * and any failure aborts the sink, so a report either exists complete or not at all.
  */
-import { pipeline as pipe } from 'node:stream/promises';
-import { FILE_CATALOGUE, type FileKind, SUMMARY_FILE } from '../contract.js';
 import type { ReportSink } from '../delivery/sink/index.js';
-import { flatten } from '../report/columns.js';
-import type { ReportContext, ReportFilters } from '../report/context.js';
-import { summaryCsvDocument } from '../report/csv.js';
-import { createDetailWriter, type DetailTargets } from '../report/detail-writer.js';
-import { buildManifest, HashingCounter } from '../report/manifest.js';
-import { createThreadedDetailWriter } from '../report/render-thread.js';
-import { compareSummaries, type Summary, SummaryBuilder } from '../report/summary.js';
+import { type FlatRow, flatten } from '../report/columns.js';
+import type { Summary } from '../report/summary.js';
 import { applyInProcessV8Flags } from '../settings/runtime-flags.js';
 import type { VerifikClient } from '../verifik/client.js';
 import { type ReadProgress, readWindow } from '../verifik/read/index.js';
-import { refId } from '../verifik/schema.js';
-import { downloadName } from './naming.js';
-import type { ReadTuning, ReportFile, ReportRequest, ReportResult } from './request.js';
+import { type BiometricValidation, refId } from '../verifik/schema.js';
+import { ReportBuild } from './report-build.js';
+import type { ReadTuning, ReportRequest, ReportResult } from './request.js';
 
 export interface RunReportOptions {
   request: ReportRequest;
@@ -37,140 +32,147 @@ export interface RunReportOptions {
   signal?: AbortSignal;
 }
 
-interface OpenFile {
-  kind: FileKind;
-  name: string;
-  measure: HashingCounter;
-  /** Resolves when the bytes went through the measure into the sink and the sink stored them. */
-  stored: Promise<void>;
-  rows: number;
+export interface ScopeTarget {
+  /** The project (or client) id whose rows this report gets. */
+  id: string;
+  request: ReportRequest;
+  reportId: string;
+  sink: ReportSink;
+  previous?: Summary | null;
+}
+
+export interface RunScopedOptions
+  extends Omit<RunReportOptions, 'reportId' | 'sink' | 'previous' | 'renderThread'> {
+  /** The definition's request: window, filters and formats every scope shares. */
+  request: ReportRequest;
+  by: 'project' | 'client';
+  scopes: ScopeTarget[];
+  /** The definition's overall report (every row), when asked for. */
+  overall?: { reportId: string; sink: ReportSink; previous?: Summary | null } | undefined;
+}
+
+export interface ScopedResult {
+  overall: ReportResult | null;
+  /** By scope id, in the order given. */
+  scopes: Map<string, ReportResult>;
+  /** Rows of no configured scope: in the overall report only. */
+  unscoped: number;
 }
 
 export async function runReport(opts: RunReportOptions): Promise<ReportResult> {
   // The process's memory settings for a report (once per process; every caller runs reports here).
   applyInProcessV8Flags();
-  const { request, reportId, sink } = opts;
   const now = opts.now ?? (() => new Date());
-  const timeZone = request.window.timeZone;
-  const opened: OpenFile[] = [];
-
-  const open = (kind: FileKind): OpenFile => {
-    const { name, contentType } = FILE_CATALOGUE[kind];
-    const measure = new HashingCounter();
-    const target = sink.open({
-      name,
-      contentType,
-      downloadName: downloadName(request, name),
-    });
-    const stored = Promise.all([pipe(measure, target.stream), target.done]).then(() => undefined);
-    // Surface failures through `stored`; never as an unhandled rejection while rows are still being written.
-    stored.catch(() => undefined);
-    const file: OpenFile = { kind, name, measure, stored, rows: 0 };
-    opened.push(file);
-    return file;
-  };
-
-  const wantXlsx = request.formats.includes('xlsx');
-  const wantCsv = request.formats.includes('csv');
-  const xlsxFile = wantXlsx ? open('xlsx') : null;
-  const csvFile = wantCsv ? open('details-csv') : null;
-  const targets: DetailTargets = {
-    ...(xlsxFile ? { xlsx: { out: xlsxFile.measure, options: { timeZone, fileName: xlsxFile.name } } } : {}),
-    ...(csvFile ? { csv: { out: csvFile.measure, options: { timeZone, fileName: csvFile.name } } } : {}),
-  };
-  const makeDetails = (opts.renderThread ?? true) ? createThreadedDetailWriter : createDetailWriter;
-  const details = xlsxFile || csvFile ? makeDetails(targets) : null;
-
+  const build = new ReportBuild({
+    request: opts.request,
+    reportId: opts.reportId,
+    sink: opts.sink,
+    previous: opts.previous,
+    renderThread: opts.renderThread ?? true,
+  });
   try {
-    const read = readWindow(opts.verifik, {
-      window: request.window,
-      statuses: request.statuses,
-      // The API filters one type and one client; more than one is filtered here, record by record.
-      type: request.types.length === 1 ? request.types[0] : undefined,
-      client: request.clients.length === 1 ? request.clients[0] : undefined,
-      perPage: opts.read?.perPage,
-      concurrency: opts.read?.concurrency,
-      partitionByStatus: opts.read?.partitionByStatus,
-      onProgress: opts.onProgress,
-      signal: opts.signal,
-    });
-    const types = request.types.length > 1 ? new Set(request.types) : null;
-    const clients = request.clients.length > 1 ? new Set(request.clients) : null;
-    const summary = new SummaryBuilder({ timeZone });
-    let filteredOut = 0;
-
-    for await (const batch of read.batches) {
-      for (const record of batch) {
-        if (
-          (types && !types.has(record.type ?? '')) ||
-          (clients && !clients.has(refId(record.client) ?? ''))
-        ) {
-          filteredOut++;
-          continue;
-        }
-        const row = flatten(record);
-        summary.add(record, row);
-        const wait = details?.write(row);
-        if (wait) await wait;
-      }
-    }
-    const diagnostics = await read.diagnostics;
-
-    const result = summary.result();
-    const delta = opts.previous ? compareSummaries(result, opts.previous) : null;
-    const ctx: ReportContext = {
-      id: reportId,
-      window: request.window,
-      filters: filtersOf(request),
-      generatedAt: now(),
-      summary: result,
-      ...(delta ? { previous: delta } : {}),
-      diagnostics: {
-        ...diagnosticsRecord(diagnostics),
-        ...(filteredOut ? { filteredOutLocally: filteredOut } : {}),
-      },
-    };
-
-    if (details) {
-      const written = await details.finish(ctx);
-      if (xlsxFile) xlsxFile.rows = written.xlsx?.rows ?? 0;
-      if (csvFile) csvFile.rows = written.csv?.rows ?? 0;
-    }
-    if (wantCsv) {
-      const s = open('summary-csv');
-      const summaryDoc = summaryCsvDocument(ctx);
-      s.rows = summaryDoc.rows;
-      s.measure.end(summaryDoc.text);
-    }
-    await Promise.all(opened.map((f) => f.stored));
-
-    const files: ReportFile[] = opened.map((f) => ({
-      name: f.name,
-      kind: f.kind,
-      contentType: FILE_CATALOGUE[f.kind].contentType,
-      bytes: f.measure.bytes,
-      sha256: f.measure.sha256(),
-      rows: f.rows,
-    }));
-    // The full summary, for the next report's deltas (the manifest carries totals only). Stored
-    // before the manifest, so every complete report has it; not a file people download.
-    const summaryFile = sink.open({ name: SUMMARY_FILE, contentType: 'application/json' });
-    summaryFile.stream.end(JSON.stringify(result));
-    await summaryFile.done;
-
-    const manifest = buildManifest(ctx, files);
-    await sink.commit(`${JSON.stringify(manifest, null, 2)}\n`);
-    return { id: reportId, manifest, summary: result, delta, files, location: sink.location };
+    const read = await readInto(opts, opts.request, (record, row) => build.add(record, row));
+    return await build.finish({ generatedAt: now(), diagnostics: read });
   } catch (err) {
-    details?.abort(err);
-    for (const f of opened) f.measure.destroy(err instanceof Error ? err : new Error(String(err)));
-    await sink.abort(err);
+    await build.abort(err);
     throw err;
   }
 }
 
-function filtersOf(request: ReportRequest): ReportFilters {
-  return { statuses: request.statuses, types: request.types, clients: request.clients };
+/**
+ * One read of the period, many reports: each record goes to the overall report (when asked) and
+ * to the report of its project or client. Scopes render in this thread: a worker thread per
+ * scope would cost more memory than the rendering it overlaps. Any failure aborts every report
+ * of the run, so no scope is delivered from a read that did not complete.
+ */
+export async function runScopedReports(opts: RunScopedOptions): Promise<ScopedResult> {
+  applyInProcessV8Flags();
+  const now = opts.now ?? (() => new Date());
+  const builds = new Map<string, ReportBuild>();
+  const all: ReportBuild[] = [];
+  let overall: ReportBuild | null = null;
+  try {
+    for (const s of opts.scopes) {
+      const b = new ReportBuild({ ...s, renderThread: false });
+      builds.set(s.id, b);
+      all.push(b);
+    }
+    if (opts.overall) {
+      overall = new ReportBuild({ request: opts.request, ...opts.overall, renderThread: true });
+      all.push(overall);
+    }
+  } catch (err) {
+    await Promise.all(all.map((b) => b.abort(err)));
+    throw err;
+  }
+  const field = opts.by === 'project' ? 'project' : 'client';
+  let unscoped = 0;
+  try {
+    const read = await readInto(opts, opts.request, (record, row) => {
+      const id = refId(record[field]);
+      const scope = id === null ? undefined : builds.get(id);
+      if (!scope) unscoped++;
+      const a = scope?.add(record, row);
+      const b = overall?.add(record, row);
+      return a && b ? Promise.all([a, b]).then(() => undefined) : (a ?? b);
+    });
+    const generatedAt = now();
+    const results = new Map<string, ReportResult>();
+    // Finished one at a time: each finish flushes a workbook, and memory stays that of one flush.
+    for (const [id, b] of builds) results.set(id, await b.finish({ generatedAt, diagnostics: read }));
+    const overallResult = overall
+      ? await overall.finish({ generatedAt, diagnostics: { ...read, ...(unscoped ? { unscoped } : {}) } })
+      : null;
+    return { overall: overallResult, scopes: results, unscoped };
+  } catch (err) {
+    await Promise.all(all.map((b) => b.abort(err)));
+    throw err;
+  }
+}
+
+type Route = (record: BiometricValidation, row: FlatRow) => undefined | Promise<void>;
+
+/**
+ * Reads the window once, applies the filters the API cannot (more than one type or client, any
+ * project), and hands each record to `route`; resolves with the read's diagnostics.
+ */
+async function readInto(
+  opts: Pick<RunReportOptions, 'verifik' | 'onProgress' | 'read' | 'signal'>,
+  request: ReportRequest,
+  route: Route,
+): Promise<Record<string, number | string>> {
+  const read = readWindow(opts.verifik, {
+    window: request.window,
+    statuses: request.statuses,
+    // The API filters one type and one client; more than one is filtered here, record by record.
+    type: request.types.length === 1 ? request.types[0] : undefined,
+    client: request.clients.length === 1 ? request.clients[0] : undefined,
+    perPage: opts.read?.perPage,
+    concurrency: opts.read?.concurrency,
+    partitionByStatus: opts.read?.partitionByStatus,
+    onProgress: opts.onProgress,
+    signal: opts.signal,
+  });
+  const types = request.types.length > 1 ? new Set(request.types) : null;
+  const clients = request.clients.length > 1 ? new Set(request.clients) : null;
+  const projects = request.projects ? new Set(request.projects) : null;
+  let filteredOut = 0;
+  for await (const batch of read.batches) {
+    for (const record of batch) {
+      if (
+        (types && !types.has(record.type ?? '')) ||
+        (clients && !clients.has(refId(record.client) ?? '')) ||
+        (projects && !projects.has(refId(record.project) ?? ''))
+      ) {
+        filteredOut++;
+        continue;
+      }
+      const wait = route(record, flatten(record));
+      if (wait) await wait;
+    }
+  }
+  const diagnostics = await read.diagnostics;
+  return { ...diagnosticsRecord(diagnostics), ...(filteredOut ? { filteredOutLocally: filteredOut } : {}) };
 }
 
 function diagnosticsRecord(d: object): Record<string, number | string> {

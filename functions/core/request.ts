@@ -17,6 +17,8 @@ export interface ReportRequest {
   statuses: string[];
   types: string[];
   clients: string[];
+  /** Only these projects' validations (a project scope); filtered locally, absent means all. */
+  projects?: string[];
   formats: ReportFormat[];
 }
 

@@ -10,6 +10,8 @@ export interface ReportFilters {
   statuses?: readonly string[];
   types?: readonly string[];
   clients?: readonly string[];
+  /** A project scope (splitBy project): the API has no project filter, so it is applied locally. */
+  projects?: readonly string[];
 }
 
 export interface ReportContext {
@@ -33,5 +35,6 @@ export function describeFilters(filters: ReportFilters): string {
   add('status', filters.statuses);
   add('type', filters.types);
   add('client', filters.clients);
+  add('project', filters.projects);
   return parts.length === 0 ? 'none (all validations)' : parts.join('; ');
 }

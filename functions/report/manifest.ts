@@ -36,6 +36,7 @@ export const Manifest = z.object({
     statuses: z.array(z.string()).optional(),
     types: z.array(z.string()).optional(),
     clients: z.array(z.string()).optional(),
+    projects: z.array(z.string()).optional(),
   }),
   generatedAt: z.iso.datetime({ offset: true }),
   totals: z.object({
@@ -53,6 +54,7 @@ export function manifestFilters(f: ReportFilters): Manifest['filters'] {
     ...(f.statuses && f.statuses.length > 0 ? { statuses: [...f.statuses] } : {}),
     ...(f.types && f.types.length > 0 ? { types: [...f.types] } : {}),
     ...(f.clients && f.clients.length > 0 ? { clients: [...f.clients] } : {}),
+    ...(f.projects && f.projects.length > 0 ? { projects: [...f.projects] } : {}),
   };
 }
 
