@@ -13,6 +13,8 @@ export type Value = string | number | boolean | Date | null;
 export type Format = 'text' | 'int' | 'pct' | 'score' | 'datetime' | 'seconds' | 'signedInt' | 'signedPct';
 
 export interface Table {
+  /** Names a table another part refers to (the Summary's charts find "byStatus" by it). */
+  key?: 'byStatus';
   title?: string;
   headers?: string[];
   formats: Format[];
@@ -120,13 +122,14 @@ export function summaryTables(ctx: ReportContext, clock: ZoneClock): Table[] {
     });
   }
 
-  tables.push(
-    breakdown(
+  tables.push({
+    ...breakdown(
       'By status',
       'Status',
       s.byStatus.map((e) => [e.key, e.count, e.share]),
     ),
-  );
+    key: 'byStatus',
+  });
   tables.push(
     breakdown('By type', 'Type', [
       ...s.byType.map((e): Value[] => [e.key, e.count, e.share]),
@@ -287,15 +290,21 @@ export const HEADER_STYLE: Partial<Style> = { font: HEADER_FONT, fill: HEADER_FI
 const TITLE_STYLE: Partial<Style> = { font: { bold: true, size: 13 } };
 const LABEL_STYLE: Partial<Style> = { font: { bold: true } };
 
-/** Appends `table` to `ws`: title, header and rows (a blank line between stacked tables is the caller's). */
-export function writeTable(ws: Worksheet, table: Table, opts: { labelColumn?: boolean } = {}): void {
+/**
+ * Appends `table` to `ws`: title, header and rows (a blank line between stacked tables is the
+ * caller's). Answers the 1-based row of its header (0 when it has none), for charts that
+ * reference its cells.
+ */
+export function writeTable(ws: Worksheet, table: Table, opts: { labelColumn?: boolean } = {}): number {
   if (table.title) {
     const row = ws.addRow([table.title]);
     row.getCell(1).style = TITLE_STYLE;
   }
+  let headerRow = 0;
   if (table.headers) {
     const row = ws.addRow(table.headers);
     for (let i = 1; i <= table.headers.length; i++) row.getCell(i).style = HEADER_STYLE;
+    headerRow = row.number;
   }
   for (const values of table.rows) {
     const row = ws.addRow(values.map((v) => (v === null ? undefined : v)));
@@ -305,6 +314,7 @@ export function writeTable(ws: Worksheet, table: Table, opts: { labelColumn?: bo
       cell.style = i === 0 && opts.labelColumn ? LABEL_STYLE : CELL_STYLE[table.formats[i] ?? 'text'];
     });
   }
+  return headerRow;
 }
 
 /** A sheet that is one table: frozen header, autofilter, widths. */

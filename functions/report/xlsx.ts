@@ -8,7 +8,8 @@
  *     batch we wait until the bytes buffered in front of the zip are below a bound (2 MB by
  *     default). That wait can resolve, because the sheet being written is the zip's current entry.
  *  2. Summary and breakdown sheets are created and committed at the end — the summary is only
- *     known then anyway. They are a few KB each.
+ *     known then anyway. They are a few KB each, and so are the Summary's native charts
+ *     (xlsx-drawing.ts), whose series reference the breakdown tables' cells.
  *  3. Tab order is not zip order: `workbook.xml` lists sheets in the order of the writer's sheet
  *     list, so before committing we reorder that list (Summary, breakdowns, Validations…) and
  *     set `activeTab: 0`. File names (`sheetN.xml`) keep their ids; only the listing changes.
@@ -24,6 +25,7 @@ import { DETAIL_COLUMNS, type FlatRow, isFailedRow, isHighRisk } from './columns
 import type { ReportContext } from './context.js';
 import { WriterStateError } from './errors.js';
 import { OutputGuard, type OutputOptions } from './output-guard.js';
+import { attachCharts, type ChartSheet, type ChartWorkbook } from './xlsx-drawing.js';
 import { createRowRenderer, type RowMark } from './xlsx-rows.js';
 import {
   byClientTable,
@@ -36,6 +38,7 @@ import {
   writeTable,
   writeTableSheet,
 } from './xlsx-sheets.js';
+import { type PlacedTable, type SummaryChartSources, summaryCharts } from './xlsx-summary-charts.js';
 
 /** Excel's row limit per sheet, header included. */
 const EXCEL_MAX_ROWS = 1_048_576;
@@ -251,13 +254,19 @@ class StreamingXlsxWriter implements XlsxWriter {
     if (this.sheet === null) this.nextValidationsSheet();
     this.closeValidationsSheet();
 
+    const byClient = byClientTable(ctx, 'client');
+    const byHour = byHourTable(ctx);
     const small = [
-      this.tableSheet(SHEET_NAMES.byClient, byClientTable(ctx, 'client')),
+      this.tableSheet(SHEET_NAMES.byClient, byClient),
       this.tableSheet(SHEET_NAMES.byProject, byClientTable(ctx, 'project')),
-      this.tableSheet(SHEET_NAMES.byHour, byHourTable(ctx)),
+      this.tableSheet(SHEET_NAMES.byHour, byHour),
       this.tableSheet(SHEET_NAMES.highestRisk, highestRiskTable(ctx, this.clock)),
     ];
-    const summary = this.summarySheet(ctx);
+    // A table sheet's header is its row 1 (writeTableSheet).
+    const summary = this.summarySheet(ctx, {
+      byClient: { sheet: SHEET_NAMES.byClient, table: byClient, headerRow: 1 },
+      byHour: { sheet: SHEET_NAMES.byHour, table: byHour, headerRow: 1 },
+    });
     const ordered = [summary, ...small, ...this.validationSheets];
     // Tab order = order of this list in workbook.xml (see the header comment).
     this.internals._worksheets = ordered;
@@ -325,7 +334,11 @@ class StreamingXlsxWriter implements XlsxWriter {
     return ws;
   }
 
-  private summarySheet(ctx: ReportContext): SheetWriter {
+  /** The Summary sheet, with its charts over its own "By status" table and the `charted` sheets. */
+  private summarySheet(
+    ctx: ReportContext,
+    charted: Pick<SummaryChartSources, 'byClient' | 'byHour'>,
+  ): SheetWriter {
     const ws = this.wb.addWorksheet(SHEET_NAMES.summary, {
       // tabSelected is honoured by exceljs's sheet-view xform but missing from its typings.
       views: [{ tabSelected: true, showGridLines: false } as Partial<ExcelJS.WorksheetView>],
@@ -339,10 +352,18 @@ class StreamingXlsxWriter implements XlsxWriter {
       { width: 12 },
       { width: 12 },
     ];
+    let byStatus: PlacedTable | undefined;
     summaryTables(ctx, this.clock).forEach((table, i) => {
       if (i > 0 && table.title) ws.addRow([]);
-      writeTable(ws, table, { labelColumn: !table.headers });
+      const headerRow = writeTable(ws, table, { labelColumn: !table.headers });
+      if (table.key === 'byStatus') byStatus = { sheet: SHEET_NAMES.summary, table, headerRow };
     });
+    if (!byStatus) throw new WriterStateError('the Summary sheet has no "By status" table to chart');
+    attachCharts(
+      this.wb as unknown as ChartWorkbook,
+      ws as unknown as ChartSheet,
+      summaryCharts({ ...charted, byStatus, timeZone: ctx.window.timeZone }),
+    );
     ws.commit();
     return ws;
   }
