@@ -71,7 +71,7 @@ async function readBack(bytes: Buffer, name: string): Promise<Seen> {
 }
 
 /** The same package with `edit` applied to its entries (SheetJS's CFB reads and writes zips). */
-function repack(bytes: Buffer, edit: (cfb: XLSX.CFB.CFB$Container) => void): Buffer {
+function repack(bytes: Buffer, edit: (cfb: ReturnType<typeof XLSX.CFB.read>) => void): Buffer {
   const cfb = XLSX.CFB.read(bytes, { type: 'buffer' });
   edit(cfb);
   return Buffer.from(XLSX.CFB.write(cfb, { type: 'buffer', fileType: 'zip' }) as Uint8Array);
