@@ -179,7 +179,9 @@ export function chartXml(spec: ChartSpec, axisIds: readonly [number, number]): s
     '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>' +
     `<c:crossAx val="${valId}"/><c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>` +
     '<c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>' +
-    `<c:valAx><c:axId val="${valId}"/><c:scaling><c:orientation val="minMax"/></c:scaling>` +
+    // Counts and rates: the value axis starts at zero, or LibreOffice starts it near the smallest
+    // bar and a 13 % failure rate looks like nothing beside a 15 % one.
+    `<c:valAx><c:axId val="${valId}"/><c:scaling><c:orientation val="minMax"/><c:min val="0"/></c:scaling>` +
     `<c:delete val="0"/><c:axPos val="${valPos}"/><c:majorGridlines/>${valFmt}` +
     '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>' +
     `<c:crossAx val="${catId}"/><c:crosses val="${valCrosses}"/><c:crossBetween val="between"/></c:valAx>` +

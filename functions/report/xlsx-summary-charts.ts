@@ -134,7 +134,7 @@ export function summaryCharts(src: SummaryChartSources): PlacedChart[] {
   let row = 1;
   return specs.map((spec, i) => {
     const points = spec.series[0]?.values.values.length ?? 0;
-    const height = spec.direction === 'col' ? 18 : Math.max(12, 6 + points);
+    const height = spec.direction === 'col' ? 20 : Math.max(12, 6 + points);
     const anchor: ChartAnchor = {
       from: { col: CHART_COL, row },
       to: { col: CHART_COL + CHART_WIDTH_COLS, row: row + height },

@@ -123,6 +123,7 @@ describe('chartXml', () => {
       '<c:lblOffset ',
       '</c:catAx>',
       '<c:valAx><c:axId val="102"/>',
+      '<c:scaling><c:orientation val="minMax"/><c:min val="0"/></c:scaling>',
       '<c:axPos val="l"/>',
       '<c:majorGridlines/>',
       '<c:numFmt ',
