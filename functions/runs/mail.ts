@@ -52,6 +52,8 @@ export interface ReportMessageInput {
   /** The stored bytes of a report file (checked against the manifest before attaching). */
   readFile(name: string): Promise<Buffer>;
   now: Date;
+  /** The conditions that held, when the definition sends this report as an alert. */
+  alert?: readonly string[] | undefined;
 }
 
 /** The report mail (or the "no validations" mail), attachments named as downloads are. */
@@ -98,7 +100,13 @@ export function senderOf(deps: Pick<RunDeps, 'ses' | 'config'>): MailSender {
 /** A run's report mail: links signed to the API at `baseUrl`, files read back from S3. */
 export async function composeMail(
   deps: RunDeps,
-  opts: { label: string; request: ReportRequest; produced: Produced; baseUrl: string },
+  opts: {
+    label: string;
+    request: ReportRequest;
+    produced: Produced;
+    baseUrl: string;
+    alert?: readonly string[] | undefined;
+  },
 ): Promise<ComposedMail> {
   const { result, manifestKey } = opts.produced;
   const now = deps.now();
@@ -122,6 +130,7 @@ export async function composeMail(
     budgetBytes: deps.config.ATTACHMENT_BUDGET_BYTES,
     readFile: (name) => readStoredFile(deps.s3, deps.config.REPORTS_BUCKET, fileKey(manifestKey, name)),
     now,
+    alert: opts.alert,
   });
 }
 

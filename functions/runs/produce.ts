@@ -6,9 +6,9 @@
  * because the manifest carries only totals.
  */
 import { SUMMARY_FILE } from '../contract.js';
-import { runReport } from '../core/pipeline.js';
+import { runReport, runScopedReports } from '../core/pipeline.js';
 import type { ReportRequest, ReportResult } from '../core/request.js';
-import { createS3Sink, findPreviousManifest } from '../delivery/sink/index.js';
+import { createS3Sink, findPreviousManifest, type S3ReportSink } from '../delivery/sink/index.js';
 import { updateReportStatus } from '../delivery/state/index.js';
 import { CHECK_KEYS } from '../report/columns.js';
 import { readPreviousSummary, type Summary } from '../report/summary.js';
@@ -121,4 +121,72 @@ export async function recordComplete(deps: RunDeps, reportId: string, produced: 
     summary: headlineFigures(produced.result.summary),
     now: deps.now(),
   });
+}
+
+/** One scope of a split run: the report it makes, under its own name. */
+export interface ScopeToProduce {
+  /** The project or client id. */
+  id: string;
+  request: ReportRequest;
+  reportId: string;
+  previous: Summary | null;
+}
+
+export interface ProducedScoped {
+  overall: Produced | null;
+  /** By scope id. */
+  scopes: Map<string, Produced>;
+  unscoped: number;
+}
+
+/** Runs the split pipeline into S3: one read, one report per scope (and the overall one). */
+export async function produceScoped(
+  deps: RunDeps,
+  input: {
+    request: ReportRequest;
+    by: 'project' | 'client';
+    scopes: ScopeToProduce[];
+    overall: { reportId: string; previous: Summary | null } | null;
+  },
+): Promise<ProducedScoped> {
+  const token = await deps.secrets.verifikToken();
+  const sinkFor = (request: ReportRequest, reportId: string) =>
+    createS3Sink({
+      s3: deps.s3,
+      bucket: deps.config.REPORTS_BUCKET,
+      prefix: deps.config.REPORTS_PREFIX,
+      definition: request.definition,
+      window: request.window,
+      reportId,
+    });
+  const sinks = new Map(input.scopes.map((s) => [s.id, sinkFor(s.request, s.reportId)]));
+  const overallSink = input.overall ? sinkFor(input.request, input.overall.reportId) : null;
+  try {
+    const result = await runScopedReports({
+      request: input.request,
+      by: input.by,
+      scopes: input.scopes.map((s) => ({ ...s, sink: sinks.get(s.id) as S3ReportSink })),
+      overall:
+        input.overall && overallSink
+          ? { reportId: input.overall.reportId, sink: overallSink, previous: input.overall.previous }
+          : undefined,
+      verifik: deps.verifik(token),
+      now: deps.now,
+      read: { concurrency: deps.config.VERIFIK_CONCURRENCY },
+    });
+    const scopes = new Map<string, Produced>();
+    for (const [id, r] of result.scopes)
+      scopes.set(id, { result: r, manifestKey: (sinks.get(id) as S3ReportSink).manifestKey });
+    return {
+      overall:
+        result.overall && overallSink
+          ? { result: result.overall, manifestKey: overallSink.manifestKey }
+          : null,
+      scopes,
+      unscoped: result.unscoped,
+    };
+  } catch (err) {
+    if (err instanceof VerifikAuthError) deps.secrets.invalidate();
+    throw err;
+  }
 }

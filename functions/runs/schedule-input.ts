@@ -57,3 +57,39 @@ export function runDayOf(input: Pick<ScheduledInput, 'scheduledTime'>, timeZone:
 export function claimDay(day: string, force?: string): string {
   return force ? `${day}~${force}` : day;
 }
+
+/** How one scope of a split run ended. */
+export interface ScopeOutcome {
+  scope: string;
+  reportId: string;
+  /** `already`: an earlier attempt mailed it; `failed`: SES refused it (the retry mails it). */
+  status: 'sent' | 'unknown' | 'done' | 'already' | 'failed';
+  detail?: string;
+}
+
+export type ScheduledOutcome =
+  | { status: 'skipped'; definition: string; day: string; reason: string }
+  | {
+      status: 'sent';
+      definition: string;
+      day: string;
+      reportId: string;
+      messageId: string;
+      scopes?: ScopeOutcome[];
+    }
+  | {
+      status: 'unknown';
+      definition: string;
+      day: string;
+      reportId: string;
+      reason: string;
+      scopes?: ScopeOutcome[];
+    }
+  | {
+      status: 'done';
+      definition: string;
+      day: string;
+      reportId: string;
+      reason: string;
+      scopes?: ScopeOutcome[];
+    };

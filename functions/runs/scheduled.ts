@@ -15,27 +15,30 @@ import {
   claimRun,
   getDefinitionState,
   markAlerted,
-  markRun,
   putReport,
   StaleRunError,
 } from '../delivery/state/index.js';
 import { reportRecordTtlDays } from '../settings/config.js';
+import { effectiveSendIf } from '../settings/definitions.js';
 import { periodContaining, periodFor, previousPeriod } from '../time/period.js';
 import { daysBetween, reportWindow, unfinishedDayProblem } from '../time/window.js';
 import { type HeldRun, keepAlive, MAX_RUN_ATTEMPTS, RUN_LEASE_SECONDS } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { mailFailure, recordFailure, supersede } from './failure.js';
 import { logEntry } from './log.js';
-import { composeMail, sendUnderClaim } from './mail.js';
+import { type DeliveryContext, deliverReport } from './period-delivery.js';
 import { previousSummary, produce, recordComplete } from './produce.js';
 import { requestRecord } from './request-record.js';
-import { claimDay, findDefinition, runDayOf, type ScheduledInput } from './schedule-input.js';
+import {
+  claimDay,
+  findDefinition,
+  runDayOf,
+  type ScheduledInput,
+  type ScheduledOutcome,
+} from './schedule-input.js';
+import { deliverSplit } from './split-delivery.js';
 
-export type ScheduledOutcome =
-  | { status: 'skipped'; definition: string; day: string; reason: string }
-  | { status: 'sent'; definition: string; day: string; reportId: string; messageId: string }
-  | { status: 'unknown'; definition: string; day: string; reportId: string; reason: string }
-  | { status: 'done'; definition: string; day: string; reportId: string; reason: string };
+export type { ScheduledOutcome } from './schedule-input.js';
 
 export async function deliverScheduledReport(
   deps: RunDeps,
@@ -100,54 +103,81 @@ export async function deliverScheduledReport(
   let recorded = false;
   try {
     if (def.recipients.length > 0) checkRecipients(def.recipients, deps.config.ALLOWED_RECIPIENT_DOMAINS);
-    await putReport(
-      doc,
-      table,
-      {
-        id: reportId,
-        status: 'running',
-        request: requestRecord(request, input.force ? { force: input.force } : {}),
-        createdAt: deps.now().toISOString(),
-        date: window.from,
-      },
-      { ttlDays: reportRecordTtlDays(deps.config) },
-    );
-    recorded = true;
     // Deltas compare with the previous period of the same cadence, found under its first day.
     const before = previousPeriod(def.cadence, period);
-    const previous = await previousSummary(deps, def.name, day, reportId, {
-      maxDaysBack: def.cadence.kind === 'daily' ? undefined : daysBetween(before.from, day) - 1,
-    });
+    const maxDaysBack = def.cadence.kind === 'daily' ? undefined : daysBetween(before.from, day) - 1;
+    const ctx: DeliveryContext = {
+      sendIf: effectiveSendIf(def),
+      cadence: def.cadence,
+      period,
+      day: claimKey.day,
+      runId,
+    };
+    const record = (id: string, req: ReportRequest) =>
+      putReport(
+        doc,
+        table,
+        {
+          id,
+          status: 'running',
+          request: requestRecord(req, input.force ? { force: input.force } : {}),
+          createdAt: deps.now().toISOString(),
+          date: window.from,
+        },
+        { ttlDays: reportRecordTtlDays(deps.config) },
+      );
+    // A split run keeps its reports' records itself (one per scope, and the overall one).
+    if (def.splitBy)
+      return await deliverSplit(deps, {
+        def,
+        split: def.splitBy,
+        request,
+        reportId,
+        ctx,
+        maxDaysBack,
+        update,
+        record,
+      });
+    await record(reportId, request);
+    recorded = true;
+    const previous = await previousSummary(deps, def.name, day, reportId, { maxDaysBack });
     const produced = await produce(deps, request, reportId, previous);
     await recordComplete(deps, reportId, produced);
     await logEntry(deps, claimKey, { type: 'produced', reportId, runId });
     const empty = produced.result.summary.totals.validations === 0;
-    if (def.recipients.length === 0 || (empty && def.skipIfEmpty)) {
-      const reason = def.recipients.length === 0 ? 'no recipients configured' : 'no validations; skipIfEmpty';
-      await markRun(doc, table, { ...update, status: 'done', now: deps.now() });
-      log.info('scheduled run done without mail', { definition: def.name, day, reportId, reason });
-      return { status: 'done', definition: def.name, day, reportId, reason };
+    const delivered = await deliverReport(
+      deps,
+      ctx,
+      { name: def.name, label: def.name, request, produced, recipients: def.recipients },
+      update,
+    );
+    if (delivered.status === 'done') {
+      log.info('scheduled run done without mail', {
+        definition: def.name,
+        day,
+        reportId,
+        reason: delivered.reason,
+      });
+      return { status: 'done', definition: def.name, day, reportId, reason: delivered.reason };
     }
-    const baseUrl = deps.config.PUBLIC_API_URL;
-    if (!baseUrl) throw new Error('PUBLIC_API_URL is not configured: mailed links need the API base URL.');
-    const composed = await composeMail(deps, { label: def.name, request, produced, baseUrl });
-    const sent = await sendUnderClaim(deps, update, def.recipients, composed);
-    if (sent.status === 'unknown') {
+    if (delivered.status === 'unknown') {
       log.warn('scheduled report: SES did not answer; settled by its events or the sweeper', {
         definition: def.name,
         day,
         reportId,
       });
-      return { status: 'unknown', definition: def.name, day, reportId, reason: sent.reason };
+      return { status: 'unknown', definition: def.name, day, reportId, reason: delivered.reason };
     }
+    if (delivered.status === 'already') throw new StaleRunError(delivered.reason);
     log.info('scheduled report mailed', {
       definition: def.name,
       day,
       reportId,
-      messageId: sent.messageId,
+      messageId: delivered.messageId,
       empty,
+      decision: delivered.decision.decision,
     });
-    return { status: 'sent', definition: def.name, day, reportId, messageId: sent.messageId };
+    return { status: 'sent', definition: def.name, day, reportId, messageId: delivered.messageId };
   } catch (err) {
     if (err instanceof StaleRunError) {
       // Another run holds the day now (a twin that also won a claim, or a takeover after our

@@ -28,6 +28,7 @@ export interface ComposeReportMailInput {
     statuses: string[];
     types: string[];
     clients: string[];
+    projects?: string[] | undefined;
   };
   /** What was made (the core's ReportResult fits). */
   result: {
@@ -46,6 +47,8 @@ export interface ComposeReportMailInput {
   /** File name people see for an attachment (e.g. with the date in it). */
   attachmentName?(name: string): string;
   now: Date;
+  /** The conditions that held, when the definition sends this report as an alert. */
+  alert?: readonly string[] | undefined;
 }
 
 export interface ComposedReportMail {
@@ -62,9 +65,15 @@ export async function composeReportMail(input: ComposeReportMailInput): Promise<
       mail: renderEmptyMail({
         definition: input.label,
         window,
-        filters: { statuses: request.statuses, types: request.types, clients: request.clients },
+        filters: {
+          statuses: request.statuses,
+          types: request.types,
+          clients: request.clients,
+          projects: request.projects,
+        },
         generatedAt: input.now,
         reportId: input.reportId,
+        alert: input.alert,
       }),
       attachments: [],
       decision: null,
@@ -99,6 +108,7 @@ export async function composeReportMail(input: ComposeReportMailInput): Promise<
     linksExpireAt: input.linksExpireAt,
     generatedAt: new Date(result.manifest.generatedAt),
     reportId: input.reportId,
+    alert: input.alert,
   });
   return { mail, attachments, decision };
 }

@@ -8,6 +8,7 @@
 
 import type { Summary, SummaryDelta } from '../../report/summary.js';
 import { escapeHtml } from '../../util/html-escape.js';
+import { alertHtml, alertSubject, alertText } from './alert.js';
 import {
   FONT,
   formatBytes,
@@ -50,6 +51,8 @@ export interface ReportMailInput {
   linksExpireAt: Date;
   generatedAt: Date;
   reportId: string;
+  /** The conditions that held, when the definition sends this report as an alert. */
+  alert?: readonly string[] | undefined;
 }
 
 const CHART_HEIGHT_PX = 96;
@@ -110,7 +113,8 @@ function linksExpiry(at: Date): string {
 export function renderReportMail(input: ReportMailInput): RenderedMail {
   const { summary, window } = input;
   const f = figuresOf(summary, input.delta);
-  const subject = reportSubject(input.definition, window, summary);
+  const plain = reportSubject(input.definition, window, summary);
+  const subject = input.alert ? alertSubject(plain) : plain;
   const title = `${input.definition}: ${formatDays(window)} (${window.timeZone})`;
 
   const headline = `<table role="presentation" cellspacing="0" cellpadding="0" style="margin:8px 0 12px 0;"><tr>${f.headline
@@ -121,6 +125,7 @@ export function renderReportMail(input: ReportMailInput): RenderedMail {
     .join('')}</tr></table>`;
 
   const parts: string[] = [
+    ...(input.alert ? [alertHtml(input.alert)] : []),
     `<h1 style="${FONT}font-size:20px;margin:0 0 4px 0;">${escapeHtml(title)}</h1>`,
     `<p style="${FONT}font-size:13px;color:#52606d;margin:0;">Report ${escapeHtml(input.reportId)}, generated ${escapeHtml(input.generatedAt.toISOString())}.</p>`,
     headline,
@@ -177,6 +182,7 @@ export function renderReportMail(input: ReportMailInput): RenderedMail {
   const html = page(subject, parts.join('\n'));
 
   const text: string[] = [
+    ...(input.alert ? alertText(input.alert) : []),
     title,
     `Report ${input.reportId}, generated ${input.generatedAt.toISOString()}.`,
     '',
