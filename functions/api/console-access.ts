@@ -32,10 +32,14 @@ export interface ConsoleRoute {
 /** The console health strip: not an IAM route (machine callers have CloudWatch). */
 export const CONSOLE_HEALTH_ROUTE = { method: 'GET', path: '/health' } as const;
 
+/** A report's full figures (per hour, breakdowns) for its page: the record keeps only the headline. */
+export const CONSOLE_FIGURES_ROUTE = { method: 'GET', path: '/reports/{id}/summary' } as const;
+
 export const CONSOLE_ROUTES: readonly ConsoleRoute[] = [
   { ...API_ROUTES.listReports, needs: 'viewers', action: 'see reports' },
   { ...API_ROUTES.reportStatus, needs: 'viewers', action: 'see reports' },
   { ...API_ROUTES.listDefinitions, needs: 'viewers', action: 'see definitions' },
+  { ...CONSOLE_FIGURES_ROUTE, needs: 'viewers', action: 'see reports' },
   { ...CONSOLE_HEALTH_ROUTE, needs: 'viewers', action: 'see the health of the reports' },
   { ...API_ROUTES.createReport, needs: 'requesters', action: 'ask for reports' },
   { ...API_ROUTES.resendReport, needs: 'admins', action: 're-send reports' },

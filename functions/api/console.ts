@@ -7,6 +7,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   allows,
+  CONSOLE_FIGURES_ROUTE,
   CONSOLE_HEALTH_ROUTE,
   CONSOLE_PREFIX,
   CONSOLE_ROUTES,
@@ -18,6 +19,7 @@ import type { ApiDeps } from './deps.js';
 import { type HttpResult, json } from './http.js';
 import { createRouter } from './router.js';
 import { consoleHealth } from './routes/console-health.js';
+import { getReportFigures } from './routes/report-figures.js';
 
 export function isConsolePath(path: string): boolean {
   return path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`);
@@ -39,7 +41,11 @@ export function createConsoleApi(
   getDeps: () => ApiDeps,
   inner: (event: APIGatewayProxyEventV2) => Promise<HttpResult>,
 ): (event: APIGatewayProxyEventV2) => Promise<HttpResult> {
-  const guarded = async (route: ConsoleRoute, event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+  const guarded = async (
+    route: ConsoleRoute,
+    event: APIGatewayProxyEventV2,
+    params: Record<string, string>,
+  ): Promise<HttpResult> => {
     // consoleUserOf is known to succeed here: checked before routing.
     const user = consoleUserOf(event)!;
     if (!allows(user, route.needs)) return forbidden(refusal(user, route));
@@ -56,11 +62,17 @@ export function createConsoleApi(
           'Admin actions need multi-factor sign-in: set up an authenticator app under "Security" in the console, sign out and sign in again with its code.',
         );
     }
+    // The console's own two routes; everything else is the API's route of the same path.
     if (route.path === CONSOLE_HEALTH_ROUTE.path) return consoleHealth(getDeps());
+    if (route.path === CONSOLE_FIGURES_ROUTE.path) return getReportFigures(getDeps(), params.id);
     return inner(event);
   };
   const route = createRouter(
-    CONSOLE_ROUTES.map((r) => ({ method: r.method, path: r.path, handler: (e) => guarded(r, e) })),
+    CONSOLE_ROUTES.map((r) => ({
+      method: r.method,
+      path: r.path,
+      handler: (e, m) => guarded(r, e, m.params),
+    })),
   );
   return async (event) => {
     if (!consoleUserOf(event))
