@@ -16,6 +16,12 @@ export const ManifestFile = z.object({
   kind: FileKind,
   bytes: z.number().int().min(0),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * Present for a file assembled in S3 from a long report's slices (functions/fanout/): then
+   * `sha256` is S3's composite checksum, the SHA-256 of the SHA-256 digests of consecutive parts of
+   * these sizes, which S3 computed while copying, so nothing was read back to hash it.
+   */
+  partBytes: z.array(z.number().int().positive()).optional(),
   /** Data rows (validations) in the file; for the summary CSV, its figure lines. */
   rows: z.number().int().min(0),
 });

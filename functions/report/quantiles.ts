@@ -12,6 +12,37 @@ export function nearestRank(p: number, n: number): number {
   return Math.min(n, Math.max(1, Math.ceil(p * n)));
 }
 
+/**
+ * A histogram as plain JSON, for merging partial summaries (a report read in slices): fixed bins
+ * make both histograms here mergeable without loss, unlike a sampling sketch.
+ */
+export interface HistogramState {
+  n: number;
+  sum: number;
+  /** ScoreHistogram: the minimum seen; DurationHistogram: how many zeros. */
+  lo: number;
+  hi: number;
+  /** [bin index, count] for every non-empty bin, ascending. */
+  bins: Array<[number, number]>;
+}
+
+function nonEmptyBins(bins: Uint32Array): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < bins.length; i++) {
+    const c = bins[i] ?? 0;
+    if (c > 0) out.push([i, c]);
+  }
+  return out;
+}
+
+function absorbInto(bins: Uint32Array, from: ReadonlyArray<readonly [number, number]>): void {
+  for (const [i, c] of from) {
+    if (!Number.isInteger(i) || i < 0 || i >= bins.length)
+      throw new RangeError(`histogram bin ${i} out of range`);
+    bins[i] = (bins[i] ?? 0) + c;
+  }
+}
+
 export interface Distribution {
   count: number;
   mean: number | null;
@@ -49,6 +80,26 @@ export class ScoreHistogram {
 
   get count(): number {
     return this.n;
+  }
+
+  /** Everything the histogram holds, as plain JSON (bins as [index, count] pairs, non-empty only). */
+  state(): HistogramState {
+    return { n: this.n, sum: this.sum, lo: this.lo, hi: this.hi, bins: nonEmptyBins(this.bins) };
+  }
+
+  /**
+   * Adds another histogram's state: counts, bins, min and max merge exactly, so the quantiles
+   * of the merged histogram are those of one histogram fed every value. Only the mean's sum is
+   * added in another order than one run would, so it can differ in the last bits (≈1e-15 relative).
+   */
+  absorb(s: HistogramState): void {
+    absorbInto(this.bins, s.bins);
+    this.n += s.n;
+    this.sum += s.sum;
+    if (s.n > 0) {
+      if (s.lo < this.lo) this.lo = s.lo;
+      if (s.hi > this.hi) this.hi = s.hi;
+    }
   }
 
   quantile(p: number): number | null {
@@ -109,6 +160,20 @@ export class DurationHistogram {
 
   get count(): number {
     return this.n;
+  }
+
+  /** Everything the histogram holds, as plain JSON; `lo` carries the zero bin's count. */
+  state(): HistogramState {
+    return { n: this.n, sum: this.sum, lo: this.zeros, hi: this.hi, bins: nonEmptyBins(this.bins) };
+  }
+
+  /** Adds another histogram's state; exact but for the mean's sum (see ScoreHistogram.absorb). */
+  absorb(s: HistogramState): void {
+    absorbInto(this.bins, s.bins);
+    this.zeros += s.lo;
+    this.n += s.n;
+    this.sum += s.sum;
+    if (s.hi > this.hi) this.hi = s.hi;
   }
 
   quantile(p: number): number | null {

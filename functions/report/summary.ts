@@ -24,7 +24,7 @@ import {
   isHighRisk,
   MEDIUM_RISK_THRESHOLD,
 } from './columns.js';
-import { type Distribution, DurationHistogram, ScoreHistogram } from './quantiles.js';
+import { type Distribution, DurationHistogram, type HistogramState, ScoreHistogram } from './quantiles.js';
 
 export interface CountEntry {
   key: string;
@@ -160,6 +160,11 @@ class TopRisk {
     if (rows.length > this.limit) rows.pop();
   }
 
+  /** The kept rows, best first (a partial summary carries them for merging). */
+  rowsKept(): FlatRow[] {
+    return [...this.rows];
+  }
+
   result(clock: ZoneClock): RiskEntry[] {
     return this.rows.map((r) => ({
       id: r.id,
@@ -184,6 +189,34 @@ function sortedParties(map: Map<string, PartyAcc>): PartyEntry[] {
   return [...map.values()]
     .map((p) => ({ ...p }))
     .sort((a, b) => b.count - a.count || String(a.id).localeCompare(String(b.id)));
+}
+
+/**
+ * A SummaryBuilder's whole state as plain JSON: what a slice of a long report stores so that the
+ * slices' summaries merge into the one a single run over the whole window would compute
+ * (`SummaryBuilder.merged`). Counts, bins and the highest-risk rows merge exactly; party names are
+ * "first populated" in slice order, which is the single run's order when slices are passed in time
+ * order; only the means' float sums are added in another order (last-bit differences).
+ */
+export interface SummaryState {
+  timeZone: string;
+  total: number;
+  failed: number;
+  highRisk: number;
+  status: Array<[string, number]>;
+  type: Array<[string, number]>;
+  clients: PartyAcc[];
+  projects: PartyAcc[];
+  hours: HourEntry[];
+  checks: Record<CheckKey, { passed: number; failed: number; other: number; missing: number }>;
+  liveness: HistogramState;
+  quality: HistogramState;
+  buckets: { low: number; medium: number; high: number };
+  top: FlatRow[];
+  twoFa: { required: number; notRequired: number };
+  completion: HistogramState;
+  negativeCompletion: number;
+  missing: Array<[string, number]>;
 }
 
 export class SummaryBuilder {
@@ -269,6 +302,80 @@ export class SummaryBuilder {
     }
   }
 
+  /** This builder's state, for merging with other slices' (see SummaryState). */
+  state(): SummaryState {
+    return {
+      timeZone: this.timeZone,
+      total: this.total,
+      failed: this.failed,
+      highRisk: this.highRisk,
+      status: [...this.status],
+      type: [...this.type],
+      clients: [...this.clients.values()].map((p) => ({ ...p })),
+      projects: [...this.projects.values()].map((p) => ({ ...p })),
+      hours: this.hours.map((h) => ({ ...h })),
+      checks: structuredClone(this.checks),
+      liveness: this.liveness.state(),
+      quality: this.quality.state(),
+      buckets: { ...this.buckets },
+      top: this.top.rowsKept(),
+      twoFa: { ...this.twoFa },
+      completion: this.completion.state(),
+      negativeCompletion: this.negativeCompletion,
+      missing: [...this.missing],
+    };
+  }
+
+  /** One builder holding every state's counts, the states given in time order (see SummaryState). */
+  static merged(
+    timeZone: string,
+    states: readonly SummaryState[],
+    opts: { topRisk?: number } = {},
+  ): SummaryBuilder {
+    const b = new SummaryBuilder({ timeZone, ...opts });
+    for (const s of states) b.absorb(s);
+    return b;
+  }
+
+  private absorb(s: SummaryState): void {
+    if (s.timeZone !== this.timeZone) {
+      throw new RangeError(`cannot merge a summary in ${s.timeZone} into one in ${this.timeZone}`);
+    }
+    this.total += s.total;
+    this.failed += s.failed;
+    this.highRisk += s.highRisk;
+    for (const [k, n] of s.status) this.status.set(k, (this.status.get(k) ?? 0) + n);
+    for (const [k, n] of s.type) this.type.set(k, (this.type.get(k) ?? 0) + n);
+    absorbParties(this.clients, s.clients);
+    absorbParties(this.projects, s.projects);
+    for (const h of s.hours) {
+      const mine = this.hours[h.hour];
+      if (mine) {
+        mine.count += h.count;
+        mine.failed += h.failed;
+      }
+    }
+    for (const key of CHECK_KEYS) {
+      const a = this.checks[key];
+      const c = s.checks[key];
+      a.passed += c.passed;
+      a.failed += c.failed;
+      a.other += c.other;
+      a.missing += c.missing;
+    }
+    this.liveness.absorb(s.liveness);
+    this.quality.absorb(s.quality);
+    this.buckets.low += s.buckets.low;
+    this.buckets.medium += s.buckets.medium;
+    this.buckets.high += s.buckets.high;
+    for (const row of s.top) this.top.add(row);
+    this.twoFa.required += s.twoFa.required;
+    this.twoFa.notRequired += s.twoFa.notRequired;
+    this.completion.absorb(s.completion);
+    this.negativeCompletion += s.negativeCompletion;
+    for (const [k, n] of s.missing) this.missing.set(k, (this.missing.get(k) ?? 0) + n);
+  }
+
   result(): Summary {
     const total = this.total;
     const checks = {} as Record<CheckKey, CheckSummary>;
@@ -315,6 +422,21 @@ export class SummaryBuilder {
       },
       missing: Object.fromEntries(this.missing),
     };
+  }
+}
+
+function absorbParties(map: Map<string, PartyAcc>, from: readonly PartyAcc[]): void {
+  for (const p of from) {
+    const key = p.id ?? NONE_KEY;
+    const acc = map.get(key);
+    if (!acc) {
+      map.set(key, { ...p });
+      continue;
+    }
+    if (acc.name === null && p.name !== null) acc.name = p.name;
+    acc.count += p.count;
+    acc.failed += p.failed;
+    acc.highRisk += p.highRisk;
   }
 }
 

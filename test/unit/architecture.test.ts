@@ -23,6 +23,8 @@ const LAYERS: Record<string, number> = {
   delivery: 4,
   core: 5,
   runs: 6,
+  // Long reports' plan, slices and assembly (issue 13): beside runs/, wired by handlers/.
+  fanout: 6,
   api: 7,
   cli: 7,
   handlers: 8,
