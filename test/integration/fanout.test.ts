@@ -46,6 +46,7 @@ const NOW = new Date('2024-11-02T08:00:00Z');
 const MODEL: Partial<PlanModel> = {
   lambdaSeconds: 0.2,
   secondsPerPage: 0.001,
+  rowsPerSecond: 50_000,
   concurrency: 4,
   maxParallelSlices: 4,
   maxRowsPerSlice: 2500,
