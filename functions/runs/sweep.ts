@@ -41,6 +41,7 @@ import {
   updateReportStatus,
 } from '../delivery/state/index.js';
 import type { ReportDefinition } from '../settings/definitions.js';
+import { scopeReportName } from '../settings/scopes.js';
 import { periodContaining } from '../time/period.js';
 import { lastDailyFire } from '../time/schedule.js';
 import { dayWindow, reportWindow } from '../time/window.js';
@@ -131,6 +132,12 @@ export async function sweep(deps: SweepDeps): Promise<SweepAction[]> {
         if (run.status === 'unknown' || run.status === 'failed' || leaseOver) {
           await markAlerted(deps.doc, table, { ...target, reason: run.reason ?? 'the re-send stopped', now });
         }
+        continue;
+      }
+      const owner = scopeOwner(deps.config.REPORT_DEFINITIONS, run.definition);
+      if (owner) {
+        const action = await sweepScopeClaim(deps, owner, run, { leaseOver, age });
+        if (action) actions.push({ ...target, ...action });
         continue;
       }
       const def = deps.config.REPORT_DEFINITIONS.find((d) => d.name === run.definition);
@@ -267,6 +274,57 @@ async function redo(deps: SweepDeps, def: ReportDefinition, run: RunRecord, why:
   const [day, force] = run.day.split('~') as [string, string | undefined];
   await logEntry(deps, { definition: run.definition, day: run.day }, { type: 'redo', detail: why });
   await deps.redo({ definition: def.name, day, ...(force ? { force } : {}) });
+}
+
+/** The definition a scope's claim (`<definition>--<scope>`) belongs to, if any. */
+function scopeOwner(defs: readonly ReportDefinition[], name: string): ReportDefinition | undefined {
+  return defs.find((d) => d.splitBy?.scopes.some((s) => scopeReportName(d.name, s.name) === name));
+}
+
+/**
+ * A scope's claim covers its mail only: it is taken just before the send, so its report is made,
+ * and redone, by the run of its definition. `running` past its lease means that run died between
+ * the claim and the send: `failed`, so the definition's redo can claim it again. `sending` and
+ * `unknown` are treated as any mail's (never resent; the owners are told). A `failed` one waits
+ * for the definition's retry, and leaves the reading list once the definition's run has ended.
+ */
+async function sweepScopeClaim(
+  deps: SweepDeps,
+  def: ReportDefinition,
+  run: RunRecord,
+  { leaseOver, age }: { leaseOver: boolean; age: number },
+): Promise<Pick<SweepAction, 'action' | 'detail'> | null> {
+  const table = deps.config.STATE_TABLE;
+  const target = { definition: run.definition, day: run.day };
+  switch (run.status) {
+    case 'running':
+      if (!leaseOver) return null;
+      await failStoppedRun(deps.doc, table, {
+        ...target,
+        runId: run.runId,
+        reason: 'the run stopped between claiming the scope and sending its mail',
+        now: deps.now(),
+      });
+      return { action: 'failed', detail: 'scope claim released for the definition’s redo' };
+    case 'sending':
+      if (!leaseOver) return null;
+      await toUnknown(deps, run);
+      return { action: 'unknown', detail: 'died while sending' };
+    case 'unknown':
+      if (age < minutes(UNKNOWN_BOUND_MINUTES)) return null;
+      await alertUnknown(deps, run, def);
+      return { action: 'alert', detail: 'send outcome unknown' };
+    case 'failed': {
+      const parent = await getRun(deps.doc, table, def.name, run.day);
+      // Still to be retried by the definition's run: leave it claimable and listed.
+      if (parent && !parent.alertedAt && (parent.status === 'running' || parent.status === 'failed'))
+        return null;
+      await markAlerted(deps.doc, table, { ...target, reason: run.reason ?? 'failed', now: deps.now() });
+      return null;
+    }
+    default:
+      return null;
+  }
 }
 
 async function toUnknown(deps: SweepDeps, run: RunRecord): Promise<void> {
