@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The reports console in a real browser: Debian's Chromium driven by playwright-core (no browser
  * download), against `npm run console`'s own server (moto with Cognito, the fake Verifik, the
