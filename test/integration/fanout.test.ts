@@ -285,6 +285,47 @@ describe('a fanned-out report against a single run of the same window', () => {
   });
 });
 
+describe('composeObject', () => {
+  it('copies ranges of 5 MiB and more server-side and combines the small ones, byte for byte', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    const { planParts, MiB } = await import('../../functions/fanout/parts.js');
+    const { composeObject } = await import('../../functions/fanout/s3-compose.js');
+    const objects = {
+      big: randomBytes(12 * MiB + 17),
+      small: randomBytes(MiB),
+      bigger: randomBytes(12 * MiB),
+    };
+    for (const [k, body] of Object.entries(objects)) {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `compose/${k}`, Body: body }));
+    }
+    const head = Buffer.from('header\r\n');
+    const plan = planParts([
+      { kind: 'bytes', data: head },
+      { kind: 'range', key: 'compose/big', start: 0, end: objects.big.length },
+      { kind: 'range', key: 'compose/small', start: 0, end: objects.small.length },
+      { kind: 'range', key: 'compose/bigger', start: 100, end: objects.bigger.length },
+    ]);
+    expect(plan.filter((p) => p.kind === 'copy').length).toBe(2);
+    const done = await composeObject(
+      {
+        s3,
+        bucket: BUCKET,
+        key: 'compose/out',
+        contentType: 'application/octet-stream',
+        downloadName: 'out',
+      },
+      plan,
+    );
+    const expected = Buffer.concat([head, objects.big, objects.small, objects.bigger.subarray(100)]);
+    const got = await bytesOf('compose/out');
+    expect(got.equals(expected)).toBe(true);
+    expect(done.bytes).toBe(expected.length);
+    expect(compositeSha256(got, done.partBytes)).toBe(done.compositeSha256);
+    expect(done.fetchedBytes).toBeLessThan(expected.length / 2);
+  }, 60_000);
+});
+
 describe('slice failures', () => {
   it('a slice that fails twice then succeeds completes the report', async () => {
     let failures = 0;
