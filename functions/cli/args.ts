@@ -8,7 +8,10 @@ import { CLI_DEFINITION, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../contrac
 import { ReportsError } from '../errors/kinds.js';
 import { ReportDefinition, ReportFormat } from '../settings/definitions.js';
 import { parseConcurrency, ReadConcurrency } from '../settings/read-concurrency.js';
+import { MAX_SCOPES, Scope, SplitBy } from '../settings/scopes.js';
+import { type Cadence, type Period, periodContaining, periodFor } from '../time/period.js';
 import {
+  addDays,
   InvalidDateError,
   parseDay,
   reportWindow,
@@ -44,10 +47,16 @@ Report window (days are calendar days in --tz):
   --from YYYY-MM-DD --to YYYY-MM-DD
                            an inclusive range of days
   --tz ZONE                IANA time zone (default: $REPORT_TIME_ZONE, else UTC)
+  --cadence daily|weekly|monthly
+                           report a whole period: the one containing --date, else the last
+                           one that ended (weeks Monday-Sunday unless --week-start 1-7)
 Filters:
   --status S               only this status (repeatable)
   --type T                 only this type (repeatable)
   --client ID              only this client id (repeatable)
+Scopes (one read, one report per project or client, plus the overall report):
+  --split-by project|client
+  --scope NAME=ID          a scope: its report is DIR/<report id of cli--NAME>/ (repeatable)
 Reading:
   --concurrency N          requests open at Verifik at once, 1-${MAX_CONCURRENCY} (default: ${DEFAULT_CONCURRENCY}); lower it
                            to be gentler with Verifik (429 answers lower it by themselves)
@@ -79,9 +88,22 @@ export const CliOptions = z
     definition: ReportDefinition.shape.name,
     json: z.boolean(),
     concurrency: ReadConcurrency,
+    /** One report per scope from one read (settings/scopes.ts rules for names). */
+    split: z
+      .object({
+        by: SplitBy.shape.by,
+        scopes: z
+          .array(Scope.pick({ name: true, id: true }))
+          .min(1)
+          .max(MAX_SCOPES),
+      })
+      .optional(),
   })
   .refine((o) => o.mailTo.length === 0 || o.bucket !== undefined, {
     message: '--mail-to needs --bucket: mails link to files stored in S3',
+  })
+  .refine((o) => !o.split || o.mailTo.length === 0, {
+    message: '--mail-to mails one report; scoped reports are mailed by a definition with splitBy',
   });
 export type CliOptions = z.infer<typeof CliOptions>;
 
@@ -124,8 +146,9 @@ export function parseCliArgs(
   }
   if (v.date && (v.from || v.to)) throw new UsageError('Use either --date or --from/--to, not both.');
   if ((v.from && !v.to) || (!v.from && v.to)) throw new UsageError('--from and --to go together.');
-  const from = v.date ?? v.from ?? yesterday(timeZone, now);
-  const to = v.date ?? v.to ?? from;
+  const period = v.cadence ? cadencePeriod(v, timeZone, now) : null;
+  const from = period?.from ?? v.date ?? v.from ?? yesterday(timeZone, now);
+  const to = period?.to ?? v.date ?? v.to ?? from;
   const flagOf = (which: 'from' | 'to') => (v.date !== undefined ? '--date' : `--${which}`);
   for (const [which, day] of [
     ['from', from],
@@ -140,6 +163,10 @@ export function parseCliArgs(
   const tooEarly = tooEarlyDayProblem(from);
   if (tooEarly) throw new InvalidDateError(`${flagOf('from')}: ${tooEarly}.`);
   const unfinished = unfinishedDayProblem(to, timeZone, now);
+  if (unfinished && period)
+    throw new InvalidDateError(
+      `--cadence ${v.cadence}: the period ${from} .. ${to} is not over yet (${unfinished}); give a --date in a period that has ended.`,
+    );
   if (unfinished) throw new InvalidDateError(`${flagOf('to')}: ${unfinished}.`);
   reportWindow(from, to, timeZone); // throws InvalidDateError with the reason
 
@@ -163,6 +190,7 @@ export function parseCliArgs(
     // Decimal digits only, as for VERIFIK_CONCURRENCY: Number() would also take "0x10" or "1e1".
     concurrency:
       v.concurrency === undefined ? DEFAULT_CONCURRENCY : (parseConcurrency(v.concurrency) ?? Number.NaN),
+    ...splitOf(v),
   });
   if (!result.success) {
     const problems = result.error.issues.map((i) => {
@@ -173,6 +201,64 @@ export function parseCliArgs(
   }
   return result.data;
 }
+
+/** The period a `--cadence` run reports: the one containing --date, else the last one that ended. */
+function cadencePeriod(v: ParsedValues, timeZone: string, now: Date): Period {
+  if (v.from || v.to)
+    throw new UsageError('--cadence reports a whole period: give --date (a day in it), not --from/--to.');
+  const weekStart = v['week-start'] === undefined ? 1 : Number(v['week-start']);
+  if (!/^[1-7]$/.test(v['week-start'] ?? '1'))
+    throw new UsageError(
+      `--week-start: an ISO weekday from 1 (Monday) to 7 (Sunday), got "${v['week-start']}".`,
+    );
+  let cadence: Cadence;
+  switch (v.cadence) {
+    case 'daily':
+      cadence = { kind: 'daily' };
+      break;
+    case 'weekly':
+      cadence = { kind: 'weekly', weekday: weekStart, weekStart };
+      break;
+    case 'monthly':
+      cadence = { kind: 'monthly', day: 1 };
+      break;
+    default:
+      throw new UsageError(`--cadence: daily, weekly or monthly, got "${terminalSafe(v.cadence ?? '')}".`);
+  }
+  if (v.date) {
+    try {
+      parseDay(v.date);
+    } catch (err) {
+      throw new InvalidDateError(`--date: ${(err as Error).message}`);
+    }
+    return periodContaining(cadence, v.date);
+  }
+  return periodFor(cadence, addDays(yesterday(timeZone, now), 1));
+}
+
+function terminalSafe(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
+}
+
+/** `--split-by` with its `--scope NAME=ID` flags, as the options schema takes them. */
+function splitOf(v: ParsedValues): { split?: unknown } {
+  if (!v['split-by']) {
+    if (v.scope) throw new UsageError('--scope needs --split-by project or --split-by client.');
+    return {};
+  }
+  if (!v.scope) throw new UsageError('--split-by needs at least one --scope NAME=ID.');
+  const scopes = v.scope.map((s) => {
+    const eq = s.indexOf('=');
+    if (eq <= 0 || eq === s.length - 1)
+      throw new UsageError(
+        `--scope "${terminalSafe(s)}": write NAME=ID, e.g. --scope acme=507f1f77bcf86cd799439013.`,
+      );
+    return { name: s.slice(0, eq), id: s.slice(eq + 1) };
+  });
+  return { split: { by: v['split-by'], scopes } };
+}
+
+type ParsedValues = ReturnType<typeof parse>['values'];
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -194,6 +280,10 @@ function parse(argv: string[]) {
       definition: { type: 'string' },
       json: { type: 'boolean' },
       concurrency: { type: 'string' },
+      cadence: { type: 'string' },
+      'week-start': { type: 'string' },
+      'split-by': { type: 'string' },
+      scope: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
     },
@@ -210,4 +300,5 @@ const FLAGS: Record<string, string> = {
   mailTo: '--mail-to',
   definition: '--definition',
   concurrency: '--concurrency',
+  split: '--split-by/--scope',
 };

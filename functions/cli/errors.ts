@@ -56,6 +56,7 @@ const EXIT_BY_KIND: Record<FailureKind, number> = {
   access: EXIT.failure,
   output: EXIT.failure,
   mail: EXIT.failure,
+  destination: EXIT.failure,
   conflict: EXIT.failure,
   'not-found': EXIT.failure,
   internal: EXIT.failure,

@@ -59,8 +59,24 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
   const removeHandlers = io.onStopSignal?.((signal) => controller.abort(new CliInterruptedError(signal)));
   try {
     const { executeCliReport, mailNotSentLine } = await import('./run.js');
-    const { result, mail } = await executeCliReport(options, { token, io, signal: controller.signal });
-    if (options.json) io.stdout.write(`${JSON.stringify(result.manifest, null, 2)}\n`);
+    const { result, mail, scopes } = await executeCliReport(options, {
+      token,
+      io,
+      signal: controller.signal,
+    });
+    if (options.json)
+      io.stdout.write(
+        `${JSON.stringify(
+          scopes
+            ? {
+                overall: result.manifest,
+                scopes: Object.fromEntries([...scopes].map(([n, r]) => [n, r.manifest])),
+              }
+            : result.manifest,
+          null,
+          2,
+        )}\n`,
+      );
     if (mail && !mail.sent) {
       io.stderr.write(`\nverifik-reports: ${terminalText(mailNotSentLine(result, mail))}\n`);
       return EXIT.mailNotSent;

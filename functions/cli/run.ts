@@ -5,7 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { REPORTS_PREFIX, VERIFIK_API_URL } from '../contract.js';
 import { downloadName, newReportId } from '../core/naming.js';
-import { runReport } from '../core/pipeline.js';
+import { runReport, runScopedReports } from '../core/pipeline.js';
 import type { ReportRequest, ReportResult } from '../core/request.js';
 import { createS3Client, createSesClient } from '../delivery/aws-clients.js';
 import { presignDownload } from '../delivery/links.js';
@@ -22,6 +22,7 @@ import { manifestFilters } from '../report/manifest.js';
 import { readStoredFile } from '../runs/files.js';
 import { composeReportMessage, type MailSender, sendReportMessage } from '../runs/mail.js';
 import { ConfigError, loadMailSettings, type MailSettings } from '../settings/config.js';
+import { scopeReportName } from '../settings/scopes.js';
 import { reportWindow } from '../time/window.js';
 import { createVerifikClient } from '../verifik/client.js';
 import { type CliOptions, UsageError } from './args.js';
@@ -69,6 +70,8 @@ function mailSetup(options: CliOptions, env: NodeJS.ProcessEnv): MailSetup | nul
  */
 export interface CliRunOutcome {
   result: ReportResult;
+  /** With --split-by: each scope's report, by scope name (`result` is then the overall report). */
+  scopes?: Map<string, ReportResult>;
   mail?: { sent: true; messageId: string; to: string[] } | { sent: false; error: unknown; to: string[] };
 }
 
@@ -86,6 +89,7 @@ export async function executeCliReport(
   };
   const mail = mailSetup(options, io.env);
   const verifik = createVerifikClient({ baseUrl: io.env.VERIFIK_BASE_URL ?? VERIFIK_API_URL, token });
+  if (options.split) return executeCliSplit(options, options.split, { request, verifik, io, signal });
   const reportId = newReportId(request, io.now());
   const s3 = options.bucket ? createS3Client() : null;
   const stored: ReportSink | S3ReportSink =
@@ -147,6 +151,74 @@ export async function executeCliReport(
     return { result, mail: { sent: true, messageId, to: mail.to } };
   }
   return { result };
+}
+
+/**
+ * `--split-by`: one read, a report per scope and the overall one, each in its own directory under
+ * --out (or its own S3 prefix under --bucket), named `<definition>--<scope>` like a definition's.
+ */
+async function executeCliSplit(
+  options: CliOptions,
+  split: NonNullable<CliOptions['split']>,
+  ctx: {
+    request: ReportRequest;
+    verifik: ReturnType<typeof createVerifikClient>;
+    io: CliIo;
+    signal?: AbortSignal | undefined;
+  },
+): Promise<CliRunOutcome> {
+  const { request, io, signal } = ctx;
+  const s3 = options.bucket ? createS3Client() : null;
+  const sinkFor = (req: ReportRequest, reportId: string): ReportSink => {
+    const stored =
+      s3 && options.bucket
+        ? createS3Sink({
+            s3,
+            bucket: options.bucket,
+            prefix: io.env.REPORTS_PREFIX ?? REPORTS_PREFIX,
+            definition: req.definition,
+            window: req.window,
+            reportId,
+          })
+        : localSink(options.out, reportId);
+    return signal ? stopsWith(stored, signal) : stored;
+  };
+  const field = split.by === 'project' ? 'projects' : 'clients';
+  const scopes = split.scopes.map((sc) => {
+    const req: ReportRequest = {
+      ...request,
+      definition: scopeReportName(request.definition, sc.name),
+      [field]: [sc.id],
+    };
+    const reportId = newReportId(req, io.now());
+    return { name: sc.name, id: sc.id, request: req, reportId, sink: sinkFor(req, reportId) };
+  });
+  const overallId = newReportId(request, io.now());
+  const progress = progressLine(io.stderr);
+  let result: Awaited<ReturnType<typeof runScopedReports>>;
+  try {
+    result = await runScopedReports({
+      request,
+      by: split.by,
+      scopes,
+      overall: { reportId: overallId, sink: sinkFor(request, overallId) },
+      verifik: ctx.verifik,
+      onProgress: progress.update,
+      read: { concurrency: options.concurrency },
+      ...(signal ? { signal } : {}),
+    });
+  } finally {
+    progress.done();
+  }
+  const overall = result.overall as ReportResult;
+  const byName = new Map(scopes.map((sc) => [sc.name, result.scopes.get(sc.id) as ReportResult]));
+  if (!options.json) {
+    io.stdout.write(humanSummary(overall));
+    for (const [name, r] of byName) io.stdout.write(`scope ${terminalText(name)}: ${humanSummary(r)}`);
+    if (result.unscoped)
+      io.stdout.write(`${result.unscoped} validations in no scope (in the overall report only)\n`);
+  }
+  return { result: overall, scopes: byName };
 }
 
 /**
