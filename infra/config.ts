@@ -163,6 +163,15 @@ export const DeploymentConfig = z
           message: `not in allowedRecipientDomains: ${outside.join(', ')}`,
         });
       }
+      for (const [j, scope] of (d.splitBy?.scopes ?? []).entries()) {
+        const out = disallowedRecipients(scope.recipients, c.allowedRecipientDomains);
+        if (out.length > 0)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['definitions', i, 'splitBy', 'scopes', j, 'recipients'],
+            message: `not in allowedRecipientDomains: ${out.join(', ')}`,
+          });
+      }
     }
   });
 export type DeploymentConfig = z.infer<typeof DeploymentConfig>;

@@ -144,6 +144,70 @@ describe('refused configurations', () => {
       /duplicate definition "same"/,
     ));
   it('no definitions at all', () => refuse({ definitions: [] }, /at least one report definition/));
+  describe('sendIf and splitBy, with the field named', () => {
+    const corp = (d: Record<string, unknown>) => ({
+      allowedRecipientDomains: ['corp.example.org'],
+      definitions: [d],
+    });
+    it('a rate threshold written as a percentage', () =>
+      refuse(
+        corp(definition('x', { sendIf: { conditions: [{ metric: 'failureRate', above: 15 }] } })),
+        /definitions\.0\.sendIf\.conditions\.0\.above: failureRate is a fraction from 0 to 1/,
+      ));
+    it('a condition on a check without naming the check', () =>
+      refuse(
+        corp(definition('x', { sendIf: { conditions: [{ metric: 'checkFailRate', above: 0.1 }] } })),
+        /definitions\.0\.sendIf\.conditions\.0\.check/,
+      ));
+    it('a scope recipient outside the allowed domains', () =>
+      refuse(
+        corp(
+          definition('x', {
+            splitBy: {
+              by: 'project',
+              scopes: [{ name: 'a', id: 'p1', recipients: ['eve@elsewhere.example'] }],
+            },
+          }),
+        ),
+        /definitions\.0\.splitBy\.scopes\.0\.recipients: not in allowedRecipientDomains: eve@elsewhere/,
+      ));
+    it('two scopes of one project, and a scope name too long for its reports', () => {
+      refuse(
+        corp(
+          definition('x', {
+            splitBy: {
+              by: 'project',
+              scopes: [
+                { name: 'a', id: 'p1' },
+                { name: 'b', id: 'p1' },
+              ],
+            },
+          }),
+        ),
+        /definitions\.0\.splitBy\.scopes\.1\.id: project "p1" is in two scopes/,
+      );
+      refuse(
+        corp(
+          definition('a-definition-name-of-thirty-chars', {
+            splitBy: { by: 'client', scopes: [{ name: 'a-scope-of-twenty-chars', id: 'c1' }] },
+          }),
+        ),
+        /splitBy\.scopes\.0\.name: .* must be at most 48 characters/,
+      );
+    });
+    it('more scopes than a run holds', () =>
+      refuse(
+        corp(
+          definition('x', {
+            splitBy: {
+              by: 'client',
+              scopes: Array.from({ length: 51 }, (_, i) => ({ name: `s${i}`, id: `c${i}` })),
+            },
+          }),
+        ),
+        /definitions\.0\.splitBy\.scopes: .*50/,
+      ));
+  });
   it('a plain-HTTP Verifik URL', () => refuse({ verifikBaseUrl: 'http://api.verifik.co' }, /verifikBaseUrl/));
   it.each([0, 33, 2.5, '4'])(
     'a Verifik concurrency of %j (a whole number from 1 to 32)',
