@@ -4,8 +4,11 @@
  * (figures, manifest) or failed (reason), and mails the `notify` recipients when asked.
  */
 
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { startExecutionOnce } from '../delivery/state-machine.js';
 import { ReportsError } from '../errors/kinds.js';
 import type { RunDeps } from '../runs/deps.js';
+import type { FanOutStarter } from '../runs/fanout.js';
 import { runOnDemandReport, type WorkerOutcome } from '../runs/on-demand.js';
 import { WorkerPayload } from '../runs/worker-payload.js';
 import { describeIssues } from '../util/zod-issues.js';
@@ -18,7 +21,20 @@ export class InvalidWorkerPayloadError extends ReportsError {
   override name = 'InvalidWorkerPayloadError';
 }
 
-export function createWorkerHandler(getDeps: () => RunDeps) {
+/** The stack's fan-out state machine as the worker's hand-over for long reports, when configured. */
+function fanOutStarter(deps: RunDeps): FanOutStarter | undefined {
+  const arn = deps.config.FANOUT_STATE_MACHINE_ARN;
+  if (!arn) return undefined;
+  sfn ??= new SFNClient({});
+  const client = sfn;
+  return { start: (input) => startExecutionOnce(client, arn, input.reportId, input) };
+}
+let sfn: SFNClient | undefined;
+
+export function createWorkerHandler(
+  getDeps: () => RunDeps,
+  starter: (deps: RunDeps) => FanOutStarter | undefined = fanOutStarter,
+) {
   return async (event: unknown): Promise<WorkerOutcome> => {
     const parsed = WorkerPayload.safeParse(event);
     if (!parsed.success) {
@@ -26,7 +42,8 @@ export function createWorkerHandler(getDeps: () => RunDeps) {
       const problems = describeIssues(parsed.error, 'event');
       throw new InvalidWorkerPayloadError(`Invalid report-worker payload: ${problems}.`);
     }
-    return runOnDemandReport(getDeps(), parsed.data);
+    const deps = getDeps();
+    return runOnDemandReport(deps, parsed.data, starter(deps));
   };
 }
 

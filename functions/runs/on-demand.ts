@@ -10,6 +10,7 @@ import { claimRun, markRun, StaleRunError, updateReportStatus } from '../deliver
 import { type HeldRun, keepAlive, RUN_LEASE_SECONDS } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { mailFailure, recordFailure } from './failure.js';
+import { type FanOutStarter, planFanOut, recordFanOutStart } from './fanout.js';
 import { logEntry } from './log.js';
 import { composeMail, sendUnderClaim } from './mail.js';
 import { produce, recordComplete } from './produce.js';
@@ -18,11 +19,18 @@ import type { WorkerPayload } from './worker-payload.js';
 
 export type WorkerOutcome =
   | { status: 'skipped'; reportId: string; reason: string }
+  /** Too long for one Lambda: handed to the fan-out state machine, which finishes the run. */
+  | { status: 'fanned-out'; reportId: string; slices: number }
   | { status: 'complete'; reportId: string; messageId?: string }
   | { status: 'failed'; reportId: string; reason: string };
 
 /** Runs one on-demand report and records its outcome; failures are recorded, not rethrown. */
-export async function runOnDemandReport(deps: RunDeps, payload: WorkerPayload): Promise<WorkerOutcome> {
+export async function runOnDemandReport(
+  deps: RunDeps,
+  payload: WorkerPayload,
+  /** Where a report too long for one Lambda goes (the stack's state machine); absent: never fans out. */
+  fanOut?: FanOutStarter,
+): Promise<WorkerOutcome> {
   const { reportId, baseUrl } = payload;
   const { doc } = deps;
   const table = deps.config.STATE_TABLE;
@@ -48,6 +56,24 @@ export async function runOnDemandReport(deps: RunDeps, payload: WorkerPayload): 
   const notify = payload.request.notify;
   try {
     await updateReportStatus(doc, table, reportId, { status: 'running', now: deps.now() });
+    if (fanOut) {
+      const plan = await planFanOut(deps, payload.request);
+      if (plan.fanOut) {
+        await recordFanOutStart(deps, reportId, plan.slices.length);
+        // Started under the report id: a duplicate delivery of this invocation starts nothing new.
+        await fanOut.start({
+          reportId,
+          runId,
+          baseUrl,
+          request: payload.request,
+          slices: plan.slices,
+          concurrencyPerSlice: plan.concurrencyPerSlice,
+          parallelSlices: plan.parallelSlices,
+        });
+        log.info('long report handed to the fan-out', { reportId, slices: plan.slices.length });
+        return { status: 'fanned-out', reportId, slices: plan.slices.length };
+      }
+    }
     const produced = await produce(deps, request, reportId, null);
     await recordComplete(deps, reportId, produced);
     await logEntry(deps, target, { type: 'produced', reportId, runId });

@@ -120,6 +120,8 @@ const Base = z.object({
   REPORT_DEFINITIONS: definitionsJson,
   /** reports-api only: the worker it invokes asynchronously. */
   WORKER_FUNCTION_NAME: optionalText,
+  /** report-worker only: the state machine a report too long for one Lambda is handed to (issue 13). */
+  FANOUT_STATE_MACHINE_ARN: optionalText,
   /** reports-api only: the console's Cognito user pool, asked whether an admin has MFA. */
   CONSOLE_USER_POOL_ID: optionalText,
   /**

@@ -23,8 +23,9 @@ const LAYERS: Record<string, number> = {
   delivery: 4,
   core: 5,
   runs: 6,
-  // Long reports' plan, slices and assembly (issue 13): beside runs/, wired by handlers/.
-  fanout: 6,
+  // Long reports' plan, slices and assembly (issue 13): above core (it uses its request types and
+  // naming), below runs/ (whose fan-out steps and hand-over use it).
+  fanout: 5.5,
   api: 7,
   cli: 7,
   handlers: 8,

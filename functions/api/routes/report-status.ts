@@ -30,6 +30,8 @@ export async function getReportStatus(
     request: publicRequest(record),
     ...(record.summary ? { summary: record.summary } : {}),
     ...(record.error ? { error: record.error } : {}),
+    // A long report running in slices (issue 13): how far it is.
+    ...(record.slices ? { slices: record.slices } : {}),
   };
   const stored = await storedReport(deps, record);
   if (stored.state === 'expired') {

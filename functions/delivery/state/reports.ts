@@ -44,6 +44,8 @@ export const ReportRecord = z.object({
   manifestKey: z.string().optional(),
   summary: z.record(z.string(), z.unknown()).optional(),
   error: z.string().optional(),
+  /** A long report fanned out (functions/fanout/): its slices done so far and in all. */
+  slices: z.object({ done: z.number().int().nonnegative(), total: z.number().int().positive() }).optional(),
 });
 export type ReportRecord = z.infer<typeof ReportRecord>;
 
@@ -185,4 +187,28 @@ export async function updateReportStatus(
     if (!isConditionFailure(err)) throw err;
     return refuse(err);
   }
+}
+
+/**
+ * A fanned-out report's progress: `total` once when it is planned (done reset to 0), then one
+ * more done per finished slice (an atomic ADD, so slices finishing together all count). A retried
+ * slice counts once: only its successful attempt records. The record must exist.
+ */
+export async function recordSliceProgress(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  id: string,
+  progress: { total: number } | { done: 1 },
+): Promise<void> {
+  const set = 'total' in progress;
+  await doc.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: reportKey(id),
+      ConditionExpression: 'attribute_exists(pk)',
+      UpdateExpression: set ? 'SET #s = :s' : 'ADD #s.#d :one',
+      ExpressionAttributeNames: set ? { '#s': 'slices' } : { '#s': 'slices', '#d': 'done' },
+      ExpressionAttributeValues: set ? { ':s': { done: 0, total: progress.total } } : { ':one': 1 },
+    }),
+  );
 }

@@ -1,0 +1,69 @@
+/**
+ * The fan-out state machine's one function (infra/constructs/report-fanout.ts): each task state
+ * invokes it with `{ step, ... }` and it runs that step of runs/fanout.ts. One function for four
+ * steps because they share their code, configuration and permissions (read Verifik, write the
+ * report's prefix, record state, send the one mail); the state machine, not the function, decides
+ * the order, the concurrency and the retries.
+ */
+import { z } from 'zod';
+import { ReportsError } from '../errors/kinds.js';
+import type { RunDeps } from '../runs/deps.js';
+import {
+  FanOutExecution,
+  FanOutSliceTask,
+  fanOutAssemble,
+  fanOutDeliver,
+  fanOutFail,
+  fanOutSlice,
+} from '../runs/fanout.js';
+import { describeIssues } from '../util/zod-issues.js';
+import { lazyDeps } from './common-deps.js';
+import { createRunDeps } from './run-deps.js';
+import { lambdaEntry, moduleLogger } from './runtime.js';
+
+export class InvalidFanOutEventError extends ReportsError {
+  override readonly kind = 'internal';
+  override name = 'InvalidFanOutEventError';
+}
+
+const FanOutEvent = z.discriminatedUnion('step', [
+  FanOutSliceTask.extend({ step: z.literal('slice') }),
+  FanOutExecution.extend({ step: z.literal('assemble') }),
+  FanOutExecution.extend({ step: z.literal('deliver') }),
+  FanOutExecution.extend({
+    step: z.literal('fail'),
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
+  }),
+]);
+
+export function createFanOutHandler(getDeps: () => RunDeps) {
+  return async (event: unknown): Promise<Record<string, unknown>> => {
+    const parsed = FanOutEvent.safeParse(event);
+    if (!parsed.success) {
+      // Only the state machine invokes this function: a bad event is a bug in its definition.
+      throw new InvalidFanOutEventError(`Invalid fan-out event: ${describeIssues(parsed.error, 'event')}.`);
+    }
+    const e = parsed.data;
+    const deps = getDeps();
+    switch (e.step) {
+      case 'slice':
+        return fanOutSlice(deps, e);
+      case 'assemble':
+        return fanOutAssemble(deps, e);
+      case 'deliver':
+        return fanOutDeliver(deps, e);
+      case 'fail':
+        return fanOutFail(deps, e, e.error);
+    }
+  };
+}
+
+const logger = moduleLogger('report-fanout');
+
+export const handler = lambdaEntry({
+  serviceName: 'report-fanout',
+  metricPrefix: 'FanOutStep',
+  logger,
+  run: createFanOutHandler(lazyDeps(() => createRunDeps('report-worker', { logger }))),
+  outcome: () => 'done',
+});
