@@ -31,6 +31,8 @@ const { values } = parseArgs({
     day: { type: 'string', default: '2024-12-01' },
     tz: { type: 'string', default: 'America/Bogota' },
     prerender: { type: 'string', default: '' },
+    clients: { type: 'string' },
+    'projects-per-client': { type: 'string' },
   },
 });
 const latencyMs = Number(values['latency-ms']);
@@ -40,6 +42,8 @@ const dataset = createDataset({
   count: Number(values.count),
   start: window.start,
   end: window.end,
+  ...(values.clients ? { clients: Number(values.clients) } : {}),
+  ...(values['projects-per-client'] ? { projectsPerClient: Number(values['projects-per-client']) } : {}),
 });
 const fake = await startFakeVerifik({ dataset, token: 'bench-token', faults: { latencyMs } });
 

@@ -3,7 +3,7 @@
  *
  *   npm run bench                       # data layer, Excel writer, whole pipeline (≈ 6 minutes: 350 s measured)
  *   npm run bench -- --quick            # 100k only, the data layer's naive baseline capped (≈ 3 minutes)
- *   npm run bench -- --only pipeline    # one of: data-layer, writer, pipeline, bundles
+ *   npm run bench -- --only pipeline    # one of: data-layer, writer, pipeline, scoped, bundles
  *   npm run bench -- --cpus 0           # scenario processes pinned to these CPUs (taskset -c): 1 core ≈ a 1,769 MB Lambda
  *
  * `bundles` (the handler bundles' size and cold import time) runs only when asked for by --only.
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { benchBundles, formatBundles } from './bundles.js';
 import { benchDataLayer, formatDataLayer } from './data-layer.js';
 import { benchPipeline } from './pipeline.js';
+import { benchScoped } from './scoped.js';
 import { benchWriter, formatWriterResults } from './writer.js';
 
 const { values } = parseArgs({
@@ -49,6 +50,11 @@ if (want('writer')) {
 if (want('pipeline')) {
   console.log('\n## Whole report: fetch → summary + xlsx + csv → files');
   await benchPipeline({ sizes, naiveSize: 100_000 });
+}
+
+if (want('scoped')) {
+  console.log('\n## Scoped reports: one read for 20 projects against 20 reads');
+  await benchScoped({ count: values.quick ? 100_000 : 1_000_000 });
 }
 
 if (values.only?.includes('bundles')) {

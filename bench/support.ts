@@ -101,6 +101,8 @@ export async function spawnFake(opts: {
   timeZone: string;
   latencyMs: number;
   prerender: number[];
+  clients?: number;
+  projectsPerClient?: number;
 }): Promise<FakeProcess> {
   const proc = spawn(
     process.execPath,
@@ -120,6 +122,8 @@ export async function spawnFake(opts: {
       String(opts.latencyMs),
       '--prerender',
       opts.prerender.join(','),
+      ...(opts.clients ? ['--clients', String(opts.clients)] : []),
+      ...(opts.projectsPerClient ? ['--projects-per-client', String(opts.projectsPerClient)] : []),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'], cwd: REPO_ROOT },
   );
