@@ -9,6 +9,9 @@ import type { Construct } from 'constructs';
 import { disallowedRecipients } from '../functions/contract.js';
 import { alarmRecipients, type DeploymentConfig } from './config.js';
 import { ReportAlarms } from './constructs/alarms.js';
+import { ConsoleApi } from './constructs/console-api.js';
+import { ConsoleHosting } from './constructs/console-hosting.js';
+import { ConsoleUsers } from './constructs/console-users.js';
 import { DeliveryWatch } from './constructs/delivery-watch.js';
 import { ReportApi } from './constructs/report-api.js';
 import { type HandlerName, ReportFunctions } from './constructs/report-functions.js';
@@ -35,6 +38,9 @@ export class ReportingStack extends Stack {
   readonly deliveryWatch: DeliveryWatch;
   readonly alarms: ReportAlarms;
   readonly tokenRenewal: TokenRenewal;
+  readonly consoleUsers: ConsoleUsers;
+  readonly consoleHosting: ConsoleHosting;
+  readonly consoleApi: ConsoleApi;
 
   constructor(scope: Construct, id: string, props: ReportingStackProps) {
     super(scope, id, props);
@@ -92,6 +98,28 @@ export class ReportingStack extends Stack {
     // Only the scheduled function learns the API URL from its environment; the worker gets it
     // in its invocation payload, since worker → API → reports-api → worker would be a cycle.
     this.functions.scheduled.addEnvironment('PUBLIC_API_URL', this.api.url);
+
+    // The reports console: its users, its page, and its JWT-authorized routes on the same API.
+    this.consoleUsers = new ConsoleUsers(this, 'ConsoleUsers', {
+      allowedDomains: config.allowedRecipientDomains,
+      logRetention,
+      removalPolicy,
+      code: props.functionCode?.('console-signin-guard'),
+    });
+    this.consoleHosting = new ConsoleHosting(this, 'ConsoleHosting', {
+      apiUrl: this.api.url,
+      userPoolId: this.consoleUsers.pool.userPoolId,
+      userPoolClientId: this.consoleUsers.client.userPoolClientId,
+      accessLogsBucket: this.storage.accessLogsBucket,
+      removalPolicy,
+    });
+    this.consoleApi = new ConsoleApi(this, 'ConsoleApi', {
+      api: this.api.api,
+      handler: this.functions.api,
+      users: this.consoleUsers,
+      consoleOrigin: `https://${this.consoleHosting.distribution.distributionDomainName}`,
+      verifikTokenSecret: this.secrets.verifikToken,
+    });
 
     this.schedules = new ReportSchedules(this, 'Schedules', {
       groupName: `${this.stackName.slice(0, 40)}-schedules-${stackInstanceId(this)}`,
@@ -222,6 +250,13 @@ export class ReportingStack extends Stack {
       this.mail.configurationSet.configurationSetName,
       'SES configuration set used for report mail',
     );
+    out(
+      'ConsoleUrl',
+      `https://${this.consoleHosting.distribution.distributionDomainName}`,
+      'The reports console (sign in with a user invited into ConsoleUserPoolId)',
+    );
+    out('ConsoleUserPoolId', this.consoleUsers.pool.userPoolId, 'Cognito user pool of the console: invite users here');
+    out('ConsoleUserPoolClientId', this.consoleUsers.client.userPoolClientId, 'The console app client');
     out('Definitions', config.definitions.map((d) => d.name).join(','), 'Scheduled report definitions');
     if (this.mail.isDomainIdentity) {
       this.mail.identity.dkimRecords.forEach((record, i) => {

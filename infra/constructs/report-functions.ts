@@ -32,7 +32,10 @@ import type { ReportMail } from './report-mail.js';
 import type { ReportSecrets } from './report-secrets.js';
 import { ReportStorage } from './report-storage.js';
 
-/** Every Lambda entry; `token-rotation` is built by token-renewal.ts, the others here. */
+/**
+ * Every Lambda entry; `token-rotation` is built by token-renewal.ts, `console-signin-guard` by
+ * console-users.ts, the others here.
+ */
 export const HANDLER_NAMES = [
   'scheduled-report',
   'reports-api',
@@ -40,6 +43,7 @@ export const HANDLER_NAMES = [
   'sweeper',
   'ses-events',
   'token-rotation',
+  'console-signin-guard',
 ] as const;
 
 /**
