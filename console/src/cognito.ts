@@ -34,7 +34,7 @@ const MESSAGES: Record<string, string> = {
   ExpiredCodeException: 'That code has expired. Enter the current code from your authenticator app.',
   EnableSoftwareTokenMFAException: 'That code is wrong. Enter the current code from your authenticator app.',
   InvalidPasswordException:
-    'That password is too weak: use at least 12 characters with upper- and lower-case letters and digits.',
+    'That password is too weak: use at least 12 characters with upper- and lower-case letters, digits and a symbol.',
   PasswordResetRequiredException: 'Your password must be reset. Ask an admin to reset it.',
   UserNotConfirmedException: 'Your account is not confirmed yet. Ask an admin to invite you again.',
   TooManyRequestsException: 'Too many attempts. Wait a minute and try again.',

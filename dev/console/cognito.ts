@@ -55,7 +55,7 @@ export async function createConsolePool(
           RequireLowercase: true,
           RequireUppercase: true,
           RequireNumbers: true,
-          RequireSymbols: false,
+          RequireSymbols: true,
         },
       },
       AutoVerifiedAttributes: ['email'],
