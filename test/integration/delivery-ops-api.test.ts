@@ -645,7 +645,8 @@ describe('pause, resume and GET /definitions', () => {
       // The schedule fired at NOW (06:00 in Bogotá); the next fire is tomorrow's, for today.
       nextRun: { at: '2024-12-03T11:00:00.000Z', reportsOn: '2024-12-02' },
     });
-    expect(defs.find((d) => d.name === 'log-ops')).toMatchObject({ paused: false });
+    expect(defs.find((d) => d.name === 'log-ops')).toMatchObject({ paused: false, sendIf: 'always' });
+    expect(defs.find((d) => d.name === 'log-ops')).not.toHaveProperty('splitBy');
 
     const skipped = await scheduled({ definition: 'pause-ops' });
     expect(skipped).toEqual({

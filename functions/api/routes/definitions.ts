@@ -1,12 +1,13 @@
 /**
- * `GET /definitions` → each definition's schedule, recipients (a count), whether it is paused and
- * its next run. `POST /definitions/{name}/pause` and `/resume` → 200 `{ definition, paused }`:
+ * `GET /definitions` → each definition's schedule, recipients (a count), whether it is paused, its
+ * next run, its `sendIf` and its scopes (names and recipient counts). `POST /definitions/{name}/pause` and `/resume` → 200 `{ definition, paused }`:
  * idempotent by nature (pausing a paused definition changes nothing but who and when). A paused
  * definition's schedule still fires; the run skips, and says so in the day's delivery log.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getDefinitionState } from '../../delivery/state/index.js';
 import { setDefinitionPaused } from '../../runs/backfill.js';
+import { effectiveSendIf } from '../../settings/definitions.js';
 import { nextFire } from '../../time/schedule.js';
 import type { ApiDeps } from '../deps.js';
 import { type HttpResult, json, notFound } from '../http.js';
@@ -32,6 +33,17 @@ export async function listDefinitions(deps: ApiDeps): Promise<HttpResult> {
             next.period.from === next.period.to ? next.period.from : `${next.period.from}..${next.period.to}`,
         },
         cadence: def.cadence.kind,
+        // The condition as configured: a word, or the rule (figures and bounds, no addresses).
+        sendIf: effectiveSendIf(def),
+        ...(def.splitBy
+          ? {
+              splitBy: {
+                by: def.splitBy.by,
+                overall: def.splitBy.overall,
+                scopes: def.splitBy.scopes.map((s) => ({ name: s.name, recipients: s.recipients.length })),
+              },
+            }
+          : {}),
       };
     }),
   );
