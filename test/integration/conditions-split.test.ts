@@ -15,11 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataset, type Dataset } from '../../dev/fake-verifik/generator.js';
 import { expectedRecords } from '../../dev/fake-verifik/oracle.js';
 import { type FakeVerifik, startFakeVerifik } from '../../dev/fake-verifik/server.js';
-import { getRun, readLog } from '../../functions/delivery/state/index.js';
+import { claimRun, getRun, markMailSending, readLog } from '../../functions/delivery/state/index.js';
 import { createRunDeps } from '../../functions/handlers/run-deps.js';
 import { createSecretSource } from '../../functions/handlers/secret-source.js';
 import type { RunDeps } from '../../functions/runs/deps.js';
 import { deliverScheduledReport } from '../../functions/runs/scheduled.js';
+import { sweep } from '../../functions/runs/sweep.js';
 import { loadConfig } from '../../functions/settings/config.js';
 import type { ReportDefinitionInput } from '../../functions/settings/definitions.js';
 import { dayWindow } from '../../functions/time/window.js';
@@ -254,5 +255,64 @@ describe('splitBy in scheduled runs', () => {
     // Each scope's mail went under its own claim.
     expect((await getRun(doc, TABLE, 'split-ops--p0', '2024-12-01'))?.status).toBe('sent');
     expect((await getRun(doc, TABLE, 'split-ops--p1', '2024-12-01'))?.status).toBe('sent');
+  });
+
+  it('the sweeper settles a scope claim left by a dead run: released, or unknown and then told to the owners', async () => {
+    const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
+    const at = (d: Date) => deps({ now: () => d });
+    // A run died between claiming scope p0 of 2024-11-30 and its send, another while sending p1.
+    for (const [scope, sending] of [
+      ['p0', false],
+      ['p1', true],
+    ] as const) {
+      const name = `split-ops--${scope}`;
+      const claim = await claimRun(doc, TABLE, {
+        definition: name,
+        day: '2024-11-30',
+        runId: 'dead',
+        leaseSeconds: 120,
+        now: NOW,
+      });
+      expect(claim.claimed).toBe(true);
+      if (sending)
+        await markMailSending(doc, TABLE, {
+          definition: name,
+          day: '2024-11-30',
+          runId: 'dead',
+          sendId: 's1',
+          now: NOW,
+        });
+    }
+    const redone: unknown[] = [];
+    const sweepAt = (d: Date) => sweep({ ...at(d), redo: async (input) => void redone.push(input) });
+
+    const first = await sweepAt(minutes(5));
+    expect(first.filter((a) => a.day === '2024-11-30').map((a) => [a.definition, a.action])).toEqual([
+      ['split-ops--p0', 'failed'],
+      ['split-ops--p1', 'unknown'],
+    ]);
+    // Released, so the definition's own redo can claim the scope again; never redone as a definition.
+    expect((await getRun(doc, TABLE, 'split-ops--p0', '2024-11-30'))?.status).toBe('failed');
+    expect(redone).toEqual([]);
+    expect(
+      (
+        await claimRun(doc, TABLE, {
+          definition: 'split-ops--p0',
+          day: '2024-11-30',
+          runId: 'redo',
+          leaseSeconds: 120,
+          now: minutes(6),
+        })
+      ).claimed,
+    ).toBe(true);
+
+    // Unknown for longer than the bound: the definition's owners hear of it, once.
+    const before = (await mailsTo('owner@ops.example')).length;
+    const later = await sweepAt(minutes(20));
+    expect(later.filter((a) => a.definition === 'split-ops--p1').map((a) => a.action)).toEqual(['alert']);
+    await sweepAt(minutes(30));
+    const alerts = (await mailsTo('owner@ops.example')).slice(before);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.subject).toMatch(/split-ops/);
   });
 });
