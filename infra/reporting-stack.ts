@@ -13,7 +13,9 @@ import { ConsoleApi } from './constructs/console-api.js';
 import { ConsoleHosting } from './constructs/console-hosting.js';
 import { ConsoleUsers } from './constructs/console-users.js';
 import { DeliveryWatch } from './constructs/delivery-watch.js';
+import { grantDestinationSecrets } from './constructs/destination-secrets.js';
 import { ReportApi } from './constructs/report-api.js';
+import { ReportFanOut } from './constructs/report-fanout.js';
 import { type HandlerName, ReportFunctions } from './constructs/report-functions.js';
 import { configuredAddresses, ReportMail } from './constructs/report-mail.js';
 import { ReportSchedules } from './constructs/report-schedules.js';
@@ -38,6 +40,7 @@ export class ReportingStack extends Stack {
   readonly deliveryWatch: DeliveryWatch;
   readonly alarms: ReportAlarms;
   readonly tokenRenewal: TokenRenewal;
+  readonly fanOut: ReportFanOut;
   readonly consoleUsers: ConsoleUsers;
   readonly consoleHosting: ConsoleHosting;
   readonly consoleApi: ConsoleApi;
@@ -98,6 +101,8 @@ export class ReportingStack extends Stack {
     // Only the scheduled function learns the API URL from its environment; the worker gets it
     // in its invocation payload, since worker → API → reports-api → worker would be a cycle.
     this.functions.scheduled.addEnvironment('PUBLIC_API_URL', this.api.url);
+    // Only scheduled runs post to chat and webhook destinations: they alone read those secrets.
+    grantDestinationSecrets(this.functions.scheduled, config.definitions);
 
     // The reports console: its users, its page, and its JWT-authorized routes on the same API.
     this.consoleUsers = new ConsoleUsers(this, 'ConsoleUsers', {
@@ -183,6 +188,15 @@ export class ReportingStack extends Stack {
     });
 
     this.tokenRenewal.alarmTo(this.alarms.topic);
+
+    // Long reports (issue 13): the worker hands a report too long for one Lambda to this machine.
+    this.fanOut = new ReportFanOut(this, 'FanOut', {
+      worker: this.functions.worker,
+      stateMachineName: `${this.stackName.slice(0, 40)}-fanout-${stackInstanceId(this)}`,
+      alarmTopic: this.alarms.topic,
+      logRetention,
+      removalPolicy,
+    });
 
     this.outputs(config);
   }

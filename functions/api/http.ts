@@ -51,6 +51,7 @@ const STATUS_BY_KIND: Record<FailureKind, number> = {
   access: 500,
   output: 500,
   mail: 500,
+  destination: 500,
   internal: 500,
   unexpected: 500,
 };

@@ -26,6 +26,8 @@ export const ERROR_KINDS = [
   'output',
   /** SES refused the mail, or its answer never came (then the send is settled, never repeated blindly). */
   'mail',
+  /** A chat or webhook destination (Slack, Teams, a webhook) refused the message or never took it. */
+  'destination',
   /** Someone else changed the state first (a claim taken, a report already there). */
   'conflict',
   /** What was asked for does not exist (any more). */

@@ -23,5 +23,6 @@ export function createSecretSource(opts: {
     verifikToken: () => cache.get(opts.verifikTokenSecretId),
     linkKeys: () => getLinkKeys(cache, opts.linkSigningSecretId),
     invalidate: () => cache.clear(),
+    destinationSecret: (secretName) => cache.get(secretName),
   };
 }

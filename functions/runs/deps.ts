@@ -18,6 +18,11 @@ export interface SecretSource {
   linkKeys(): Promise<LinkKeys>;
   /** Drops cached values, e.g. after Verifik rejected the token, so the next read is fresh. */
   invalidate(): void;
+  /**
+   * A chat or webhook destination's secret value, by the secret's name (cached like the others).
+   * Optional so sources that never deliver to destinations (the CLI's) need not offer it.
+   */
+  destinationSecret?(secretName: string): Promise<string>;
 }
 
 export interface RunDeps {

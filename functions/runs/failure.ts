@@ -39,7 +39,7 @@ export async function mailFailure(
   opts: {
     to: readonly string[];
     label: string;
-    window: ReportWindow;
+    window: Pick<ReportWindow, 'from' | 'to' | 'timeZone'>;
     reason: FailureReason;
     reportId: string;
     willRetry: boolean;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFINITION_NAME, DEFINITION_NAME_RULE, MAX_RECIPIENTS } from '../contract.js';
 import { isTimeZone } from '../time/zone.js';
 import { SendIf } from './conditions.js';
+import { Destination, destinationProblems, MAX_DESTINATIONS } from './destinations.js';
 import { SplitBy, scopeProblems, scopeReportName } from './scopes.js';
 
 export const ReportFormat = z.enum(['xlsx', 'csv']);
@@ -64,6 +65,8 @@ export const ReportDefinition = z.object({
   sendIf: SendIf.default('always'),
   /** One report per project or client from one read (settings/scopes.ts). */
   splitBy: SplitBy.optional(),
+  /** Chat and webhook destinations besides mail (settings/destinations.ts). */
+  destinations: z.array(Destination).max(MAX_DESTINATIONS).default([]),
 });
 export type ReportDefinition = z.infer<typeof ReportDefinition>;
 export type ReportDefinitionInput = z.input<typeof ReportDefinition>;
@@ -80,6 +83,8 @@ export const ReportDefinitions = z.array(ReportDefinition).superRefine((defs, ct
         path: [i, 'skipIfEmpty'],
         message: 'use sendIf alone: skipIfEmpty is sendIf "not-empty" and cannot combine with conditions',
       });
+    for (const [path, message] of destinationProblems(d.destinations, d.splitBy?.scopes))
+      ctx.addIssue({ code: 'custom', path: [i, ...path], message });
     if (d.splitBy)
       for (const [path, message] of scopeProblems(d.name, d.splitBy))
         ctx.addIssue({ code: 'custom', path: [i, ...path], message });

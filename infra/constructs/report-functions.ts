@@ -180,10 +180,11 @@ export class ReportFunctions extends Construct {
     // Defaults are left out (the functions' schema fills them in): the environment is 4 KB, and
     // an existing daily stack keeps exactly its variables.
     const definitionsJson = JSON.stringify(
-      settings.definitions.map(({ cadence, sendIf, ...d }) => ({
+      settings.definitions.map(({ cadence, sendIf, destinations, ...d }) => ({
         ...d,
         ...(cadence.kind === 'daily' ? {} : { cadence }),
         ...(sendIf === 'always' ? {} : { sendIf }),
+        ...(destinations.length === 0 ? {} : { destinations }),
       })),
     );
 

@@ -36,7 +36,7 @@ const INFRA_MAY_REACH = [
   /^functions\/contract\.ts$/,
   /^functions\/errors\//,
   /^functions\/time\//,
-  /^functions\/settings\/(definitions|conditions|scopes|read-concurrency)\.ts$/,
+  /^functions\/settings\/(definitions|conditions|scopes|destinations|read-concurrency)\.ts$/,
 ];
 
 function tsFiles(dir: string): string[] {

@@ -74,6 +74,11 @@ const REASONS: Record<FailureKind, Reason> = {
     action:
       'Check the SES identity, the sandbox limits and the recipients. A refused mail is retried with the run; a mail whose answer was lost is never sent twice: the delivery log says whether SES took it.',
   },
+  destination: {
+    title: 'A chat or webhook destination did not take the report',
+    action:
+      "Check the destination's secret (the webhook URL, and for a signed webhook its signing key) and that the channel or receiver still exists; the mail and the other destinations were not affected. The next period is posted as usual.",
+  },
   conflict: UNEXPECTED,
   'not-found': UNEXPECTED,
   internal: UNEXPECTED,

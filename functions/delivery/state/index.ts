@@ -6,6 +6,17 @@
 
 export { dequeueDay, enqueueDay, type QueuedDay, queuedDays } from './backfill-queue.js';
 export { type DefinitionState, getDefinitionState, setPaused } from './definitions.js';
+export {
+  claimDestination,
+  type DestinationClaim,
+  type DestinationKey,
+  DestinationSendRecord,
+  DestinationSendStatus,
+  getDestinationSend,
+  markDestination,
+  markDestinationAlerted,
+  settleUnknown,
+} from './destinations.js';
 export { appendLog, LogEntry, LogEntryType, type LogTarget, readLog } from './log.js';
 export {
   getReport,

@@ -34,6 +34,11 @@ export const LogEntryType = z.enum([
   /** A stored report mailed again on request. */
   'resend',
   'skipped-condition',
+  /** A chat or webhook destination (named in `destination`): posting, posted, refused or failed, unknown. */
+  'destination-send',
+  'destination-sent',
+  'destination-failed',
+  'destination-unknown',
 ]);
 export type LogEntryType = z.infer<typeof LogEntryType>;
 
@@ -49,6 +54,8 @@ export const LogEntry = z.object({
   /** For events: SES's event type (Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay…). */
   event: z.string().optional(),
   detail: z.string().optional(),
+  /** For destination entries: the destination's name (never its URL). */
+  destination: z.string().optional(),
 });
 export type LogEntry = z.infer<typeof LogEntry>;
 
