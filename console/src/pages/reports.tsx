@@ -60,7 +60,7 @@ export function ReportsPage({ date }: { date?: string | undefined }) {
         <section class="card" key={definition} aria-label={`Definition ${definition}`}>
           <h2>{definition}</h2>
           <div class="scroll">
-            <table>
+            <table class="stack">
               <caption class="sr-only">
                 Reports of {definition} on {day}
               </caption>
@@ -81,22 +81,22 @@ export function ReportsPage({ date }: { date?: string | undefined }) {
                     r.request.from === r.request.to ? r.request.from : `${r.request.from} – ${r.request.to}`;
                   return (
                     <tr key={r.id}>
-                      <td>
+                      <td data-label="Report">
                         <a href={`#/report/${encodeURIComponent(r.id)}`}>{period}</a>
                         <div class="muted small">{r.request.timeZone}</div>
                       </td>
-                      <td>
+                      <td data-label="Status">
                         <Status status={r.status} />
                       </td>
-                      <td>{count(s.validations)}</td>
-                      <td>
+                      <td data-label="Validations">{count(s.validations)}</td>
+                      <td data-label="Failed">
                         {count(s.failed)}
                         {s.validations ? (
                           <span class="muted small"> ({percent((s.failed ?? 0) / s.validations)})</span>
                         ) : null}
                       </td>
-                      <td>{count(s.highRisk)}</td>
-                      <td>
+                      <td data-label="High risk">{count(s.highRisk)}</td>
+                      <td data-label="Files">
                         {r.detail.files ? (
                           <Files files={r.detail.files} label={`${definition} ${period}`} />
                         ) : (
