@@ -5,6 +5,7 @@ import {
   InvalidLinkTargetError,
   LinkKeyError,
   linkExpiry,
+  MIN_KEY_BYTES,
   presignDownload,
   signFileLink,
   verifyFileLink,
@@ -179,5 +180,59 @@ describe('presignDownload', () => {
       attachmentDisposition('verifik-daily-2024-12-01.xlsx'),
     );
     expect(url.toString()).not.toContain('secret-never-in-url');
+  });
+});
+
+describe('links: the edges of what is accepted', () => {
+  it('a key of exactly the minimum length signs and verifies; one byte less is refused', () => {
+    const min = Buffer.alloc(MIN_KEY_BYTES, 7);
+    const p = params(sign({ key: min }));
+    expect(verifyFileLink({ ...p, key: min, now })).toEqual({ ok: true });
+    expect(() => sign({ key: Buffer.alloc(MIN_KEY_BYTES - 1, 7) })).toThrow(LinkKeyError);
+  });
+
+  it('strips every trailing slash from the base URL, not just one', () => {
+    expect(sign({ baseUrl: `${base}///` }).toString()).toBe(sign().toString());
+  });
+
+  it('signs links that expire at second 0 (whole Unix seconds, not "positive")', () => {
+    expect(sign({ expiresAt: 0 }).searchParams.get('expires')).toBe('0');
+  });
+
+  it.each([
+    ['missing id', { reportId: undefined }],
+    ['missing file name', { file: undefined }],
+    ['a signature with one character before 43 valid ones', { signature: `!${'A'.repeat(43)}` }],
+  ])('classifies %s as malformed (400), not as a bad signature (403)', (_, change) => {
+    const p = { ...params(sign()), ...change };
+    expect(verifyFileLink({ ...p, key, now })).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  it('its errors say what kind of failure they are and why', () => {
+    const caught = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return err as { kind: string; name: string; message: string };
+      }
+      throw new Error('did not throw');
+    };
+    expect(caught(() => sign({ key: [] }))).toMatchObject({
+      kind: 'access',
+      name: 'LinkKeyError',
+      message: 'no link signing key configured',
+    });
+    expect(caught(() => sign({ key: Buffer.from('short') })).message).toBe(
+      `link signing key too short: 5 bytes, need at least ${MIN_KEY_BYTES}`,
+    );
+    expect(caught(() => sign({ reportId: 'x y' }))).toMatchObject({
+      kind: 'internal',
+      name: 'InvalidLinkTargetError',
+      message: 'report id "x y" is not linkable',
+    });
+    expect(caught(() => sign({ file: 'a/b.xlsx' })).message).toBe('file name "a/b.xlsx" is not linkable');
+    expect(caught(() => sign({ expiresAt: 1.5 })).message).toBe(
+      'expiresAt must be whole Unix seconds, got 1.5',
+    );
   });
 });

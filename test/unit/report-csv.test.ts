@@ -11,9 +11,9 @@ import {
   neutralise,
   summaryCsvDocument,
 } from '../../functions/report/csv.js';
-import { RenderStalledError } from '../../functions/report/errors.js';
+import { RenderStalledError, WriterStateError } from '../../functions/report/errors.js';
 import { IsoFormatter } from '../../functions/report/iso-format.js';
-import { SummaryBuilder } from '../../functions/report/summary.js';
+import { compareSummaries, SummaryBuilder } from '../../functions/report/summary.js';
 import { dayWindow } from '../../functions/time/window.js';
 import { ZoneClock } from '../../functions/time/zone.js';
 import type { BiometricValidation } from '../../functions/verifik/schema.js';
@@ -221,5 +221,205 @@ describe('summary CSV', () => {
     expect(get('highestRisk', '1', 'id')).toBe(summary.risk.top[0]?.id);
     expect(get('diagnostics', 'note', 'value')).toBe("'=not a formula");
     expect(get('missing', 'riskScore', 'count')).toBe(String(summary.missing.riskScore));
+  });
+});
+
+describe('summary CSV: every figure under its own label', () => {
+  /** The rows the summary CSV must hold, in order: one per figure, labelled by where it comes from. */
+  type Value = string | number | null;
+
+  /** The rows the summary CSV must hold, in order: one per figure, labelled by where it comes from. */
+  function expectedRows(ctx: ReportContext): string[][] {
+    const s = ctx.summary;
+    const clock = new ZoneClock(ctx.window.timeZone);
+    const rows: Array<[string, string, string, Value]> = [];
+    const row = (section: string, key: string, metric: string, value: Value) => {
+      rows.push([section, key, metric, value]);
+    };
+    row('report', '', 'id', ctx.id);
+    row('report', '', 'from', ctx.window.from);
+    row('report', '', 'to', ctx.window.to);
+    row('report', '', 'timeZone', ctx.window.timeZone);
+    row('report', '', 'windowStart', clock.iso(ctx.window.start.getTime()));
+    row('report', '', 'windowEnd', clock.iso(ctx.window.end.getTime()));
+    row('report', '', 'generatedAt', clock.iso(ctx.generatedAt.getTime()));
+    row('report', '', 'filters', 'type = liveness');
+    row('totals', '', 'validations', s.totals.validations);
+    row('totals', '', 'failed', s.totals.failed);
+    row('totals', '', 'highRisk', s.totals.highRisk);
+    for (const section of ['byStatus', 'byType'] as const) {
+      for (const e of s[section]) {
+        row(section, e.key, 'count', e.count);
+        row(section, e.key, 'share', e.share);
+      }
+    }
+    for (const section of ['byClient', 'byProject'] as const) {
+      for (const e of s[section]) {
+        for (const m of ['name', 'count', 'failed', 'highRisk'] as const) row(section, e.id ?? '', m, e[m]);
+      }
+    }
+    for (const h of s.byHour) {
+      row('byHour', String(h.hour), 'count', h.count);
+      row('byHour', String(h.hour), 'failed', h.failed);
+    }
+    for (const k of ['livenessDetection', 'identityMatch', 'antiSpoofing'] as const) {
+      for (const m of ['passed', 'failed', 'other', 'missing', 'passRate', 'failRate'] as const)
+        row('checks', k, m, s.checks[k][m]);
+    }
+    for (const k of ['livenessScore', 'qualityScore'] as const) {
+      for (const m of ['count', 'mean', 'min', 'max', 'p50', 'p90', 'p99'] as const)
+        row('scores', k, m, s.scores[k][m]);
+    }
+    row('risk', '', 'low', s.risk.buckets.low);
+    row('risk', '', 'medium', s.risk.buckets.medium);
+    row('risk', '', 'high', s.risk.buckets.high);
+    row('risk', '', 'missing', s.risk.missing);
+    row('risk', '', 'thresholdMedium', 0.3);
+    row('risk', '', 'thresholdHigh', 0.7);
+    s.risk.top.forEach((e, i) => {
+      row('highestRisk', String(i + 1), 'id', e.id);
+      row('highestRisk', String(i + 1), 'riskScore', e.riskScore);
+      row('highestRisk', String(i + 1), 'createdAt', e.createdAt);
+    });
+    row('twoFactor', '', 'required', s.twoFactor.required);
+    row('twoFactor', '', 'notRequired', s.twoFactor.notRequired);
+    row('twoFactor', '', 'missing', s.twoFactor.missing);
+    row('twoFactor', '', 'share', s.twoFactor.share);
+    for (const m of ['count', 'negative', 'p50Ms', 'p95Ms', 'meanMs', 'maxMs', 'relativeError'] as const)
+      row('completion', '', m, s.completion[m]);
+    for (const [k, n] of Object.entries(s.missing)) row('missing', k, 'count', n);
+    if (ctx.previous) {
+      const p = ctx.previous;
+      const change = (key: string, c: { current: Value; previous: Value; delta: Value }) => {
+        row('previous', key, 'current', c.current);
+        row('previous', key, 'previous', c.previous);
+        row('previous', key, 'delta', c.delta);
+      };
+      change('validations', p.validations);
+      change('failed', p.failed);
+      change('highRisk', p.highRisk);
+      for (const c of p.byStatus) change(`status:${c.key}`, c);
+      for (const k of ['livenessDetection', 'identityMatch', 'antiSpoofing'] as const)
+        change(`passRate:${k}`, p.passRates[k]);
+    }
+    for (const [k, v] of Object.entries(ctx.diagnostics)) row('diagnostics', k, 'value', v);
+    const cell = (v: Value) => (v === null ? '' : typeof v === 'string' ? neutralise(v) : String(v));
+    // Every text cell is neutralised, labels included ('@import' is a type a client may send).
+    return rows.map((r) => r.map(cell));
+  }
+
+  function context(records: BiometricValidation[], previous?: BiometricValidation[]): ReportContext {
+    const summarise = (rs: BiometricValidation[]) => {
+      const b = new SummaryBuilder({ timeZone: TZ, topRisk: 3 });
+      for (const r of rs) b.add(r);
+      return b.result();
+    };
+    const summary = summarise(records);
+    return {
+      id: 'r-1',
+      window: WINDOW,
+      filters: { types: ['liveness'] },
+      generatedAt: new Date('2024-12-02T06:00:00Z'),
+      summary,
+      ...(previous ? { previous: compareSummaries(summary, summarise(previous)) } : {}),
+      diagnostics: { dropped: 1, note: '=not a formula' },
+    };
+  }
+
+  const records = [
+    TRICKY,
+    ...createDataset({ seed: 2, start: WINDOW.start, end: WINDOW.end, count: 60, timeZone: TZ }),
+  ];
+
+  it('holds exactly the rows of the summary and the comparison, each under its section, key and metric', () => {
+    const ctx = context(records, records.slice(0, 20));
+    const { text, rows } = summaryCsvDocument(ctx);
+    const parsed = parse(text, { bom: true }) as string[][];
+    expect(parsed[0]).toEqual(['section', 'key', 'metric', 'value']);
+    expect(parsed.slice(1)).toEqual(expectedRows(ctx));
+    expect(rows).toBe(parsed.length - 1);
+  });
+
+  it('an empty report: unknown figures are empty cells, never "null"; no comparison rows without one', () => {
+    const ctx = context([]);
+    const parsed = parse(summaryCsvDocument(ctx).text, { bom: true }) as string[][];
+    expect(parsed.slice(1)).toEqual(expectedRows(ctx));
+    const value = (section: string, key: string, metric: string) =>
+      parsed.find((l) => l[0] === section && l[1] === key && l[2] === metric)?.[3];
+    expect(value('checks', 'identityMatch', 'passRate')).toBe('');
+    expect(value('twoFactor', '', 'share')).toBe('');
+    expect(value('completion', '', 'p50Ms')).toBe('');
+    expect(parsed.some((l) => l[0] === 'previous')).toBe(false);
+    expect(parsed.flat()).not.toContain('null');
+  });
+});
+
+describe('details CSV writer: back-pressure and the order of calls', () => {
+  const rows = [
+    ...createDataset({ seed: 9, start: WINDOW.start, end: WINDOW.end, count: 2_500, timeZone: TZ }),
+  ].map(flatten);
+
+  /** Feeds every row; counts how often the writer asked to wait. */
+  async function feed(out: Writable): Promise<number> {
+    const w = createDetailsCsvWriter(out, { timeZone: TZ });
+    let waits = 0;
+    for (const row of rows) {
+      const wait = w.write(row);
+      if (wait) {
+        waits++;
+        await wait;
+      }
+    }
+    await w.finish();
+    return waits;
+  }
+
+  it('asks the caller to wait when the output is full, and only then', async () => {
+    const slow = new Writable({
+      highWaterMark: 16 * 1024,
+      write(_chunk, _enc, done) {
+        setImmediate(done);
+      },
+    });
+    const roomy = new Writable({
+      highWaterMark: 64 * 1024 * 1024,
+      write(_chunk, _enc, done) {
+        done();
+      },
+    });
+    expect(await feed(slow)).toBeGreaterThan(0);
+    expect(await feed(roomy)).toBe(0);
+  });
+
+  it('refuses writes after finish() or abort(), and a second finish()', async () => {
+    const finished = createDetailsCsvWriter(new PassThrough().resume(), { timeZone: TZ });
+    await finished.finish();
+    expect(() => finished.write(rows[0] as never)).toThrow(WriterStateError);
+    await expect(finished.finish()).rejects.toThrow(WriterStateError);
+
+    const aborted = createDetailsCsvWriter(new PassThrough().resume(), { timeZone: TZ });
+    aborted.abort(new Error('stop'));
+    expect(() => aborted.write(rows[0] as never)).toThrow(WriterStateError);
+    await expect(aborted.finish()).rejects.toThrow(WriterStateError);
+  });
+
+  it('abort() destroys the output with the failure; after finish() it leaves the file alone', async () => {
+    const out = new PassThrough().resume();
+    const errors: unknown[] = [];
+    out.on('error', (e) => errors.push(e));
+    const w = createDetailsCsvWriter(out, { timeZone: TZ });
+    w.write(rows[0] as never);
+    w.abort(new Error('upstream failed'));
+    expect(out.destroyed).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(String(errors[0])).toContain('upstream failed');
+
+    // autoDestroy off: a finished file stays as it is unless something destroys it.
+    const done = new PassThrough({ autoDestroy: false }).resume();
+    const w2 = createDetailsCsvWriter(done, { timeZone: TZ });
+    await w2.finish();
+    w2.abort(new Error('too late'));
+    expect(done.destroyed).toBe(false);
+    expect(done.errored).toBeNull();
   });
 });
