@@ -118,7 +118,8 @@ async function deliverOne(
       reportId: input.reportId,
       runId: ctx.runId,
       destination: d.name,
-      detail,
+      // The CLI's log table shows the detail, not the destination field: name it there too.
+      detail: detail.includes(`"${d.name}"`) ? detail : `${destinationLabel(d.kind, d.name)}: ${detail}`,
     });
 
   const claim = await claimDestination(deps.doc, table, {
