@@ -21,11 +21,13 @@ export function when(iso: string | undefined): string {
     : d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-/** YYYY-MM-DD of the day before today, in the browser's zone. */
-export function yesterday(): string {
-  const d = new Date(Date.now() - 86_400_000);
+/** YYYY-MM-DD of the day `n` days before today, in the browser's zone. */
+export function daysAgo(n: number): string {
+  const d = new Date(Date.now() - n * 86_400_000);
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
+
+export const yesterday = () => daysAgo(1);
 
 /** A fresh Idempotency-Key: one per action a person starts, so a double click sends once. */
 export const newKey = () => crypto.randomUUID();

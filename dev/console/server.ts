@@ -68,6 +68,8 @@ export const DEFINITIONS: ReportDefinitionInput[] = [
 
 export interface ConsoleServer {
   url: string;
+  /** The day the seeded scheduled reports cover: yesterday in their zone (America/Bogota). */
+  seedDay: string;
   pool: ConsolePool;
   moto: Moto;
   fake: FakeVerifik;
@@ -278,13 +280,13 @@ export async function startConsoleServer(opts: ConsoleServerOptions = {}): Promi
     }
   }
 
-  if (opts.seed !== false) {
-    const day = yesterday(TIME_ZONE);
-    await Promise.all(DEFINITIONS.map((d) => scheduled({ definition: d.name, day })));
-  }
+  const seedDay = yesterday(TIME_ZONE);
+  if (opts.seed !== false)
+    await Promise.all(DEFINITIONS.map((d) => scheduled({ definition: d.name, day: seedDay })));
 
   return {
     url,
+    seedDay,
     pool,
     moto,
     fake,

@@ -1,7 +1,7 @@
 /** Definitions: schedule in its zone, next run, last report, paused or not; pause/resume/backfill for admins. */
 import { useState } from 'preact/hooks';
 import { api, post } from '../api.js';
-import { newKey, when, yesterday } from '../format.js';
+import { daysAgo, newKey, when, yesterday } from '../format.js';
 import { can, type Session } from '../session.js';
 import { ErrorText, Status, useLoad } from '../ui.js';
 
@@ -14,6 +14,8 @@ interface Definition {
   pausedOrResumedAt?: string;
   nextRun: { at: string; reportsOn: string };
 }
+
+const RECENT_DAYS = 3;
 
 interface Listed {
   id: string;
@@ -69,11 +71,15 @@ export function DefinitionsPage({ session }: { session: Session }) {
     error: loadError,
     reload,
   } = useLoad(async () => {
-    const [defs, recent] = await Promise.all([
+    // Report days are in each definition's zone, which may be a day off the browser's: look at the
+    // last RECENT_DAYS days, oldest first, so the newest report of each definition comes last.
+    const [defs, ...days] = await Promise.all([
       api<{ definitions: Definition[] }>('/definitions'),
-      api<{ reports: Listed[] }>(`/reports?date=${yesterday()}`),
+      ...Array.from({ length: RECENT_DAYS }, (_, i) =>
+        api<{ reports: Listed[] }>(`/reports?date=${daysAgo(RECENT_DAYS - 1 - i)}`),
+      ),
     ]);
-    return { definitions: defs.definitions, recent: recent.reports };
+    return { definitions: defs.definitions, recent: days.flatMap((d) => d.reports) };
   }, []);
 
   async function toggle(d: Definition) {
@@ -108,7 +114,7 @@ export function DefinitionsPage({ session }: { session: Session }) {
                 {when(d.nextRun.at)} (reports on {d.nextRun.reportsOn})
                 {d.paused ? ': it will skip while paused' : ''}
               </dd>
-              <dt>Last delivery ({yesterday()})</dt>
+              <dt>Last report (last {RECENT_DAYS} days)</dt>
               <dd>
                 {last ? (
                   <a href={`#/report/${encodeURIComponent(last.id)}`}>
