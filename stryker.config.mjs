@@ -1,4 +1,7 @@
 // @ts-check
+/** Where the reports go; another directory lets two runs (say, before and after) go side by side. */
+const out = process.env.MUTATE_REPORT_DIR ?? 'reports/mutation';
+
 /**
  * `npm run mutate`: StrykerJS over the modules whose results people read (figures in a mail or a
  * workbook, the windows they cover, the read that proves every record was fetched) and the run
@@ -47,10 +50,10 @@ export default {
   concurrency: 1,
   timeoutMS: 10_000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  // Gitignored, and out of Biome's, tsc's and vitest's way while a run is going.
-  tempDirName: 'reports/.stryker-tmp',
+  htmlReporter: { fileName: `${out}/index.html` },
+  jsonReporter: { fileName: `${out}/mutation.json` },
+  // Gitignored (reports/), and out of Biome's, tsc's and vitest's way while a run is going.
+  tempDirName: `${out}-tmp`,
   ignorePatterns: ['cdk.out', 'reports', 'coverage', 'scratch', 'bench', 'infra'],
   thresholds: { high: 95, low: 90, break: null },
   // Incremental off: a fresh, comparable score every run.

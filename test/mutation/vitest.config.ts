@@ -25,6 +25,7 @@ export const MUTATE_TESTS = [
   'links',
   'mail-render',
   'mail-report',
+  'mail-figures',
 ];
 
 export default defineConfig({

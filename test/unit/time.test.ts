@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { dayWindow, InvalidDateError, reportWindow, today, yesterday } from '../../functions/time/window.js';
+import {
+  addDays,
+  daysBetween,
+  dayWindow,
+  EARLIEST_REPORT_DAY,
+  InvalidDateError,
+  MAX_RANGE_DAYS,
+  nextDay,
+  parseDay,
+  previousDay,
+  reportWindow,
+  today,
+  tooEarlyDayProblem,
+  unfinishedDayProblem,
+  yesterday,
+} from '../../functions/time/window.js';
 import { assertTimeZone, InvalidTimeZoneError, isTimeZone, ZoneClock } from '../../functions/time/zone.js';
 
 const HOUR = 3_600_000;
@@ -71,5 +86,83 @@ describe('ZoneClock', () => {
     expect(clock.iso(Date.parse('2024-10-05T15:10:00Z'))).toBe('2024-10-06T01:40:00.000+10:30');
     expect(clock.iso(Date.parse('2024-10-05T15:40:00Z'))).toBe('2024-10-06T02:40:00.000+11:00');
     expect(clock.hourOf(Date.parse('2024-10-05T15:29:59Z'))).toBe(1);
+  });
+});
+
+describe('calendar days: the edges', () => {
+  it('refuses month 0 and 13, and says so', () => {
+    expect(() => parseDay('2024-13-01')).toThrow(
+      '"2024-13-01" is not a calendar day (there is no month 13).',
+    );
+    expect(() => parseDay('2024-00-10')).toThrow('(there is no month 0)');
+    expect(parseDay('2024-12-31')).toEqual({ y: 2024, m: 12, d: 31 });
+    expect(parseDay('2024-01-01')).toEqual({ y: 2024, m: 1, d: 1 });
+  });
+
+  it('refuses day 0 and day 32 with the month in the message', () => {
+    expect(() => parseDay('2024-01-00')).toThrow(
+      '"2024-01-00" is not a calendar day (month 1 has no day 0).',
+    );
+    expect(() => parseDay('2024-01-32')).toThrow('(month 1 has no day 32)');
+  });
+
+  it('reads years 0000–0099 as themselves, not as 1900–1999 (Date.UTC would)', () => {
+    expect(parseDay('0050-03-01')).toEqual({ y: 50, m: 3, d: 1 });
+    // 1904 is a leap year, 4 is too, 50 and 1950 are not: the check runs on the year given.
+    expect(parseDay('0004-02-29')).toEqual({ y: 4, m: 2, d: 29 });
+    expect(() => parseDay('0050-02-29')).toThrow(/no day 29/);
+    expect(addDays('0099-12-31', 1)).toBe('0100-01-01');
+    expect(addDays('0004-03-01', -1)).toBe('0004-02-29');
+    expect(daysBetween('0099-12-31', '0100-01-01')).toBe(2);
+  });
+
+  it('takes exactly YYYY-MM-DD: nothing before, nothing after, no short fields', () => {
+    for (const bad of ['2024-12-01x', '2024-12-01 ', 'x2024-12-01', '2024-1-01', '24-12-01', '2024-12-1']) {
+      expect(() => parseDay(bad), bad).toThrow(
+        `"${bad}" is not a date: use YYYY-MM-DD, for example 2024-12-01.`,
+      );
+    }
+  });
+
+  it('a range of exactly 93 days is allowed, 94 is refused with both numbers', () => {
+    const w = reportWindow('2024-01-01', addDays('2024-01-01', 92), 'UTC');
+    expect(daysBetween(w.from, w.to)).toBe(MAX_RANGE_DAYS);
+    expect(() => reportWindow('2024-01-01', addDays('2024-01-01', 93), 'UTC')).toThrow(
+      'The range 2024-01-01..2024-04-03 is 94 days; at most 93 are allowed.',
+    );
+    // One day is a range of 1; the day before the start is a range of 0, refused.
+    expect(daysBetween('2024-03-01', '2024-03-01')).toBe(1);
+    expect(() => reportWindow('2024-03-01', '2024-02-29', 'UTC')).toThrow(
+      'The range ends (2024-02-29) before it starts (2024-03-01).',
+    );
+  });
+
+  it('the window names its days and zone, and pads single-digit months and days', () => {
+    expect(dayWindow('2024-01-05', 'UTC')).toMatchObject({
+      from: '2024-01-05',
+      to: '2024-01-05',
+      timeZone: 'UTC',
+    });
+    expect(today('UTC', new Date('2024-01-05T12:00:00Z'))).toBe('2024-01-05');
+    expect(nextDay('2024-02-28')).toBe('2024-02-29');
+    expect(previousDay('2024-03-01')).toBe('2024-02-29');
+  });
+
+  it('a day before 2000-01-01 is too early, with a message that says from when', () => {
+    expect(tooEarlyDayProblem(EARLIEST_REPORT_DAY)).toBeNull();
+    expect(tooEarlyDayProblem('1999-12-31')).toBe(
+      '1999-12-31 is before 2000-01-01, older than any Verifik validation: give a day from 2000-01-01 on',
+    );
+  });
+
+  it('a day that has not ended in the zone is refused, one that has is not', () => {
+    const now = new Date('2024-12-02T03:00:00Z'); // 2024-12-01 22:00 in Bogota
+    expect(unfinishedDayProblem('2024-11-30', 'America/Bogota', now)).toBeNull();
+    expect(unfinishedDayProblem('2024-12-01', 'America/Bogota', now)).toBe(
+      '2024-12-01 has not ended yet in America/Bogota: reports cover whole days, the latest is 2024-11-30',
+    );
+    expect(unfinishedDayProblem('2024-12-02', 'America/Bogota', now)).toBe(
+      '2024-12-02 is in the future in America/Bogota (today there is 2024-12-01)',
+    );
   });
 });

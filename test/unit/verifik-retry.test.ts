@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   backoffDelay,
+  DEFAULT_RETRY,
   isRetryableStatus,
   parseRetryAfter,
   planRetry,
@@ -88,5 +89,59 @@ describe('planRetry', () => {
       retry: false,
       why: 'retry-after-exceeds-budget',
     });
+  });
+});
+
+describe('retry policy: the edges', () => {
+  it('reads multi-digit delay-seconds and fractions of them', () => {
+    expect(parseRetryAfter('120', NOW)).toBe(120_000);
+    expect(parseRetryAfter('10.25', NOW)).toBe(10_250);
+  });
+  it('reads only a whole number or an HTTP-date: no trailing junk, no numeric dates', () => {
+    for (const v of ['5-', '1.', '1.5.5', 'x3', '3x', '2026-01-01 00:00:10', '01/01/2026'])
+      expect(parseRetryAfter(v, NOW), v).toBeNull();
+    // Header values are case-insensitive: an upper-case HTTP-date is still a date.
+    expect(parseRetryAfter(new Date(NOW + 2000).toUTCString().toUpperCase(), NOW)).toBe(2000);
+  });
+  it.each([
+    [499, false],
+    [500, true],
+    [599, true],
+    [600, false],
+    [407, false],
+    [409, false],
+  ])('status %i retryable: %s', (status, retryable) => {
+    expect(isRetryableStatus(status)).toBe(retryable);
+    const plan = planRetry(
+      { kind: 'status', status, retryAfterMs: null },
+      { attemptsMade: 1, elapsedMs: 0 },
+      opts,
+    );
+    expect(plan.retry).toBe(retryable);
+  });
+  it('a wait exactly equal to the remaining budget is still taken', () => {
+    expect(
+      planRetry(
+        { kind: 'status', status: 429, retryAfterMs: 4000 },
+        { attemptsMade: 1, elapsedMs: 6000 },
+        opts,
+      ),
+    ).toEqual({ retry: true, delayMs: 4000, fromRetryAfter: true });
+    // Backoff of the first retry with random() = 1 is the full step, 100 ms.
+    expect(planRetry({ kind: 'timeout' }, { attemptsMade: 1, elapsedMs: 9_900 }, opts, () => 1)).toEqual({
+      retry: true,
+      delayMs: 100,
+      fromRetryAfter: false,
+    });
+  });
+  it('the last allowed attempt may still be retried; the jitter is half fixed, half random', () => {
+    expect(planRetry({ kind: 'timeout' }, { attemptsMade: 3, elapsedMs: 0 }, opts, () => 0.5).retry).toBe(
+      true,
+    );
+    expect(backoffDelay(2, opts, () => 0.5)).toBe(150);
+    expect(backoffDelay(2, opts, () => 0.333)).toBe(133);
+  });
+  it('defaults: 6 attempts, 300 ms first step, 10 s largest step, 2 minutes a request', () => {
+    expect(DEFAULT_RETRY).toEqual({ attempts: 6, baseDelayMs: 300, maxDelayMs: 10_000, budgetMs: 120_000 });
   });
 });
