@@ -15,6 +15,7 @@ import { ConsoleUsers } from './constructs/console-users.js';
 import { DeliveryWatch } from './constructs/delivery-watch.js';
 import { grantDestinationSecrets } from './constructs/destination-secrets.js';
 import { ReportApi } from './constructs/report-api.js';
+import { ReportFanOut } from './constructs/report-fanout.js';
 import { type HandlerName, ReportFunctions } from './constructs/report-functions.js';
 import { configuredAddresses, ReportMail } from './constructs/report-mail.js';
 import { ReportSchedules } from './constructs/report-schedules.js';
@@ -39,6 +40,7 @@ export class ReportingStack extends Stack {
   readonly deliveryWatch: DeliveryWatch;
   readonly alarms: ReportAlarms;
   readonly tokenRenewal: TokenRenewal;
+  readonly fanOut: ReportFanOut;
   readonly consoleUsers: ConsoleUsers;
   readonly consoleHosting: ConsoleHosting;
   readonly consoleApi: ConsoleApi;
@@ -186,6 +188,13 @@ export class ReportingStack extends Stack {
     });
 
     this.tokenRenewal.alarmTo(this.alarms.topic);
+
+    // Long reports (issue 13): the worker hands a report too long for one Lambda to this machine.
+    this.fanOut = new ReportFanOut(this, 'FanOut', {
+      worker: this.functions.worker,
+      stateMachineName: `${this.stackName.slice(0, 40)}-fanout-${stackInstanceId(this)}`,
+      alarmTopic: this.alarms.topic,
+    });
 
     this.outputs(config);
   }

@@ -1,7 +1,9 @@
 /**
  * The on-demand report worker, invoked asynchronously by the reports API with
  * `{ reportId, request, baseUrl }`: marks the report running, produces it, records it complete
- * (figures, manifest) or failed (reason), and mails the `notify` recipients when asked.
+ * (figures, manifest) or failed (reason), and mails the `notify` recipients when asked. A report
+ * too long for one Lambda is handed to the fan-out state machine, whose steps invoke this same
+ * function with `{ step, … }` events (handlers/fanout-steps.ts).
  */
 
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -13,6 +15,7 @@ import { runOnDemandReport, type WorkerOutcome } from '../runs/on-demand.js';
 import { WorkerPayload } from '../runs/worker-payload.js';
 import { describeIssues } from '../util/zod-issues.js';
 import { lazyDeps } from './common-deps.js';
+import { createFanOutHandler } from './fanout-steps.js';
 import { createRunDeps } from './run-deps.js';
 import { lambdaEntry, moduleLogger } from './runtime.js';
 
@@ -35,7 +38,13 @@ export function createWorkerHandler(
   getDeps: () => RunDeps,
   starter: (deps: RunDeps) => FanOutStarter | undefined = fanOutStarter,
 ) {
-  return async (event: unknown): Promise<WorkerOutcome> => {
+  const fanOutStep = createFanOutHandler(getDeps);
+  return async (
+    event: unknown,
+  ): Promise<WorkerOutcome | { status: 'step'; result: Record<string, unknown> }> => {
+    if (typeof event === 'object' && event !== null && 'step' in event) {
+      return { status: 'step', result: await fanOutStep(event) };
+    }
     const parsed = WorkerPayload.safeParse(event);
     if (!parsed.success) {
       // Only the reports API invokes the worker: a bad payload is a bug, not user input.

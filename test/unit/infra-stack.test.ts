@@ -650,8 +650,9 @@ describe('API', () => {
 
 describe('alarms', () => {
   it('watch errors, throttles and near-timeouts of each function, both queues and API 5xx', () => {
-    // Six functions (sweeper, ses-events and token-rotation included), two queues, API 5xx, the token's days left.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6 * 3 + 2 + 1 + 1);
+    // Six functions (sweeper, ses-events and token-rotation included), two queues, API 5xx, the token's
+    // days left, failed fan-out executions.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6 * 3 + 2 + 1 + 1 + 1);
     const topic = idOf('AWS::SNS::Topic', 'AlarmsTopic');
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topic }] });
     for (const metric of ['Errors', 'Throttles']) {

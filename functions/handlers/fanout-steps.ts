@@ -1,9 +1,9 @@
 /**
- * The fan-out state machine's one function (infra/constructs/report-fanout.ts): each task state
- * invokes it with `{ step, ... }` and it runs that step of runs/fanout.ts. One function for four
- * steps because they share their code, configuration and permissions (read Verifik, write the
- * report's prefix, record state, send the one mail); the state machine, not the function, decides
- * the order, the concurrency and the retries.
+ * The fan-out state machine's steps (infra/constructs/report-fanout.ts): each task state invokes
+ * the worker function with `{ step, ... }`, and the worker's handler passes it here to run that
+ * step of runs/fanout.ts. The worker, because the steps need exactly its code, settings and
+ * permissions (read Verifik, write the report's prefix, record state, send the one mail); the
+ * state machine, not the function, decides the order, the concurrency and the retries.
  */
 import { z } from 'zod';
 import { ReportsError } from '../errors/kinds.js';
@@ -17,9 +17,6 @@ import {
   fanOutSlice,
 } from '../runs/fanout.js';
 import { describeIssues } from '../util/zod-issues.js';
-import { lazyDeps } from './common-deps.js';
-import { createRunDeps } from './run-deps.js';
-import { lambdaEntry, moduleLogger } from './runtime.js';
 
 export class InvalidFanOutEventError extends ReportsError {
   override readonly kind = 'internal';
@@ -57,13 +54,3 @@ export function createFanOutHandler(getDeps: () => RunDeps) {
     }
   };
 }
-
-const logger = moduleLogger('report-fanout');
-
-export const handler = lambdaEntry({
-  serviceName: 'report-fanout',
-  metricPrefix: 'FanOutStep',
-  logger,
-  run: createFanOutHandler(lazyDeps(() => createRunDeps('report-worker', { logger }))),
-  outcome: () => 'done',
-});
