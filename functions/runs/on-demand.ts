@@ -57,8 +57,15 @@ export async function runOnDemandReport(
   try {
     await updateReportStatus(doc, table, reportId, { status: 'running', now: deps.now() });
     if (fanOut) {
-      const plan = await planFanOut(deps, payload.request);
-      if (plan.fanOut) {
+      // A plan that cannot be made (Verifik gave no totals) leaves the report on the single path.
+      const plan = await planFanOut(deps, payload.request).catch((err: unknown) => {
+        log.warn('no fan-out plan; the report runs in one Lambda', {
+          reportId,
+          error: (err as Error).message,
+        });
+        return null;
+      });
+      if (plan?.fanOut) {
         await recordFanOutStart(deps, reportId, plan.slices.length);
         // Started under the report id: a duplicate delivery of this invocation starts nothing new.
         await fanOut.start({
