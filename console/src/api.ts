@@ -67,7 +67,12 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
         : res.status === 429
           ? 'Too many reports are running. Try again in a minute.'
           : 'The reports API failed. Try again in a minute.';
-    throw new ApiError(fields.length > 0 ? `${message} ${fields.join('; ')}.` : message, res.status);
+    throw new ApiError(
+      fields.length > 0
+        ? `${message} ${fields.join('; ')}. Correct ${fields.length > 1 ? 'them' : 'it'} and try again.`
+        : message,
+      res.status,
+    );
   }
   return body as T;
 }

@@ -144,6 +144,12 @@ describe('the reports console in Chromium', () => {
     await page.getByLabel(/^Time zone/).fill('America/Bogota');
     await page.getByRole('checkbox', { name: 'failed' }).check();
     await page.getByRole('checkbox', { name: 'csv' }).uncheck();
+    // A recipient outside the allowed domains: refused by the API, the field named in a sentence.
+    await page.getByLabel(/^Mail the report to/).fill('someone@elsewhere.example');
+    await page.getByRole('button', { name: 'Request report' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toMatch(/^The request has invalid fields\. notify: .*elsewhere\.example/);
     await page.getByLabel(/^Mail the report to/).fill('requester@ops.example');
     await shoot(page, 'request.png');
     expect(await seriousViolations(page)).toEqual([]);
