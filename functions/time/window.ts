@@ -49,6 +49,7 @@ export function parseDay(day: string): { y: number; m: number; d: number } {
   const d = Number(match[3]);
   if (m < 1 || m > 12) throw new InvalidDateError(`"${day}" is not a calendar day (there is no month ${m}).`);
   const probe = utcMidnight(y, m, d);
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: a day past its month's end (or day 0) moves both the month and the date, so each check alone refuses it; together they say what a calendar day is
   if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== m - 1 || probe.getUTCDate() !== d) {
     throw new InvalidDateError(`"${day}" is not a calendar day (month ${m} has no day ${d}).`);
   }

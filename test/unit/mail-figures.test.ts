@@ -123,4 +123,10 @@ describe('report mail figures', () => {
       { label: 'Identity match pass rate', current: '66.7%', previous: '100.0%', change: '−33.3 pts' },
     ]);
   });
+
+  it('an hour the summary has no entry for shows 0', () => {
+    const summary = { ...summarise(CURRENT), byHour: [{ hour: 10, count: 2, failed: 1 }] };
+    const g = figuresOf(summary, null);
+    expect(g.hours.map((h) => h.count)).toEqual(Array.from({ length: 24 }, (_, i) => (i === 10 ? 2 : 0)));
+  });
 });

@@ -4,7 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import type { ReportContext } from '../../functions/report/context.js';
-import { buildManifest, HashingCounter, Manifest } from '../../functions/report/manifest.js';
+import {
+  buildManifest,
+  HashingCounter,
+  Manifest,
+  ManifestFile,
+  manifestFilters,
+} from '../../functions/report/manifest.js';
 import { SummaryBuilder } from '../../functions/report/summary.js';
 import { dayWindow } from '../../functions/time/window.js';
 
@@ -70,5 +76,66 @@ describe('HashingCounter', () => {
 
   it('refuses to give a hash before the stream finished', () => {
     expect(() => new HashingCounter().sha256()).toThrow(/before the stream finished/);
+  });
+});
+
+describe('manifest: every field and every refusal', () => {
+  const file = { name: 'report.xlsx', kind: 'xlsx', bytes: 10, sha256: 'a'.repeat(64), rows: 2 } as const;
+
+  it('records id, generation time, files and diagnostics as given', () => {
+    const m = buildManifest(context(), [
+      file,
+      { ...file, name: 'parts.csv', kind: 'details-csv', partBytes: [5, 5] },
+    ]);
+    expect(m).toMatchObject({
+      id: 'daily-2024-10-27',
+      generatedAt: '2024-10-28T05:00:00.000Z',
+      files: [file, { ...file, name: 'parts.csv', kind: 'details-csv', partBytes: [5, 5] }],
+      diagnostics: { pages: 2, droppedDuplicates: 0 },
+    });
+  });
+
+  it('records only the filters that restrict something', () => {
+    expect(manifestFilters({})).toEqual({});
+    expect(manifestFilters({ statuses: [], types: [], clients: [], projects: [] })).toEqual({});
+    expect(manifestFilters({ statuses: ['a'], types: ['b'], clients: ['c'], projects: ['d'] })).toEqual({
+      statuses: ['a'],
+      types: ['b'],
+      clients: ['c'],
+      projects: ['d'],
+    });
+  });
+
+  it.each([
+    ['an empty name', { name: '' }],
+    ['an unknown kind', { kind: 'pdf' }],
+    ['fractional bytes', { bytes: 1.5 }],
+    ['a hash in capitals', { sha256: 'A'.repeat(64) }],
+    ['a hash one digit short', { sha256: 'a'.repeat(63) }],
+    ['a hash one digit long', { sha256: 'a'.repeat(65) }],
+    ['an empty part', { partBytes: [0] }],
+    ['negative rows', { rows: -1 }],
+  ])('refuses a file with %s', (_, change) => {
+    expect(ManifestFile.safeParse({ ...file, ...change }).success).toBe(false);
+    expect(ManifestFile.safeParse(file).success).toBe(true);
+  });
+
+  it.each([
+    ['an empty id', (m: Record<string, unknown>) => ({ ...m, id: '' })],
+    [
+      'a start without offset',
+      (m: Manifest) => ({ ...m, window: { ...m.window, start: '2024-10-26 22:00' } }),
+    ],
+    [
+      'a day that is not YYYY-MM-DD',
+      (m: Manifest) => ({ ...m, window: { ...m.window, from: '2024-10-27x' } }),
+    ],
+    ['an empty zone', (m: Manifest) => ({ ...m, window: { ...m.window, timeZone: '' } })],
+    ['a negative total', (m: Manifest) => ({ ...m, totals: { ...m.totals, validations: -1 } })],
+    ['a boolean diagnostic', (m: Manifest) => ({ ...m, diagnostics: { ok: true } })],
+  ] as Array<[string, (m: Manifest) => unknown]>)('refuses a manifest with %s', (_, change) => {
+    const m = buildManifest(context(), [file]);
+    expect(Manifest.safeParse(JSON.parse(JSON.stringify(m))).success).toBe(true);
+    expect(Manifest.safeParse(change(JSON.parse(JSON.stringify(m)))).success).toBe(false);
   });
 });

@@ -166,3 +166,18 @@ describe('calendar days: the edges', () => {
     );
   });
 });
+
+describe('calendar day errors', () => {
+  it('are usage errors, by name', () => {
+    expect(() => parseDay('2024-02-30')).toThrow(InvalidDateError);
+    try {
+      parseDay('2024-02-30');
+    } catch (err) {
+      expect(err).toMatchObject({ kind: 'usage', name: 'InvalidDateError' });
+    }
+  });
+
+  it('today() refuses an unknown zone instead of answering a day that does not exist', () => {
+    expect(() => today('Mars/Olympus', new Date('2024-12-01T00:00:00Z'))).toThrow(InvalidTimeZoneError);
+  });
+});

@@ -32,6 +32,7 @@ function clientLabel(c: { id: string | null; name: string | null }): string {
 }
 
 function countDelta(label: string, c: Change): DeltaLine | null {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: change() makes delta null exactly when a side is, so any one of the three decides; all three narrow the types
   if (c.current === null || c.previous === null || c.delta === null) return null;
   const rel = c.relative === null ? '' : ` (${signed(c.relative * 100, 1)}%)`;
   return {
@@ -43,6 +44,7 @@ function countDelta(label: string, c: Change): DeltaLine | null {
 }
 
 function rateDelta(label: string, c: Change): DeltaLine | null {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: change() makes delta null exactly when a side is, so any one of the three decides; all three narrow the types
   if (c.current === null || c.previous === null || c.delta === null) return null;
   return {
     label,
