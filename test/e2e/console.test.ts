@@ -19,6 +19,8 @@ import { getReport } from '../../functions/delivery/state/index.js';
 import { Manifest } from '../../functions/report/manifest.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Waiting for the page to show something: generous, since the machine may be busy with other tests. */
+const SETTLE = { timeout: 20_000, interval: 100 };
 const SHOTS = join(process.cwd(), 'reports', 'screenshots');
 const HOUR = 3_600_000;
 
@@ -102,7 +104,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('the reports console in Chromium', () => {
+// A test waits for real work (a report rendered, a mail sent): room for a machine busy with other tests.
+describe('the reports console in Chromium', { timeout: 120_000 }, () => {
   it('signs in by keyboard; a wrong password is refused with a sentence; the reports page lists yesterday’s reports', async () => {
     const { context, page } = await newPage();
     await page.goto(`${server.url}/${seedReports()}`);
@@ -115,7 +118,7 @@ describe('the reports console in Chromium', () => {
     await page.keyboard.type('not-the-password');
     await page.keyboard.press('Enter');
     await expect
-      .poll(() => page.getByRole('alert').textContent())
+      .poll(() => page.getByRole('alert').textContent(), SETTLE)
       .toBe('The e-mail address or password is wrong. Check both and try again.');
     await page.getByLabel('Password').fill(l.password);
     await page.keyboard.press('Enter');
@@ -123,7 +126,7 @@ describe('the reports console in Chromium', () => {
     await page.getByRole('region', { name: 'Definition daily-ops' }).waitFor();
     await page.getByRole('region', { name: 'Definition daily-risk' }).waitFor();
     await page.getByRole('link', { name: /^Download validations\.xlsx of daily-ops/ }).waitFor();
-    await expect.poll(() => page.locator('.health').textContent()).toMatch(/about \d+ days left/);
+    await expect.poll(() => page.locator('.health').textContent(), SETTLE).toMatch(/about \d+ days left/);
     // From the top of the page, the first Tab reaches the skip link.
     await page.evaluate(() => {
       document.body.tabIndex = -1;
@@ -148,7 +151,7 @@ describe('the reports console in Chromium', () => {
     await page.getByLabel(/^Mail the report to/).fill('someone@elsewhere.example');
     await page.getByRole('button', { name: 'Request report' }).click();
     await expect
-      .poll(() => page.getByRole('alert').textContent())
+      .poll(() => page.getByRole('alert').textContent(), SETTLE)
       .toMatch(/^The request has invalid fields\. notify: .*elsewhere\.example/);
     await page.getByLabel(/^Mail the report to/).fill('requester@ops.example');
     await shoot(page, 'request.png');
@@ -175,14 +178,23 @@ describe('the reports console in Chromium', () => {
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(xlsx?.sha256);
     expect(bytes.subarray(0, 2).toString()).toBe('PK');
 
+    // The worker records the report complete, then mails it: wait for the mail moto received.
+    const mailsTo = async (address: string) =>
+      (await server.moto.sentEmails()).filter((m) => JSON.stringify(m.destinations).includes(address));
+    await expect.poll(async () => (await mailsTo('requester@ops.example')).length, SETTLE).toBe(1);
+    const [mail] = await mailsTo('requester@ops.example');
     await page.getByRole('link', { name: 'Open the report' }).click();
-    await page.getByRole('region', { name: 'Delivery log' }).waitFor();
-    const mails = (await server.moto.sentEmails()).filter((m) =>
-      JSON.stringify(m.destinations).includes('requester@ops.example'),
-    );
-    expect(mails).toHaveLength(1);
     const log = page.getByRole('region', { name: 'Delivery log' });
-    await expect.poll(() => log.textContent()).toContain(mails[0]?.id);
+    await log.waitFor();
+    // The page reads the log once; the `sent` entry follows SES's answer by a moment, so reload until it shows.
+    await expect
+      .poll(async () => {
+        if ((await log.textContent())?.includes(mail?.id ?? '-')) return true;
+        await page.reload();
+        await log.waitFor();
+        return (await log.textContent())?.includes(mail?.id ?? '-') ?? false;
+      }, SETTLE)
+      .toBe(true);
     expect(await log.textContent()).toContain('requester@ops.example');
     await page.locator('figure.chart svg').waitFor();
     await shoot(page, 'report.png');
@@ -229,11 +241,11 @@ describe('the reports console in Chromium', () => {
 
     await risk.locator('a[href^="#/report/"]').click();
     await page.getByRole('button', { name: 'Re-send report' }).click();
-    await expect.poll(() => page.getByRole('status').last().textContent()).toContain('Sent again');
+    await expect.poll(() => page.getByRole('status').last().textContent(), SETTLE).toContain('Sent again');
     const toRisk = (await server.moto.sentEmails()).filter((m) =>
       JSON.stringify(m.destinations).includes('risk@ops.example'),
     );
-    expect(toRisk).toHaveLength(2); // the scheduled mail and the re-send
+    expect(toRisk).toHaveLength(2); // the scheduled mail and the re-send (answered 'sent': SES took it)
     await page.goto(`${server.url}/#/security`);
     await page.getByRole('heading', { name: 'Security' }).waitFor();
     await shoot(page, 'security.png');
