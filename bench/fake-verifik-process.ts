@@ -33,10 +33,16 @@ const { values } = parseArgs({
     prerender: { type: 'string', default: '' },
     clients: { type: 'string' },
     'projects-per-client': { type: 'string' },
+    /** A window of instants instead of `--day` (ISO 8601): the scale bench serves one slice each. */
+    start: { type: 'string' },
+    end: { type: 'string' },
   },
 });
 const latencyMs = Number(values['latency-ms']);
-const window = dayWindow(values.day, values.tz);
+const window =
+  values.start && values.end
+    ? { start: new Date(values.start), end: new Date(values.end) }
+    : dayWindow(values.day, values.tz);
 const dataset = createDataset({
   seed: Number(values.seed),
   count: Number(values.count),

@@ -3,7 +3,7 @@
  *
  *   npm run bench                       # data layer, Excel writer, whole pipeline (≈ 6 minutes: 350 s measured), scoped (≈ 5 more)
  *   npm run bench -- --quick            # 100k only, the data layer's naive baseline capped (≈ 3 minutes)
- *   npm run bench -- --only pipeline    # one of: data-layer, writer, pipeline, scoped, bundles
+ *   npm run bench -- --only pipeline    # one of: data-layer, writer, pipeline, scoped, bundles, scale
  *   npm run bench -- --cpus 0           # scenario processes pinned to these CPUs (taskset -c): 1 core ≈ a 1,769 MB Lambda
  *
  * `bundles` (the handler bundles' size and cold import time) runs only when asked for by --only.
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { benchBundles, formatBundles } from './bundles.js';
 import { benchDataLayer, formatDataLayer } from './data-layer.js';
 import { benchPipeline } from './pipeline.js';
+import { benchScale } from './scale.js';
 import { benchScoped } from './scoped.js';
 import { benchWriter, formatWriterResults } from './writer.js';
 
@@ -55,6 +56,21 @@ if (want('pipeline')) {
 if (want('scoped')) {
   console.log('\n## Scoped reports: one read for 20 projects against 20 reads');
   await benchScoped({ count: values.quick ? 100_000 : 1_000_000 });
+}
+
+if (values.only?.includes('scale')) {
+  // Long reports fanned out (issue 13); heavy (10M records by default), so only when asked for.
+  console.log(
+    '\n## Long report fanned out: slices, then assembly in S3 (fake Verifik at 100 ms a page, moto)',
+  );
+  await benchScale({
+    count: Number(process.env.BENCH_SCALE_COUNT ?? 10_000_000),
+    days: Number(process.env.BENCH_SCALE_DAYS ?? 30),
+    latencyMs: 100,
+    budget: 32,
+    local: Number(process.env.BENCH_SCALE_LOCAL ?? 2),
+    lambdaSeconds: Number(process.env.BENCH_SCALE_LAMBDA_SECONDS ?? 900),
+  });
 }
 
 if (values.only?.includes('bundles')) {

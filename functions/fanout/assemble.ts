@@ -33,6 +33,8 @@ import {
   ZipFormatError,
 } from './zip.js';
 
+const FILE_ORDER = ['xlsx', 'details-csv', 'summary-csv'];
+
 export interface AssembleInput {
   s3: S3Client;
   bucket: string;
@@ -133,8 +135,11 @@ export async function assembleReport(input: AssembleInput): Promise<ReportResult
       });
     };
 
-    if (request.formats.includes('xlsx'))
-      await compose('xlsx', await workbookPieces(ctx, slices, input.forceZip64 ?? false));
+    // The two big files are composed side by side: each is mostly S3 copying, not our work.
+    const workbook = request.formats.includes('xlsx')
+      ? workbookPieces(ctx, slices, input.forceZip64 ?? false).then((pieces) => compose('xlsx', pieces))
+      : Promise.resolve();
+    workbook.catch(() => undefined);
     if (request.formats.includes('csv')) {
       const pieces: Piece[] = [{ kind: 'bytes', data: Buffer.from(`\uFEFF${csvLine(DETAIL_KEYS)}`, 'utf8') }];
       for (const s of slices) {
@@ -142,6 +147,7 @@ export async function assembleReport(input: AssembleInput): Promise<ReportResult
         pieces.push({ kind: 'range', key: s.csv.key, start: 0, end: s.csv.bytes });
       }
       await compose('details-csv', pieces);
+      await workbook;
       // The summary CSV is small: written through the sink like a single run's.
       const doc = summaryCsvDocument(ctx);
       const { name, contentType } = FILE_CATALOGUE['summary-csv'];
@@ -159,6 +165,9 @@ export async function assembleReport(input: AssembleInput): Promise<ReportResult
         rows: doc.rows,
       });
     }
+    await workbook;
+    // The manifest lists the files in the single run's order: workbook, details CSV, summary CSV.
+    files.sort((a, b) => FILE_ORDER.indexOf(a.kind) - FILE_ORDER.indexOf(b.kind));
     const summaryFile = sink.open({ name: SUMMARY_FILE, contentType: 'application/json' });
     summaryFile.stream.end(JSON.stringify(summary));
     await summaryFile.done;

@@ -45,6 +45,8 @@ export interface LocalFanOutOptions {
   now?: () => Date;
   partLimits?: Partial<PartLimits>;
   onSliceDone?: (done: number, total: number) => void;
+  /** Slices run at once here (default the plan's): a small machine runs fewer than AWS would. */
+  localParallel?: number;
 }
 
 export interface LocalFanOutResult extends ReportResult {
@@ -99,7 +101,7 @@ export async function runFanOutLocally(opts: LocalFanOutOptions): Promise<LocalF
         },
       ));
   const maxAttempts = opts.maxAttempts ?? 3;
-  const limit = pLimit(plan.parallelSlices);
+  const limit = pLimit(opts.localParallel ?? plan.parallelSlices);
   const attempts = plan.slices.map(() => 0);
   const sliceMs = plan.slices.map(() => 0);
   let done = 0;

@@ -87,7 +87,7 @@ export async function composeObject(target: ComposeTarget, plan: readonly PartPl
   );
   const uploadId = created.UploadId;
   if (!uploadId) throw new AssemblyError(`S3 gave no upload id for s3://${bucket}/${key}`);
-  const limit = pLimit(target.concurrency ?? 4);
+  const limit = pLimit(target.concurrency ?? 8);
   let fetched = 0;
   try {
     const done: Array<CompletedPart & { bytes: number }> = await Promise.all(

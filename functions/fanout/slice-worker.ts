@@ -20,6 +20,7 @@ import { csvLine } from '../report/csv.js';
 import { createDetailWriter, type DetailTargets } from '../report/detail-writer.js';
 import { createThreadedDetailWriter } from '../report/render-thread.js';
 import { SummaryBuilder, type SummaryState } from '../report/summary.js';
+import { applyInProcessV8Flags } from '../settings/runtime-flags.js';
 import type { VerifikClient } from '../verifik/client.js';
 import { readWindow } from '../verifik/read/index.js';
 import { refId } from '../verifik/schema.js';
@@ -144,6 +145,8 @@ function upload(s3: S3Client, bucket: string, key: string, body: PassThrough, co
 }
 
 export async function runSlice(job: SliceJob, deps: SliceDeps): Promise<SliceResult> {
+  // The process's memory settings for a report, as runReport applies them.
+  applyInProcessV8Flags();
   const { request, slice } = job;
   const { s3, bucket, keyPrefix } = deps;
   const timeZone = request.window.timeZone;
