@@ -238,6 +238,13 @@ describe('the reports console in Chromium', { timeout: 120_000 }, () => {
     expect(await seriousViolations(page)).toEqual([]);
     await risk.getByRole('button', { name: 'Resume daily-risk' }).click();
     await risk.getByRole('button', { name: 'Pause daily-risk' }).waitFor();
+    // A backfill of the day already delivered: skipped, and the page says why.
+    await risk.getByLabel('From').fill(server.seedDay);
+    await risk.getByLabel('To').fill(server.seedDay);
+    await risk.getByRole('button', { name: 'Backfill daily-risk' }).click();
+    await expect
+      .poll(() => risk.getByRole('status').textContent(), SETTLE)
+      .toBe(`${server.seedDay}: skipped (already sent)`);
 
     await risk.locator('a[href^="#/report/"]').click();
     await page.getByRole('button', { name: 'Re-send report' }).click();
