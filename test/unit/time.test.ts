@@ -181,3 +181,40 @@ describe('calendar day errors', () => {
     expect(() => today('Mars/Olympus', new Date('2024-12-01T00:00:00Z'))).toThrow(InvalidTimeZoneError);
   });
 });
+
+describe('ZoneClock: offsets and their signs', () => {
+  it('UTC is +00:00, never -00:00; negative half-hour offsets keep their minutes', () => {
+    expect(new ZoneClock('UTC').iso(Date.parse('2024-12-01T10:00:00Z'))).toBe(
+      '2024-12-01T10:00:00.000+00:00',
+    );
+    expect(new ZoneClock('America/St_Johns').iso(Date.parse('2024-12-01T10:00:00Z'))).toBe(
+      '2024-12-01T06:30:00.000-03:30',
+    );
+    expect(new ZoneClock('Asia/Kolkata').offsetMinutes(Date.parse('2024-12-01T10:00:00Z'))).toBe(330);
+  });
+
+  it('local wall clock, hour and day in the zone', () => {
+    const bogota = new ZoneClock('America/Bogota');
+    const ms = Date.parse('2024-12-02T03:30:00Z');
+    expect(bogota.wallClockMs(ms)).toBe(Date.parse('2024-12-01T22:30:00Z'));
+    expect(bogota.hourOf(ms)).toBe(22);
+    expect(bogota.dayOf(ms)).toBe('2024-12-01');
+  });
+
+  it('an unknown zone is a usage error that names it and says what to use', () => {
+    let caught: unknown;
+    try {
+      new ZoneClock('Mars/Olympus');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({
+      kind: 'usage',
+      name: 'InvalidTimeZoneError',
+      timeZone: 'Mars/Olympus',
+      message:
+        'Unknown time zone "Mars/Olympus": use an IANA name such as "UTC", "America/Bogota" or "Europe/Madrid".',
+    });
+    expect(assertTimeZone('Europe/Madrid')).toBe('Europe/Madrid');
+  });
+});
