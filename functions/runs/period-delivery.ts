@@ -10,9 +10,12 @@ import { checkRecipients } from '../delivery/mail/index.js';
 import { claimRun, markRun } from '../delivery/state/index.js';
 import { type ConditionOutcome, decide, describeOutcome } from '../report/conditions.js';
 import { baselinePeriods, type SendIf } from '../settings/conditions.js';
+import type { Destination } from '../settings/destinations.js';
 import type { Cadence, Period } from '../time/period.js';
 import { type HeldRun, RUN_LEASE_SECONDS } from './claim.js';
 import type { RunDeps } from './deps.js';
+import { buildDestinationMessage } from './destination-message.js';
+import { type DestinationOutcome, deliverToDestinations } from './destinations.js';
 import { periodHistory } from './history.js';
 import { logEntry } from './log.js';
 import { composeMail, type SendOutcome, sendUnderClaim } from './mail.js';
@@ -22,24 +25,42 @@ import type { Produced } from './produce.js';
 export interface PeriodReport {
   /** What it is stored, claimed and logged under: the definition, or `<definition>--<scope>`. */
   name: string;
+  /** The definition it belongs to. */
+  definition: string;
+  /** The scope, for a scope's report of a split run. */
+  scope?: { by: 'project' | 'client'; name: string; id: string } | undefined;
   /** What the subject calls it. */
   label: string;
   request: ReportRequest;
   produced: Produced;
   recipients: readonly string[];
+  /** Chat and webhook destinations it is posted to (before its mail). */
+  destinations: readonly Destination[];
+  /** Told when a destination fails. */
+  owners: readonly string[];
 }
 
-export type PeriodDelivery =
-  | { status: 'sent'; messageId: string; decision: ConditionOutcome }
-  | { status: 'unknown'; reason: string; decision: ConditionOutcome }
-  | { status: 'done'; reason: string; decision: ConditionOutcome }
-  /** Another run already mailed (or is mailing) this scope's report for the period. */
-  | { status: 'already'; reason: string; decision: ConditionOutcome };
+interface Delivered {
+  decision: ConditionOutcome;
+  /** One per destination, when the report has any. */
+  destinations: DestinationOutcome[];
+}
+
+export type PeriodDelivery = Delivered &
+  (
+    | { status: 'sent'; messageId: string }
+    | { status: 'unknown'; reason: string }
+    | { status: 'done'; reason: string }
+    /** Another run already mailed (or is mailing) this scope's report for the period. */
+    | { status: 'already'; reason: string }
+  );
 
 export interface DeliveryContext {
   sendIf: SendIf;
   cadence: Cadence;
   period: Pick<Period, 'from'>;
+  /** The period's readable name (a day, `2024-W43`, `2024-10`), for chat messages. */
+  periodKey: string;
   /** The claim day (the period's first day, or a forced one). */
   day: string;
   runId: string;
@@ -79,10 +100,6 @@ export async function deliverReport(
   const target = { definition: report.name, day: ctx.day };
   const reportId = report.produced.result.id;
   const decision = await decideReport(deps, ctx, report);
-  const finish = async (reason: string): Promise<PeriodDelivery> => {
-    if (held) await markRun(deps.doc, table, { ...held, status: 'done', now: deps.now() });
-    return { status: 'done', reason, decision };
-  };
   if (decision.decision === 'skip') {
     await logEntry(deps, target, {
       type: 'skipped-condition',
@@ -90,19 +107,52 @@ export async function deliverReport(
       runId: ctx.runId,
       detail: describeOutcome(decision),
     });
-    return finish(`skipped by condition: ${decision.reasons.join('; ')}`);
+    if (held) await markRun(deps.doc, table, { ...held, status: 'done', now: deps.now() });
+    return {
+      status: 'done',
+      reason: `skipped by condition: ${decision.reasons.join('; ')}`,
+      decision,
+      destinations: [],
+    };
   }
-  if (report.recipients.length === 0) return finish('no recipients configured');
-
-  checkRecipients(report.recipients, deps.config.ALLOWED_RECIPIENT_DOMAINS);
   const baseUrl = deps.config.PUBLIC_API_URL;
   if (!baseUrl) throw new Error('PUBLIC_API_URL is not configured: mailed links need the API base URL.');
+  const alert = decision.decision === 'alert' ? decision.reasons : undefined;
+  // Destinations first: each is exactly once on its own record, so a run that dies after them
+  // and is redone posts nothing twice, while one that dies after its mail could never post them
+  // (the redo finds the day sent).
+  const destinations = report.destinations.length
+    ? await deliverToDestinations(deps, {
+        definition: report.definition,
+        day: ctx.day,
+        scope: report.scope?.name,
+        reportId,
+        owners: report.owners,
+        destinations: report.destinations,
+        runId: ctx.runId,
+        message: await buildDestinationMessage(deps, {
+          definition: report.definition,
+          periodKey: ctx.periodKey,
+          produced: report.produced,
+          baseUrl,
+          scope: report.scope ? { by: report.scope.by, key: report.scope.id } : undefined,
+          alert: alert ? { title: "this report's conditions held", conditions: [...alert] } : undefined,
+        }),
+      })
+    : [];
+  const base = { decision, destinations };
+  if (report.recipients.length === 0) {
+    if (held) await markRun(deps.doc, table, { ...held, status: 'done', now: deps.now() });
+    return { ...base, status: 'done', reason: 'no recipients configured' };
+  }
+
+  checkRecipients(report.recipients, deps.config.ALLOWED_RECIPIENT_DOMAINS);
   const composed = await composeMail(deps, {
     label: report.label,
     request: report.request,
     produced: report.produced,
     baseUrl,
-    alert: decision.decision === 'alert' ? decision.reasons : undefined,
+    alert,
   });
 
   let run = held;
@@ -116,7 +166,7 @@ export async function deliverReport(
     if (!claim.claimed) {
       const reason = `${report.name} ${ctx.day} is already ${claim.status}`;
       await logEntry(deps, target, { type: 'skipped', runId: ctx.runId, detail: reason });
-      return { status: 'already', reason, decision };
+      return { ...base, status: 'already', reason };
     }
     await logEntry(deps, target, { type: 'claimed', runId: ctx.runId, attempt: claim.attempts });
     run = { ...target, runId: ctx.runId, reportId };
@@ -136,6 +186,6 @@ export async function deliverReport(
     throw err;
   }
   return sent.status === 'sent'
-    ? { status: 'sent', messageId: sent.messageId, decision }
-    : { status: 'unknown', reason: sent.reason, decision };
+    ? { ...base, status: 'sent', messageId: sent.messageId }
+    : { ...base, status: 'unknown', reason: sent.reason };
 }

@@ -65,7 +65,16 @@ export interface ScopeOutcome {
   /** `already`: an earlier attempt mailed it; `failed`: SES refused it (the retry mails it). */
   status: 'sent' | 'unknown' | 'done' | 'already' | 'failed';
   detail?: string;
+  destinations?: DestinationSummary[];
 }
+
+/** How each chat or webhook destination of the run's report ended. */
+export interface DestinationSummary {
+  destination: string;
+  status: 'sent' | 'skipped' | 'unknown' | 'failed';
+}
+
+type Extras = { scopes?: ScopeOutcome[]; destinations?: DestinationSummary[] };
 
 export type ScheduledOutcome =
   | { status: 'skipped'; definition: string; day: string; reason: string }

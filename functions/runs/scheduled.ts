@@ -110,6 +110,7 @@ export async function deliverScheduledReport(
       sendIf: effectiveSendIf(def),
       cadence: def.cadence,
       period,
+      periodKey: period.key,
       day: claimKey.day,
       runId,
     };
@@ -148,9 +149,23 @@ export async function deliverScheduledReport(
     const delivered = await deliverReport(
       deps,
       ctx,
-      { name: def.name, label: def.name, request, produced, recipients: def.recipients },
+      {
+        name: def.name,
+        definition: def.name,
+        label: def.name,
+        request,
+        produced,
+        recipients: def.recipients,
+        destinations: def.destinations,
+        owners: def.owners,
+      },
       update,
     );
+    const destinations = delivered.destinations.length
+      ? {
+          destinations: delivered.destinations.map((d) => ({ destination: d.destination, status: d.status })),
+        }
+      : {};
     if (delivered.status === 'done') {
       log.info('scheduled run done without mail', {
         definition: def.name,
@@ -158,7 +173,14 @@ export async function deliverScheduledReport(
         reportId,
         reason: delivered.reason,
       });
-      return { status: 'done', definition: def.name, day, reportId, reason: delivered.reason };
+      return {
+        status: 'done',
+        definition: def.name,
+        day,
+        reportId,
+        reason: delivered.reason,
+        ...destinations,
+      };
     }
     if (delivered.status === 'unknown') {
       log.warn('scheduled report: SES did not answer; settled by its events or the sweeper', {
@@ -166,7 +188,14 @@ export async function deliverScheduledReport(
         day,
         reportId,
       });
-      return { status: 'unknown', definition: def.name, day, reportId, reason: delivered.reason };
+      return {
+        status: 'unknown',
+        definition: def.name,
+        day,
+        reportId,
+        reason: delivered.reason,
+        ...destinations,
+      };
     }
     if (delivered.status === 'already') throw new StaleRunError(delivered.reason);
     log.info('scheduled report mailed', {
@@ -177,7 +206,14 @@ export async function deliverScheduledReport(
       empty,
       decision: delivered.decision.decision,
     });
-    return { status: 'sent', definition: def.name, day, reportId, messageId: delivered.messageId };
+    return {
+      status: 'sent',
+      definition: def.name,
+      day,
+      reportId,
+      messageId: delivered.messageId,
+      ...destinations,
+    };
   } catch (err) {
     if (err instanceof StaleRunError) {
       // Another run holds the day now (a twin that also won a claim, or a takeover after our

@@ -107,10 +107,14 @@ export async function deliverSplit(deps: RunDeps, input: SplitInput): Promise<Sc
         ctx,
         {
           name: s.request.definition,
+          definition: def.name,
+          scope: { by: split.by, name: s.scope.name, id: s.scope.id },
           label: `${def.name} / ${s.scope.name}`,
           request: s.request,
           produced: report,
           recipients: s.scope.recipients,
+          destinations: def.destinations.filter((x) => s.scope.destinations.includes(x.name)),
+          owners: def.owners,
         },
         null,
       );
@@ -119,6 +123,9 @@ export async function deliverSplit(deps: RunDeps, input: SplitInput): Promise<Sc
         reportId: s.reportId,
         status: d.status,
         ...('reason' in d ? { detail: d.reason } : {}),
+        ...(d.destinations.length
+          ? { destinations: d.destinations.map((x) => ({ destination: x.destination, status: x.status })) }
+          : {}),
       });
     } catch (err) {
       outcomes.push({
@@ -136,6 +143,7 @@ export async function deliverSplit(deps: RunDeps, input: SplitInput): Promise<Sc
     );
 
   const summary = outcomes.map((o) => `${o.scope} ${o.status}`).join(', ');
+  const scoped = new Set(split.scopes.flatMap((x) => x.destinations));
   if (!produced.overall) {
     await markRun(deps.doc, deps.config.STATE_TABLE, { ...update, status: 'done', now: deps.now() });
     return {
@@ -150,10 +158,28 @@ export async function deliverSplit(deps: RunDeps, input: SplitInput): Promise<Sc
   const overall = await deliverReport(
     deps,
     ctx,
-    { name: def.name, label: def.name, request, produced: produced.overall, recipients: def.recipients },
+    {
+      name: def.name,
+      definition: def.name,
+      label: def.name,
+      request,
+      produced: produced.overall,
+      recipients: def.recipients,
+      // A destination a scope names is that scope's channel: the overall report (every row) never goes there.
+      destinations: def.destinations.filter((x) => !scoped.has(x.name)),
+      owners: def.owners,
+    },
     update,
   );
-  const base = { definition: def.name, day, reportId: input.reportId, scopes: outcomes };
+  const base = {
+    definition: def.name,
+    day,
+    reportId: input.reportId,
+    scopes: outcomes,
+    ...(overall.destinations.length
+      ? { destinations: overall.destinations.map((x) => ({ destination: x.destination, status: x.status })) }
+      : {}),
+  };
   switch (overall.status) {
     case 'sent':
       return { ...base, status: 'sent', messageId: overall.messageId };

@@ -7,6 +7,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { MessageRejected, type SESv2Client } from '@aws-sdk/client-sesv2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'csv-parse/sync';
@@ -28,6 +29,7 @@ import { createVerifikClient } from '../../functions/verifik/client.js';
 import { refId } from '../../functions/verifik/schema.js';
 import { type Moto, type MotoSentEmail, startMoto } from '../support/moto.js';
 import { provisionStack } from '../support/stack.js';
+import { type Receiver, startReceiver, verifySignature } from '../support/webhook-receiver.js';
 
 const BUCKET = 'reports-bucket';
 const TABLE = 'report-state';
@@ -42,6 +44,9 @@ let secrets: SecretsManagerClient;
 let ses: SESv2Client;
 let doc: DynamoDBDocumentClient;
 let definitions: ReportDefinitionInput[];
+let slack: Receiver;
+let hook: Receiver;
+const SIGNING_KEY = 's'.repeat(40);
 
 const def = (name: string, extra: Partial<ReportDefinitionInput>): ReportDefinitionInput => ({
   name,
@@ -96,6 +101,10 @@ function attachedCsv(mail: ParsedMail | undefined): Record<string, string>[] {
 
 beforeAll(async () => {
   moto = await startMoto();
+  [slack, hook] = await Promise.all([
+    startReceiver(),
+    startReceiver({ signingKey: SIGNING_KEY, nowSeconds: () => Math.floor(NOW.getTime() / 1000) }),
+  ]);
   dataset = createDataset({
     seed: 21,
     start: new Date('2024-11-20T05:00:00Z'),
@@ -113,6 +122,13 @@ beforeAll(async () => {
     linkSecret: 'link-key',
     token: 'right-token',
   }));
+  await secrets.send(new CreateSecretCommand({ Name: 'dest/team-a-slack', SecretString: slack.url }));
+  await secrets.send(
+    new CreateSecretCommand({
+      Name: 'dest/siem',
+      SecretString: JSON.stringify({ url: hook.url, signingKey: SIGNING_KEY }),
+    }),
+  );
   const [p0, p1] = dataset.projects;
   definitions = [
     def('alert-ops', {
@@ -141,10 +157,26 @@ beforeAll(async () => {
       },
       sendIf: 'not-empty',
     }),
+    def('chat-ops', {
+      recipients: [],
+      destinations: [
+        { kind: 'slack', name: 'team-a-slack', secret: 'dest/team-a-slack' },
+        { kind: 'webhook', name: 'siem', secret: 'dest/siem' },
+      ],
+      splitBy: {
+        by: 'project',
+        scopes: [
+          { name: 'a', id: p0?._id as string, destinations: ['team-a-slack'] },
+          { name: 'b', id: p1?._id as string },
+        ],
+      },
+      sendIf: { conditions: [{ metric: 'validations', above: 1 }], whenMet: 'alert', otherwise: 'send' },
+    }),
   ];
 });
 
 afterAll(async () => {
+  await Promise.allSettled([slack?.close(), hook?.close()]);
   await fake?.close();
   await moto?.stop();
 });
@@ -314,5 +346,46 @@ describe('splitBy in scheduled runs', () => {
     const alerts = (await mailsTo('owner@ops.example')).slice(before);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.subject).toMatch(/split-ops/);
+  });
+
+  it("posts a scope's report to the scope's channel only, the overall one to the rest, once each", async () => {
+    const [p0] = dataset.projects;
+    const out = await deliverScheduledReport(deps(), { definition: 'chat-ops' });
+    expect(out).toMatchObject({
+      status: 'done',
+      destinations: [{ destination: 'siem', status: 'sent' }],
+      scopes: [
+        { scope: 'a', destinations: [{ destination: 'team-a-slack', status: 'sent' }] },
+        { scope: 'b', status: 'done' },
+      ],
+    });
+    const records = expectedRecords(dataset, dayWindow('2024-12-01', TZ));
+    const own = records.filter((r) => refId(r.project) === p0?._id);
+    // Slack: one post, scope a's figures and links only, as an alert (the condition held).
+    expect(slack.requests).toHaveLength(1);
+    const post = JSON.parse(slack.requests[0]?.body ?? '{}');
+    const text = JSON.stringify(post);
+    expect(text).toContain(':rotating_light:');
+    expect(text).toContain(own.length.toLocaleString('en-US'));
+    expect(text).toContain('chat-ops--a-2024-12-01-');
+    expect(text).not.toContain('chat-ops-2024-12-01-');
+    // The signed webhook: the overall report, every row, a valid signature.
+    expect(hook.requests).toHaveLength(1);
+    const body = JSON.parse(hook.requests[0]?.body ?? '{}');
+    expect(body.headline.validations).toBe(records.length);
+    expect(body.alert.conditions[0]).toMatch(/^validations [\d,]+ is above 1$/);
+    expect(
+      verifySignature(
+        SIGNING_KEY,
+        hook.requests[0]?.headers ?? {},
+        hook.requests[0]?.body ?? '',
+        Math.floor(NOW.getTime() / 1000),
+      ),
+    ).toBe(true);
+
+    // A retry after the run (the day is done): nothing is posted again.
+    expect((await deliverScheduledReport(deps(), { definition: 'chat-ops' })).status).toBe('skipped');
+    expect(slack.requests).toHaveLength(1);
+    expect(hook.requests).toHaveLength(1);
   });
 });
