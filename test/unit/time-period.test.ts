@@ -102,3 +102,114 @@ describe('report periods', () => {
     expect(() => c({ kind: 'hourly' })).toThrow();
   });
 });
+
+describe('report periods: the edges', () => {
+  const weekly = (weekStart: number) => ({ kind: 'weekly', weekday: 1, weekStart }) as const;
+
+  it('ISO weekdays: Monday 1 … Sunday 7', () => {
+    expect(['2024-10-21', '2024-10-25', '2024-10-26', '2024-10-27'].map(isoWeekday)).toEqual([1, 5, 6, 7]);
+  });
+
+  it('a week starting Monday is named by its ISO week, across the turn of the year', () => {
+    expect(periodContaining(weekly(1), '2024-10-27')).toEqual({
+      from: '2024-10-21',
+      to: '2024-10-27',
+      key: '2024-W43',
+    });
+    expect(periodContaining(weekly(1), '2024-10-21')).toEqual({
+      from: '2024-10-21',
+      to: '2024-10-27',
+      key: '2024-W43',
+    });
+    expect(periodContaining(weekly(1), '2025-01-01').key).toBe('2025-W01'); // the week of 2024-12-30
+    expect(periodContaining(weekly(1), '2021-01-03').key).toBe('2020-W53');
+    expect(periodContaining(weekly(1), '2024-01-03').key).toBe('2024-W01');
+  });
+
+  it('a week starting another day runs from that day to the day before it, named by its days', () => {
+    expect(periodContaining(weekly(7), '2024-10-27')).toEqual({
+      from: '2024-10-27',
+      to: '2024-11-02',
+      key: '2024-10-27..2024-11-02',
+    });
+    expect(periodContaining(weekly(3), '2024-10-22')).toEqual({
+      from: '2024-10-16',
+      to: '2024-10-22',
+      key: '2024-10-16..2024-10-22',
+    });
+  });
+
+  it('a month runs from its 1st to its last day: December, a leap February, a year below 1000', () => {
+    const monthly = { kind: 'monthly', day: 1 } as const;
+    expect(periodContaining(monthly, '2024-12-15')).toEqual({
+      from: '2024-12-01',
+      to: '2024-12-31',
+      key: '2024-12',
+    });
+    expect(periodContaining(monthly, '2024-02-10')).toEqual({
+      from: '2024-02-01',
+      to: '2024-02-29',
+      key: '2024-02',
+    });
+    expect(periodContaining(monthly, '2023-09-30')).toEqual({
+      from: '2023-09-01',
+      to: '2023-09-30',
+      key: '2023-09',
+    });
+    expect(periodContaining(monthly, '0999-12-05')).toEqual({
+      from: '0999-12-01',
+      to: '0999-12-31',
+      key: '0999-12',
+    });
+    expect(periodFor(monthly, '2024-11-01')).toEqual({
+      from: '2024-10-01',
+      to: '2024-10-31',
+      key: '2024-10',
+    });
+    expect(periodFor(monthly, '2024-11-15')).toEqual({
+      from: '2024-10-01',
+      to: '2024-10-31',
+      key: '2024-10',
+    });
+  });
+
+  it('weekdays covering the weekend: Friday, Saturday and Sunday are one period; Thursday its own', () => {
+    const covers = { kind: 'weekdays', monday: 'covers-weekend' } as const;
+    const weekend = { from: '2024-10-25', to: '2024-10-27', key: '2024-10-25' };
+    expect(periodContaining(covers, '2024-10-25')).toEqual(weekend);
+    expect(periodContaining(covers, '2024-10-26')).toEqual(weekend);
+    expect(periodContaining(covers, '2024-10-27')).toEqual(weekend);
+    expect(periodContaining(covers, '2024-10-24')).toEqual({
+      from: '2024-10-24',
+      to: '2024-10-24',
+      key: '2024-10-24',
+    });
+    expect(periodFor(covers, '2024-10-28')).toEqual(weekend);
+    expect(periodFor(covers, '2024-10-26')).toEqual({
+      from: '2024-10-24',
+      to: '2024-10-24',
+      key: '2024-10-24',
+    });
+  });
+
+  it('weekdays skipping the weekend: a run on Sunday or Monday reports Friday; a weekend day is its own period', () => {
+    const skips = { kind: 'weekdays', monday: 'skips-weekend' } as const;
+    const friday = { from: '2024-10-25', to: '2024-10-25', key: '2024-10-25' };
+    expect(periodFor(skips, '2024-10-28')).toEqual(friday);
+    expect(periodFor(skips, '2024-10-27')).toEqual(friday);
+    expect(periodFor(skips, '2024-10-26')).toEqual(friday);
+    expect(periodContaining(skips, '2024-10-26')).toEqual({
+      from: '2024-10-26',
+      to: '2024-10-26',
+      key: '2024-10-26',
+    });
+  });
+
+  it('the previous period of a week is the week before it', () => {
+    expect(previousPeriod(weekly(1), { from: '2024-10-21' })).toEqual({
+      from: '2024-10-14',
+      to: '2024-10-20',
+      key: '2024-W42',
+    });
+  });
+});

@@ -84,3 +84,45 @@ describe('toQueryString: the exact wire form of each parameter', () => {
     expect(() => toQueryString({ where_status: 'x' } as never)).toThrow(InvalidQueryError);
   });
 });
+
+describe('toQueryString: the edges', () => {
+  it.each([
+    ['page 1', { page: 1 }, 'page=1'],
+    ['perPage 1', { perPage: 1 }, 'perPage=1'],
+    ['offset 0', { offset: 0 }, 'offset=0'],
+    [
+      'every populate',
+      { populates: ['client', 'project', 'projectFlow', 'livenessSession'] },
+      'populates[]=client&populates[]=project&populates[]=projectFlow&populates[]=livenessSession',
+    ],
+    ['brackets and colons stay literal in values', { client: 'a[b]:c' }, 'where_client=a[b]:c'],
+  ])('accepts %s', (_n, query, wire) => {
+    expect(toQueryString(query as never)).toBe(wire);
+  });
+
+  it.each([
+    ['an empty client', { client: '' }],
+    ['an empty type', { type: '' }],
+    ['an empty liveness session', { livenessSession: '' }],
+    ['an empty status in the list', { statusIn: ['a', ''] }],
+    ['an invalid createdBefore', { createdBefore: new Date(Number.NaN) }],
+    ['fractional page', { page: 1.5 }],
+    ['perPage 0', { perPage: 0 }],
+    ['fractional offset', { offset: 0.5 }],
+  ])('refuses %s', (_n, query) => {
+    expect(() => toQueryString(query as never)).toThrow(InvalidQueryError);
+  });
+
+  it('says the query is invalid, what is wrong, and who should fix it; a usage error', () => {
+    let caught: unknown;
+    try {
+      toQueryString({ page: 0 });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ kind: 'usage', name: 'InvalidQueryError' });
+    expect((caught as Error).message).toMatch(
+      /^The Verifik list query is invalid \(.*page.*\); fix the caller that built it\.$/,
+    );
+  });
+});
