@@ -267,7 +267,11 @@ export class ReportingStack extends Stack {
       `https://${this.consoleHosting.distribution.distributionDomainName}`,
       'The reports console (sign in with a user invited into ConsoleUserPoolId)',
     );
-    out('ConsoleUserPoolId', this.consoleUsers.pool.userPoolId, 'Cognito user pool of the console: invite users here');
+    out(
+      'ConsoleUserPoolId',
+      this.consoleUsers.pool.userPoolId,
+      'Cognito user pool of the console: invite users here',
+    );
     out('ConsoleUserPoolClientId', this.consoleUsers.client.userPoolClientId, 'The console app client');
     out('Definitions', config.definitions.map((d) => d.name).join(','), 'Scheduled report definitions');
     if (this.mail.isDomainIdentity) {

@@ -78,7 +78,8 @@ export function SignInPage({ notice, onSignedIn }: { notice?: string; onSignedIn
         ) : (
           <>
             <p>
-              Choose your own password (at least 12 characters, upper- and lower-case letters, digits and a symbol).
+              Choose your own password (at least 12 characters, upper- and lower-case letters, digits and a
+              symbol).
             </p>
             <label for="new-password">New password</label>
             <input
