@@ -22,6 +22,7 @@ export function requestRecord(
     statuses: request.statuses,
     types: request.types,
     clients: request.clients,
+    ...(request.projects ? { projects: request.projects } : {}),
     formats: request.formats,
     ...extra,
   };

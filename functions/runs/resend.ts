@@ -14,6 +14,7 @@ import { ManifestNotFoundError, readManifest } from '../delivery/sink/index.js';
 import { claimRun, getReport, markRun, ReportNotFoundError } from '../delivery/state/index.js';
 import { ReportsError } from '../errors/kinds.js';
 import { Manifest } from '../report/manifest.js';
+import { recipientsFor } from '../settings/definitions.js';
 import { reportWindow } from '../time/window.js';
 import { RUN_LEASE_SECONDS } from './claim.js';
 import { logTargetOf } from './delivery-log.js';
@@ -64,7 +65,7 @@ export async function resendReport(deps: RunDeps, input: ResendInput): Promise<R
       ? Array.isArray(r.notify)
         ? r.notify.filter((a): a is string => typeof a === 'string')
         : []
-      : (deps.config.REPORT_DEFINITIONS.find((d) => d.name === definition)?.recipients ?? []);
+      : (recipientsFor(deps.config.REPORT_DEFINITIONS, definition) ?? []);
   const to = checkRecipients(
     input.to && input.to.length > 0 ? input.to : own,
     deps.config.ALLOWED_RECIPIENT_DOMAINS,
@@ -86,6 +87,7 @@ export async function resendReport(deps: RunDeps, input: ResendInput): Promise<R
     statuses: manifest.filters.statuses ?? [],
     types: manifest.filters.types ?? [],
     clients: manifest.filters.clients ?? [],
+    ...(manifest.filters.projects ? { projects: manifest.filters.projects } : {}),
     formats: [],
   };
   const files = manifest.files.map((f) => ({ ...f, contentType: FILE_CATALOGUE[f.kind].contentType }));

@@ -104,3 +104,16 @@ export const ReportDefinitions = z.array(ReportDefinition).superRefine((defs, ct
 export function effectiveSendIf(d: Pick<ReportDefinition, 'sendIf' | 'skipIfEmpty'>): SendIf {
   return d.skipIfEmpty && d.sendIf === 'always' ? 'not-empty' : d.sendIf;
 }
+
+/**
+ * Who gets the reports stored under `name`: a definition's recipients, or a scope's
+ * (`<definition>--<scope>`); undefined when no configured definition or scope has that name.
+ */
+export function recipientsFor(defs: readonly ReportDefinition[], name: string): string[] | undefined {
+  for (const d of defs) {
+    if (d.name === name) return d.recipients;
+    const scope = d.splitBy?.scopes.find((s) => scopeReportName(d.name, s.name) === name);
+    if (scope) return scope.recipients;
+  }
+  return undefined;
+}

@@ -20,6 +20,7 @@ import { claimRun, getRun, markMailSending, readLog } from '../../functions/deli
 import { createRunDeps } from '../../functions/handlers/run-deps.js';
 import { createSecretSource } from '../../functions/handlers/secret-source.js';
 import type { RunDeps } from '../../functions/runs/deps.js';
+import { resendReport } from '../../functions/runs/resend.js';
 import { deliverScheduledReport } from '../../functions/runs/scheduled.js';
 import { sweep } from '../../functions/runs/sweep.js';
 import { loadConfig } from '../../functions/settings/config.js';
@@ -287,6 +288,21 @@ describe('splitBy in scheduled runs', () => {
     // Each scope's mail went under its own claim.
     expect((await getRun(doc, TABLE, 'split-ops--p0', '2024-12-01'))?.status).toBe('sent');
     expect((await getRun(doc, TABLE, 'split-ops--p1', '2024-12-01'))?.status).toBe('sent');
+
+    // Re-sent on request, a scope's report goes to that scope's recipients, with its own rows.
+    const p0Report = out.status === 'sent' ? out.scopes?.find((x) => x.scope === 'p0')?.reportId : undefined;
+    const resent = await resendReport(deps(), {
+      reportId: p0Report as string,
+      requestKey: 'again-1',
+      links: async (files) => ({
+        links: files.map((f) => ({ name: f.name, bytes: f.bytes, url: `https://api.example/${f.name}` })),
+        expiresAt: NOW,
+      }),
+    });
+    expect(resent).toMatchObject({ status: 'sent', to: ['erin@ops.example'] });
+    const again = await mailsTo('erin@ops.example');
+    expect(again).toHaveLength(2);
+    expect(new Set(attachedCsv(again[1]).map((r) => r.projectId))).toEqual(new Set([p0?._id]));
   });
 
   it('the sweeper settles a scope claim left by a dead run: released, or unknown and then told to the owners', async () => {
