@@ -16,7 +16,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -138,6 +138,9 @@ export class ConsoleHosting extends Construct {
       cacheControl: [s3deploy.CacheControl.fromString('no-cache')],
       memoryLimit: 256,
       prune: true,
+      // With `destroy`, the deployment empties the bucket on stack deletion so CloudFormation can
+      // delete it (a bucket with objects stops the deletion); with `retain`, bucket and page stay.
+      retainOnDelete: props.removalPolicy !== RemovalPolicy.DESTROY,
     });
 
     Validations.of(this.distribution).acknowledge(
