@@ -115,6 +115,23 @@ function CountTable({ title, rows }: { title: string; rows: Count[] }) {
   );
 }
 
+/**
+ * A party's name, or its id when it has none. Two parties of one name (projects called the same
+ * under different clients) get the end of their id too, so the rows can be told apart.
+ */
+function partyLabel(r: Party, rows: readonly Party[]): string {
+  if (!r.name) return r.id ?? '(none)';
+  const shared = rows.filter((x) => x.name === r.name).length > 1;
+  return shared && r.id ? `${r.name} (…${r.id.slice(-6)})` : r.name;
+}
+
+/** The checks' readable names, as the workbook's columns and the mail name them. */
+const CHECK_NAMES: Record<string, string> = {
+  livenessDetection: 'Liveness detection',
+  identityMatch: 'Identity match',
+  antiSpoofing: 'Anti-spoofing',
+};
+
 function PartyTable({ title, rows }: { title: string; rows: Party[] }) {
   return (
     <table>
@@ -129,7 +146,7 @@ function PartyTable({ title, rows }: { title: string; rows: Party[] }) {
       <tbody>
         {rows.map((r) => (
           <tr key={r.id ?? 'none'}>
-            <td>{r.name ?? r.id ?? '(none)'}</td>
+            <td>{partyLabel(r, rows)}</td>
             <td>{count(r.count)}</td>
             <td>{count(r.failed)}</td>
           </tr>
@@ -227,7 +244,7 @@ export function ReportPage({ id, session }: { id: string; session: Session }) {
               </div>
               {Object.entries(r.summary?.passRates ?? {}).map(([k, v]) => (
                 <div key={k}>
-                  <dt>{k} passed</dt>
+                  <dt>{CHECK_NAMES[k] ?? k} passed</dt>
                   <dd>{percent(v)}</dd>
                 </div>
               ))}
