@@ -23,6 +23,7 @@ import pLimit from 'p-limit';
 import { describeAwsError } from '../delivery/aws-errors.js';
 import { attachmentDisposition } from '../delivery/content-disposition.js';
 import { ReportsError } from '../errors/kinds.js';
+import { fileChecksum } from '../report/manifest.js';
 import type { PartPlan, Piece } from './parts.js';
 
 export class AssemblyError extends ReportsError {
@@ -173,15 +174,5 @@ export async function composeObject(target: ComposeTarget, plan: readonly PartPl
 
 /** The composite SHA-256 of bytes cut into parts of these sizes (what S3 computes; for checks). */
 export function compositeSha256(bytes: Buffer, partBytes: readonly number[]): string {
-  const outer = createHash('sha256');
-  let at = 0;
-  for (const n of partBytes) {
-    outer.update(
-      createHash('sha256')
-        .update(bytes.subarray(at, at + n))
-        .digest(),
-    );
-    at += n;
-  }
-  return outer.digest('hex');
+  return fileChecksum(bytes, { partBytes: [...partBytes] });
 }

@@ -90,6 +90,26 @@ export function buildManifest(ctx: ReportContext, files: readonly ManifestFile[]
 }
 
 /**
+ * The checksum a stored file must have to match its manifest entry: the SHA-256 of its bytes, or
+ * for a file assembled from parts (`partBytes`) S3's composite: the SHA-256 of the parts' SHA-256
+ * digests, the file cut at those sizes.
+ */
+export function fileChecksum(content: Buffer, file: Pick<ManifestFile, 'partBytes'>): string {
+  if (!file.partBytes) return createHash('sha256').update(content).digest('hex');
+  const outer = createHash('sha256');
+  let at = 0;
+  for (const n of file.partBytes) {
+    outer.update(
+      createHash('sha256')
+        .update(content.subarray(at, at + n))
+        .digest(),
+    );
+    at += n;
+  }
+  return outer.digest('hex');
+}
+
+/**
  * A pass-through that counts and hashes what flows through it: put it in front of a sink stream
  * (`renderer → counter → sink`) and read `bytes`/`sha256()` once the sink is done.
  */

@@ -13,9 +13,10 @@ import { describeFailure } from '../delivery/mail/index.js';
 import { createS3Sink, readManifest } from '../delivery/sink/index.js';
 import { markRun, renewLease } from '../delivery/state/index.js';
 import { recordSliceProgress } from '../delivery/state/reports.js';
+import { ERROR_KINDS, type ErrorKind, isQuotable, kindOf, ReportsError } from '../errors/kinds.js';
 import { assembleReport } from '../fanout/assemble.js';
 import { dayTotals } from '../fanout/estimate.js';
-import { type Plan, planSlices, type Slice } from '../fanout/plan.js';
+import { type Plan, type PlanModel, planSlices, type Slice } from '../fanout/plan.js';
 import { runSlice } from '../fanout/slice-worker.js';
 import { Manifest } from '../report/manifest.js';
 import type { Summary } from '../report/summary.js';
@@ -48,9 +49,56 @@ export const FanOutSliceTask = FanOutExecution.omit({ slices: true, parallelSlic
 });
 export type FanOutSliceTask = z.infer<typeof FanOutSliceTask>;
 
+/**
+ * A step's failure as it crosses Step Functions, which keeps only an error type and a message:
+ * the type carries the taxonomy's kind and whether the message may be quoted
+ * (`<kind>[!]:<name>`), so the fail step describes it as a single run would describe the error.
+ */
+export class FanOutStepError extends ReportsError {
+  override readonly kind: ErrorKind;
+  override readonly quotable: boolean;
+  constructor(kind: ErrorKind, name: string, message: string, quotable: boolean) {
+    super(message);
+    this.kind = kind;
+    this.name = name;
+    this.quotable = quotable;
+  }
+}
+
+/** Rethrows a step's error with its kind in its name (what Step Functions passes on as the type). */
+function carryKind(err: unknown): never {
+  const kind = kindOf(err);
+  if (kind === 'unexpected' || !(err instanceof Error)) throw err;
+  const carried = new Error(err.message, { cause: err });
+  carried.name = `${kind}${isQuotable(err) ? '' : '!'}:${err.name}`;
+  throw carried;
+}
+
+/** The step's error back from Step Functions' `{ Error, Cause }` (a Lambda's cause is JSON). */
+export function stepFailure(error: { Error?: string; Cause?: string }): Error {
+  let type = error.Error ?? 'Error';
+  let message = error.Cause ?? '';
+  try {
+    const cause = JSON.parse(error.Cause ?? '') as { errorType?: string; errorMessage?: string };
+    type = cause.errorType ?? type;
+    message = cause.errorMessage ?? message;
+  } catch {
+    // Not a Lambda's JSON cause (e.g. States.Timeout): the text as it is.
+  }
+  const m = /^([a-z-]+)(!?):(.+)$/.exec(type);
+  if (m && (ERROR_KINDS as readonly string[]).includes(m[1] ?? '')) {
+    return new FanOutStepError(m[1] as ErrorKind, m[3] ?? 'Error', message, m[2] !== '!');
+  }
+  const plain = new Error(message);
+  plain.name = type;
+  return plain;
+}
+
 /** Starts the fan-out execution of a report (the stack's state machine; a local driver in tests). */
 export interface FanOutStarter {
   start(input: FanOutExecution): Promise<void>;
+  /** The plan's cost model where it differs from the measured defaults (tests force a fan-out). */
+  model?: Partial<PlanModel>;
 }
 
 const heldRun = (e: Pick<FanOutExecution, 'reportId' | 'runId'>): HeldRun => ({
@@ -97,7 +145,11 @@ const sinkPrefix = (deps: RunDeps, reportId: string, request: ReturnType<typeof 
  * The plan for an on-demand report, from one small request a day: whether it fans out, and how.
  * Called by the worker before it produces anything, so a small report keeps today's path.
  */
-export async function planFanOut(deps: RunDeps, request: OnDemandRequest): Promise<Plan> {
+export async function planFanOut(
+  deps: RunDeps,
+  request: OnDemandRequest,
+  model: Partial<PlanModel> = {},
+): Promise<Plan> {
   const r = onDemandReportRequest(request);
   const verifik = deps.verifik(await deps.secrets.verifikToken());
   const totals = await dayTotals(verifik, {
@@ -107,7 +159,7 @@ export async function planFanOut(deps: RunDeps, request: OnDemandRequest): Promi
     ...(r.clients.length === 1 ? { client: r.clients[0] } : {}),
     concurrency: deps.config.VERIFIK_CONCURRENCY,
   });
-  return planSlices(r.window, totals, { concurrency: deps.config.VERIFIK_CONCURRENCY });
+  return planSlices(r.window, totals, { concurrency: deps.config.VERIFIK_CONCURRENCY, ...model });
 }
 
 /** Marks the report as fanned out: slices 0 of n, so `GET /reports/{id}` shows progress. */
@@ -136,7 +188,7 @@ export async function fanOutSlice(
       return { index: result.index, rows: result.rows };
     } catch (err) {
       if (err instanceof VerifikAuthError) deps.secrets.invalidate();
-      throw err;
+      carryKind(err);
     }
   });
 }
@@ -156,7 +208,7 @@ export async function fanOutAssemble(
       request,
       sliceCount: e.slices.length,
       now: deps.now,
-    });
+    }).catch(carryKind);
     await recordComplete(deps, e.reportId, { result, manifestKey: sink.manifestKey });
     await logEntry(
       deps,
@@ -223,15 +275,7 @@ export async function fanOutFail(
   error: { Error?: string; Cause?: string },
 ) {
   const request = onDemandReportRequest(e.request);
-  const detailOf = () => {
-    try {
-      const cause = JSON.parse(error.Cause ?? '{}') as { errorMessage?: string; errorType?: string };
-      return `${cause.errorType ?? error.Error ?? 'Error'}: ${cause.errorMessage ?? error.Cause ?? 'unknown'}`;
-    } catch {
-      return `${error.Error ?? 'Error'}: ${error.Cause ?? 'unknown'}`;
-    }
-  };
-  const err = new Error(`long report failed: ${detailOf()}`);
+  const err = stepFailure(error);
   await sinkPrefix(deps, e.reportId, request).abort(err);
   const reason = describeFailure(err, e.reportId);
   await recordFailure(deps, heldRun(e), reason.detail, { reportRecorded: true });

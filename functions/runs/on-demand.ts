@@ -58,7 +58,7 @@ export async function runOnDemandReport(
     await updateReportStatus(doc, table, reportId, { status: 'running', now: deps.now() });
     if (fanOut) {
       // A plan that cannot be made (Verifik gave no totals) leaves the report on the single path.
-      const plan = await planFanOut(deps, payload.request).catch((err: unknown) => {
+      const plan = await planFanOut(deps, payload.request, fanOut.model).catch((err: unknown) => {
         log.warn('no fan-out plan; the report runs in one Lambda', {
           reportId,
           error: (err as Error).message,
