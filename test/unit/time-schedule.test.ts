@@ -66,3 +66,50 @@ describe('nextFire', () => {
     expect(next.period).toMatchObject({ from: '2024-10-25', to: '2024-10-27' });
   });
 });
+
+describe('schedules: the edges', () => {
+  const at6 = { hour: 6, minute: 0, timeZone: 'Europe/Madrid' };
+
+  it('a weekdays schedule fires on Friday (weekday 5), not on Saturday', () => {
+    // Thursday noon: the next fire is Friday 06:00, reporting Thursday.
+    const next = nextFire(
+      { kind: 'weekdays', monday: 'covers-weekend' },
+      at6,
+      new Date('2024-10-24T10:00:00Z'),
+    );
+    expect(next.at.toISOString()).toBe('2024-10-25T04:00:00.000Z');
+    expect(next.period).toEqual({ from: '2024-10-24', to: '2024-10-24', key: '2024-10-24' });
+  });
+
+  it('a weekly schedule on another weekday, a monthly one on the 28th of a 31-day month', () => {
+    const friday = nextFire(
+      { kind: 'weekly', weekday: 5, weekStart: 5 },
+      at6,
+      new Date('2024-10-23T10:00:00Z'),
+    );
+    expect(friday.at.toISOString()).toBe('2024-10-25T04:00:00.000Z');
+    expect(friday.period).toEqual({ from: '2024-10-18', to: '2024-10-24', key: '2024-10-18..2024-10-24' });
+    // From 2024-10-29 the next 28th is 2024-11-28: the longest wait a monthly cadence has (30 daily steps).
+    const monthly = nextFire({ kind: 'monthly', day: 28 }, at6, new Date('2024-10-29T10:00:00Z'));
+    expect(monthly.at.toISOString()).toBe('2024-11-28T05:00:00.000Z');
+    expect(monthly.period).toEqual({ from: '2024-10-01', to: '2024-10-31', key: '2024-10' });
+  });
+
+  it('refuses an unknown zone', () => {
+    expect(() => lastDailyFire({ hour: 6, minute: 0, timeZone: 'Mars/Olympus' }, new Date())).toThrow(
+      /Mars\/Olympus/,
+    );
+  });
+
+  it('a fire at 00:00 and one at 23:59 fall on their own days', () => {
+    const now = new Date('2024-12-02T12:00:00Z');
+    expect(lastDailyFire({ hour: 0, minute: 0, timeZone: 'UTC' }, now)).toEqual({
+      at: new Date('2024-12-02T00:00:00Z'),
+      reportDay: '2024-12-01',
+    });
+    expect(lastDailyFire({ hour: 23, minute: 59, timeZone: 'UTC' }, now)).toEqual({
+      at: new Date('2024-12-01T23:59:00Z'),
+      reportDay: '2024-11-30',
+    });
+  });
+});
