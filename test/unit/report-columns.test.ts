@@ -4,10 +4,13 @@ import {
   DETAIL_COLUMNS,
   DETAIL_KEYS,
   flatten,
+  HIGH_RISK_THRESHOLD,
   isFailedRow,
   isHighRisk,
+  MEDIUM_RISK_THRESHOLD,
 } from '../../functions/report/columns.js';
 import { columnLetter, xmlText } from '../../functions/report/xlsx-rows.js';
+import type { BiometricValidation } from '../../functions/verifik/schema.js';
 
 describe('canonical columns', () => {
   it('has exactly the issue’s keys, in order, each with a readable header', () => {
@@ -98,5 +101,42 @@ describe('xlsx cell helpers', () => {
     expect(xmlText('x\r\ny\u0000\u0008z\uFFFF')).toBe('x&#13;\nyz');
     expect(xmlText('ünïcödé "quoted"')).toBe('ünïcödé "quoted"');
     expect(xmlText('a'.repeat(40_000)).length).toBe(32_767);
+  });
+});
+
+describe('columns: what marks a row, and values that are not values', () => {
+  const row = (extra: Partial<BiometricValidation>) =>
+    flatten({ _id: 'a', status: 'completed', createdAt: '2024-12-01T10:00:00.000Z', ...extra });
+
+  it('a row is failed by its status or by any one failed check', () => {
+    expect(isFailedRow(row({}))).toBe(false);
+    expect(isFailedRow(row({ status: 'failed' }))).toBe(true);
+    for (const key of ['livenessDetection', 'identityMatch', 'antiSpoofing'] as const) {
+      expect(isFailedRow(row({ verificationResults: { [key]: 'failed' } })), key).toBe(true);
+      expect(isFailedRow(row({ verificationResults: { [key]: 'passed' } })), key).toBe(false);
+    }
+  });
+
+  it('high risk from 0.7 on; medium from 0.3', () => {
+    expect([0.6999, 0.7, 1].map((riskScore) => isHighRisk(row({ riskScore })))).toEqual([false, true, true]);
+    expect(isHighRisk(row({}))).toBe(false);
+    expect([MEDIUM_RISK_THRESHOLD, HIGH_RISK_THRESHOLD]).toEqual([0.3, 0.7]);
+  });
+
+  it('numbers that are not finite and instants that do not parse are missing, not NaN', () => {
+    const r = row({
+      riskScore: Number.NaN,
+      updatedAt: 'not a time',
+      biometricData: { livenessScore: Number.POSITIVE_INFINITY },
+    });
+    expect([r.riskScore, r.updatedAt, r.livenessScore]).toEqual([null, null, null]);
+  });
+
+  it('each check is labelled by its column header', () => {
+    expect(CHECK_LABELS).toEqual({
+      livenessDetection: 'Liveness detection',
+      identityMatch: 'Identity match',
+      antiSpoofing: 'Anti-spoofing',
+    });
   });
 });
