@@ -6,6 +6,7 @@ import { ZodError } from 'zod';
 import type { ReportContext } from '../../functions/report/context.js';
 import {
   buildManifest,
+  fileChecksum,
   HashingCounter,
   Manifest,
   ManifestFile,
@@ -137,5 +138,23 @@ describe('manifest: every field and every refusal', () => {
     const m = buildManifest(context(), [file]);
     expect(Manifest.safeParse(JSON.parse(JSON.stringify(m))).success).toBe(true);
     expect(Manifest.safeParse(change(JSON.parse(JSON.stringify(m)))).success).toBe(false);
+  });
+});
+
+describe('fileChecksum', () => {
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest();
+  const content = Buffer.from('0123456789abcdef');
+
+  it('is the SHA-256 of the bytes for a file written whole', () => {
+    expect(fileChecksum(content, {})).toBe(sha(content).toString('hex'));
+  });
+
+  it("is S3's composite for an assembled file: the SHA-256 of each part's SHA-256, cut at the part sizes", () => {
+    const parts = [content.subarray(0, 6), content.subarray(6, 10), content.subarray(10)];
+    const expected = createHash('sha256')
+      .update(Buffer.concat(parts.map(sha)))
+      .digest('hex');
+    expect(fileChecksum(content, { partBytes: [6, 4, 6] })).toBe(expected);
+    expect(fileChecksum(content, { partBytes: [6, 4, 6] })).not.toBe(fileChecksum(content, {}));
   });
 });

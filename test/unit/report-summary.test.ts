@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { flatten } from '../../functions/report/columns.js';
 import { DurationHistogram, nearestRank, ScoreHistogram } from '../../functions/report/quantiles.js';
-import { compareSummaries, type Summary, SummaryBuilder } from '../../functions/report/summary.js';
+import {
+  compareSummaries,
+  readPreviousSummary,
+  type Summary,
+  SummaryBuilder,
+} from '../../functions/report/summary.js';
 import { dayWindow } from '../../functions/time/window.js';
 import type { BiometricValidation } from '../../functions/verifik/schema.js';
 
@@ -319,5 +324,84 @@ describe('quantile structures vs exact nearest-rank quantiles', () => {
       );
     }
     expect(new DurationHistogram().quantile(0.5)).toBeNull();
+  });
+});
+
+describe('summary: names, ties and what is read back', () => {
+  const at = (id: string, extra: Partial<BiometricValidation> = {}): BiometricValidation => ({
+    _id: id,
+    status: 'completed',
+    createdAt: '2024-12-01T10:00:00.000Z',
+    ...extra,
+  });
+
+  it("a client's name is the first populated one seen, in one pass and across merged slices", () => {
+    const records = [
+      at('a', { client: 'c1' }),
+      at('b', { client: { _id: 'c1', name: 'First' } }),
+      at('c', { client: { _id: 'c1', name: 'Second' } }),
+      at('d', { client: { _id: 'c1', name: null } }),
+    ];
+    expect(summarise(records, 'UTC').byClient).toEqual([
+      { id: 'c1', name: 'First', count: 4, failed: 0, highRisk: 0 },
+    ]);
+    const slice = (rs: BiometricValidation[]) => {
+      const b = new SummaryBuilder({ timeZone: 'UTC' });
+      for (const r of rs) b.add(r);
+      return b.state();
+    };
+    const merged = SummaryBuilder.merged('UTC', [
+      slice(records.slice(0, 1)),
+      slice(records.slice(1, 2)),
+      slice(records.slice(2)),
+    ]);
+    expect(merged.result().byClient[0]?.name).toBe('First');
+  });
+
+  it('equal counts are ordered by key, whatever order the keys came in', () => {
+    const s = summarise(
+      [
+        at('1', { status: 'c', type: 'z' }),
+        at('2', { status: 'b', type: 'y' }),
+        at('3', { status: 'a', type: 'x' }),
+      ],
+      'UTC',
+    );
+    expect(s.byStatus.map((e) => e.key)).toEqual(['a', 'b', 'c']);
+    expect(s.byType.map((e) => e.key)).toEqual(['x', 'y', 'z']);
+  });
+
+  it('refuses to merge slices summarised in another zone', () => {
+    const b = new SummaryBuilder({ timeZone: 'UTC' });
+    expect(() => SummaryBuilder.merged('Europe/Madrid', [b.state()])).toThrow(
+      'cannot merge a summary in UTC into one in Europe/Madrid',
+    );
+  });
+
+  it('a top list of 0 keeps nothing; rows without a risk score never enter it', () => {
+    expect(summarise([at('a', { riskScore: 0.9 })], 'UTC', 0).risk.top).toEqual([]);
+    expect(summarise([at('a'), at('b', { riskScore: 0.1 })], 'UTC', 5).risk.top.map((e) => e.id)).toEqual([
+      'b',
+    ]);
+  });
+
+  it('a stored summary is read back, or refused with the reason', () => {
+    const s = summarise([at('a')], 'UTC');
+    expect(readPreviousSummary(JSON.stringify(s))).toEqual({ ok: true, summary: s });
+    expect(readPreviousSummary('{"totals":')).toEqual({
+      ok: false,
+      problem: 'not valid JSON (10 characters; a write cut short?)',
+    });
+    const wrong = readPreviousSummary(JSON.stringify({ ...s, totals: { validations: -1 } }));
+    expect(wrong.ok).toBe(false);
+    expect(!wrong.ok && wrong.problem).toMatch(/^not a summary this version can compare with: .*totals/);
+    // A long list of problems is cut at 300 characters.
+    const long = readPreviousSummary(
+      JSON.stringify({ byStatus: Array.from({ length: 50 }, () => ({ key: 1 })) }),
+    );
+    expect(!long.ok && long.problem.length).toBe(
+      'not a summary this version can compare with: '.length + 300,
+    );
+    expect(!long.ok && long.problem.endsWith('…')).toBe(true);
   });
 });

@@ -113,3 +113,15 @@ describe('schedules: the edges', () => {
     });
   });
 });
+
+describe('a daily schedule fires every day', () => {
+  it('from Friday noon, Saturday 06:00, reporting Friday', () => {
+    const next = nextFire(
+      { kind: 'daily' },
+      { hour: 6, minute: 0, timeZone: 'Europe/Madrid' },
+      new Date('2024-10-25T10:00:00Z'),
+    );
+    expect(next.at.toISOString()).toBe('2024-10-26T04:00:00.000Z');
+    expect(next.period).toEqual({ from: '2024-10-25', to: '2024-10-25', key: '2024-10-25' });
+  });
+});
