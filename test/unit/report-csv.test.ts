@@ -368,6 +368,8 @@ describe('details CSV writer: back-pressure and the order of calls', () => {
       if (wait) {
         waits++;
         await wait;
+        // Resolved once the output took the batch: the caller never runs ahead of a full output.
+        expect(out.writableNeedDrain).toBe(false);
       }
     }
     await w.finish();
@@ -421,5 +423,29 @@ describe('details CSV writer: back-pressure and the order of calls', () => {
     w2.abort(new Error('too late'));
     expect(done.destroyed).toBe(false);
     expect(done.errored).toBeNull();
+  });
+});
+
+describe('details CSV writer: after a failure', () => {
+  const row = flatten(TRICKY);
+
+  it('says which call was out of order', async () => {
+    const w = createDetailsCsvWriter(new PassThrough().resume(), { timeZone: TZ });
+    await w.finish();
+    expect(() => w.write(row)).toThrow('write() after finish() or abort()');
+    await expect(w.finish()).rejects.toThrow('finish() called twice or after abort()');
+  });
+
+  it('an output that failed fails the next write and the finish, with the output’s error', async () => {
+    const out = new PassThrough().resume();
+    const w = createDetailsCsvWriter(out, { timeZone: TZ });
+    out.destroy(new Error('disk full'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(() => w.write(row)).toThrow(/disk full/);
+    const w2out = new PassThrough().resume();
+    const w2 = createDetailsCsvWriter(w2out, { timeZone: TZ });
+    w2out.destroy(new Error('socket closed'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(w2.finish()).rejects.toThrow(/socket closed/);
   });
 });
