@@ -189,5 +189,7 @@ describe('looksTruncated: strings and escapes', () => {
     ['{"a":[1,2]', true],
     ['{"a":[1,2]}', false],
     ['}', false],
+    // An escaped quote does not end the string: the brace after it is text.
+    ['{"a":"x\\"}', true],
   ])('%j → %s', (text, expected) => expect(looksTruncated(text)).toBe(expected));
 });
