@@ -212,4 +212,17 @@ describe('report periods: the edges', () => {
       key: '2024-W42',
     });
   });
+
+  it('a daily run on Sunday or Monday reports the day before, weekend or not', () => {
+    expect(periodFor({ kind: 'daily' }, '2024-10-27')).toEqual({
+      from: '2024-10-26',
+      to: '2024-10-26',
+      key: '2024-10-26',
+    });
+    expect(periodFor({ kind: 'daily' }, '2024-10-28')).toEqual({
+      from: '2024-10-27',
+      to: '2024-10-27',
+      key: '2024-10-27',
+    });
+  });
 });

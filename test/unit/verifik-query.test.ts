@@ -82,6 +82,9 @@ describe('toQueryString: the exact wire form of each parameter', () => {
 
   it('refuses unknown fields instead of silently dropping them', () => {
     expect(() => toQueryString({ where_status: 'x' } as never)).toThrow(InvalidQueryError);
+    expect(() => toQueryString({ where_status: 'x' } as never)).toThrow(
+      'The Verifik list query is invalid (query: Unrecognized key: "where_status"); fix the caller that built it.',
+    );
   });
 });
 
