@@ -68,7 +68,8 @@ if (values.only?.includes('scale')) {
     days: Number(process.env.BENCH_SCALE_DAYS ?? 30),
     latencyMs: 100,
     budget: 32,
-    local: Number(process.env.BENCH_SCALE_LOCAL ?? 2),
+    // One slice at a time by default: a Lambda has its own vCPU, a slice here shares 2 cores with moto.
+    local: Number(process.env.BENCH_SCALE_LOCAL ?? 1),
     lambdaSeconds: Number(process.env.BENCH_SCALE_LAMBDA_SECONDS ?? 900),
   });
 }

@@ -6,9 +6,20 @@
  * into slices that each get a fixed share of the 32; every slice runs in its own child process
  * (so its peak RSS is its own) through the same runSlice a Lambda runs, writing to moto's S3; the
  * assembler then builds the files in S3 by server-side copies. On this 2-core machine at most
- * BENCH_SCALE_LOCAL (default 2) slices run at once; each still reads at its own share, so a
- * slice's time is what one Lambda would take, and the modelled wall time on AWS is
- * plan + the slowest slice + assembly (all slices run at once there).
+ * BENCH_SCALE_LOCAL (default 1) slices run at once: with one at a time a slice has the cores to
+ * itself (with moto and its fake), as a Lambda has its own vCPU, so the slowest slice stands for
+ * one Lambda and the modelled wall time on AWS is plan + the slowest slice + assembly (all slices
+ * run at once there, each on its own Lambda). With 2 at once, a slice's time includes the other's
+ * CPU, which a Lambda would not share.
+ *
+ * The single-process reference is today's single-Lambda path (runReport) over slice 1's window at
+ * the same Verifik share and latency, writing into the S3 sink on the same moto (same bucket,
+ * another prefix), so per-worker throughput and peak RSS compare like with like; the same run
+ * into a local directory is printed as a second row for context.
+ *
+ * Assembly is measured on moto, which copies bytes in Python; S3 copies UploadPartCopy ranges
+ * server-side. The table therefore also counts the assembler's requests and splits its bytes into
+ * copied by S3 and sent (or fetched) by the function itself. No S3 copy speed is assumed.
  *
  * Child mode: `tsx bench/scale.ts --slice <job.json>` runs one slice and prints its figures.
  */
@@ -20,11 +31,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { LAMBDA_PROCESS_ENV, LAMBDA_V8_FLAGS, REPORTS_PREFIX } from '../functions/contract.js';
 import { runReport } from '../functions/core/pipeline.js';
 import type { ReportRequest } from '../functions/core/request.js';
-import { createLocalSink, reportKeyPrefix } from '../functions/delivery/sink/index.js';
+import { createLocalSink, createS3Sink, reportKeyPrefix } from '../functions/delivery/sink/index.js';
 import { runFanOutLocally } from '../functions/fanout/driver-local.js';
 import { planSlices, type Slice, sliceWindow } from '../functions/fanout/plan.js';
 import { runSlice, type SliceResult } from '../functions/fanout/slice-worker.js';
@@ -37,6 +48,38 @@ const self = fileURLToPath(import.meta.url);
 const TZ = 'America/Bogota';
 const FROM = '2024-11-01';
 const BUCKET = 'bench-scale';
+/** The reference's S3 prefix: the same bucket as the fan-out, apart from its keys. */
+const REFERENCE_PREFIX = 'bench-reference/';
+/** Today's 1M-row single run from the pipeline bench (README, Performance): context only. */
+const PIPELINE_1M = '13.0 s, 268–292 MB peak RSS, local disk';
+
+/** S3 requests by command, and body bytes sent by this process (the function's own uploads). */
+interface S3Counts {
+  requests: Record<string, number>;
+  sentBytes: Record<string, number>;
+  copiedBytes: number;
+}
+
+/** Counts every request the client sends (assembly's in the bench: the slices have their own clients). */
+function countRequests(s3: S3Client): S3Counts {
+  const counts: S3Counts = { requests: {}, sentBytes: {}, copiedBytes: 0 };
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+      counts.requests[name] = (counts.requests[name] ?? 0) + 1;
+      const input = args.input as { Body?: unknown; CopySourceRange?: string };
+      const body = input.Body;
+      const sent =
+        typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.byteLength : 0;
+      if (sent) counts.sentBytes[name] = (counts.sentBytes[name] ?? 0) + sent;
+      const range = /^bytes=(\d+)-(\d+)$/.exec(input.CopySourceRange ?? '');
+      if (range) counts.copiedBytes += Number(range[2]) - Number(range[1]) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCountRequests' },
+  );
+  return counts;
+}
 
 interface SliceJob {
   fakeUrl: string;
@@ -129,6 +172,8 @@ export async function benchScale(opts: {
   const moto = await startMoto();
   const s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  // From here on this client serves only the assembler (and its sink): the slices have their own.
+  const counts = countRequests(s3);
   const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
   const request = requestOf({ from: FROM, to, timeZone: TZ });
   const reportId = `scale-${opts.count}`;
@@ -185,30 +230,55 @@ export async function benchScale(opts: {
       plan.concurrencyPerSlice,
       opts.latencyMs,
       dir,
+      moto.clientConfig,
     );
     const pages = Math.ceil(opts.count / 500);
     const readLimitS = (pages / opts.budget) * (opts.latencyMs / 1000);
     const slowest = Math.max(...slices.map((s) => s.ms));
-    const modelledS = (planModelMs + slowest + r.timings.assembleMs) / 1000;
-    const perWorker = slices.map((s) => s.rows / (s.ms / 1000));
+    const modelledMs = planModelMs + slowest + r.timings.assembleMs;
+    const modelledS = modelledMs / 1000;
+    const assemblyShare = (100 * r.timings.assembleMs) / modelledMs;
+    const perWorker = slices.map((s) => s.rows / (s.ms / 1000)).sort((a, b) => a - b);
+    const workerMin = perWorker[0] ?? 0;
+    const workerMedian = perWorker[perWorker.length >> 1] ?? 0;
+    const peakRss = Math.max(...slices.map((s) => s.peakRssMB));
+    const refS3Rate = reference.s3.rows / (reference.s3.ms / 1000);
+    const refLocalRate = reference.local.rows / (reference.local.ms / 1000);
     const shareRate = (plan.concurrencyPerSlice * 500) / (opts.latencyMs / 1000);
+    const verdict = (ok: boolean) => (ok ? 'PASS' : '**MISS**');
+    const mib = (b: number) => `${fmt(b / 2 ** 20, 1)} MiB`;
+    const n = (name: string) => counts.requests[name] ?? 0;
+    const sent = (name: string) => counts.sentBytes[name] ?? 0;
+    const others = Object.entries(counts.requests)
+      .filter(([k]) => !['UploadPartCopy', 'UploadPart', 'GetObject', 'PutObject'].includes(k))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    const oneAtATime =
+      opts.local === 1
+        ? 'slices ran one at a time here; on AWS they run in parallel, each on its own Lambda'
+        : `${opts.local} slices ran at once on 2 cores here (each slice's time includes the others' CPU); on AWS they run in parallel, each on its own Lambda`;
     console.log(
       [
-        `| figure | value | goal |`,
-        `| --- | --- | --- |`,
-        `| validations, days | ${r.summary.totals.validations.toLocaleString('en')} over ${opts.days} days | |`,
-        `| slices (parallel on AWS × requests each) | ${plan.slices.length} (${plan.parallelSlices} × ${plan.concurrencyPerSlice}) | ≤ 32 in flight |`,
-        `| read's limit: pages ÷ ${opts.budget} × ${opts.latencyMs} ms | ${fmt(readLimitS, 1)} s | |`,
-        `| plan (${opts.days} per-day requests at the budget, modelled) | ${fmt(planModelMs / 1000, 1)} s | |`,
-        `| local fan-out wall time (${opts.local} slices at once on 2 cores) | ${fmt(wallMs / 1000, 1)} s | |`,
-        `| slowest slice | ${fmt(slowest / 1000, 1)} s | |`,
-        `| assembly | ${fmt(r.timings.assembleMs / 1000, 1)} s (${fmt((100 * r.timings.assembleMs) / (r.timings.assembleMs + slowest), 1)} % of modelled) | < 5 % |`,
-        `| bytes copied server-side / fetched / uploaded | ${(r.stats.copiedBytes / 2 ** 20).toFixed(0)} / ${(r.stats.fetchedBytes / 2 ** 20).toFixed(1)} / ${(r.stats.uploadedBytes / 2 ** 20).toFixed(1)} MiB | |`,
-        `| modelled Lambda wall time (plan + slowest slice + assembly) | ${fmt(modelledS, 1)} s | < 180 s |`,
-        `| peak RSS per worker (max) | ${fmt(Math.max(...slices.map((s) => s.peakRssMB)), 0)} MB | ≤ the 1M-row single run's |`,
-        `| per-worker throughput (min / median) | ${fmt(Math.min(...perWorker), 0)} / ${fmt(perWorker.sort((a, b) => a - b)[perWorker.length >> 1] ?? 0, 0)} rows/s | ≥ 90 % of single-process |`,
-        `| single process (runReport) on slice 1's window at the same share | ${fmt(reference.rows / (reference.ms / 1000), 0)} rows/s, ${fmt(reference.peakRssMB, 0)} MB → worker min ÷ single = ${fmt((100 * Math.min(...perWorker)) / (reference.rows / (reference.ms / 1000)), 0)} % | |`,
-        `| a slice's read limit at its share (${plan.concurrencyPerSlice} × 500 rows / ${opts.latencyMs} ms) | ${fmt(shareRate, 0)} rows/s | |`,
+        `(${oneAtATime}; moto, the fakes and other engineers' processes share this machine's 2 cores)`,
+        '',
+        `| figure | value | goal | verdict |`,
+        `| --- | --- | --- | --- |`,
+        `| validations, days | ${r.summary.totals.validations.toLocaleString('en')} over ${opts.days} days | | |`,
+        `| slices (parallel on AWS × requests each) | ${plan.slices.length} (${plan.parallelSlices} × ${plan.concurrencyPerSlice}) | ≤ ${opts.budget} in flight | ${verdict(plan.parallelSlices * plan.concurrencyPerSlice <= opts.budget)} |`,
+        `| read's limit: pages ÷ ${opts.budget} × ${opts.latencyMs} ms | ${fmt(readLimitS, 1)} s | | |`,
+        `| plan (${opts.days} per-day requests at the budget, modelled) | ${fmt(planModelMs / 1000, 1)} s | | |`,
+        `| local fan-out wall time (${opts.local} slice${opts.local === 1 ? '' : 's'} at a time, incl. each fake's pre-rendering) | ${fmt(wallMs / 1000, 1)} s | | |`,
+        `| slowest slice / a slice's read limit at its share (${plan.concurrencyPerSlice} × 500 rows / ${opts.latencyMs} ms) | ${fmt(slowest / 1000, 1)} s / ${fmt((plan.slices[0]?.estimate ?? 0) / shareRate, 1)} s | | |`,
+        `| assembly, measured on moto (copies in Python) | ${fmt(r.timings.assembleMs / 1000, 1)} s = ${fmt(assemblyShare, 1)} % of modelled | < 5 % | ${verdict(assemblyShare < 5)} |`,
+        `| assembly requests: UploadPartCopy / UploadPart / GetObject (ranges) / PutObject | ${n('UploadPartCopy')} / ${n('UploadPart')} / ${n('GetObject')} / ${n('PutObject')} | | |`,
+        `| other assembly requests | ${others || 'none'} | | |`,
+        `| assembly bytes: copied by S3 (UploadPartCopy) / uploaded by the function (UploadPart + PutObject) / fetched by it | ${mib(counts.copiedBytes)} / ${mib(sent('UploadPart') + sent('PutObject'))} / ${mib(r.stats.fetchedBytes)} | | |`,
+        `| modelled Lambda wall time (plan + slowest slice + assembly as measured on moto) | ${fmt(modelledS, 1)} s | < 180 s | ${verdict(modelledS < 180)} |`,
+        `| single process (runReport) on slice 1's window at the same share, S3 sink on the same moto | ${fmt(reference.s3.rows, 0)} rows in ${fmt(reference.s3.ms / 1000, 1)} s = ${fmt(refS3Rate, 0)} rows/s, ${fmt(reference.s3.peakRssMB, 0)} MB | (the reference) | |`,
+        `| same, local-disk sink (context only) | ${fmt(refLocalRate, 0)} rows/s, ${fmt(reference.local.peakRssMB, 0)} MB | | |`,
+        `| today's 1M-row single run, pipeline bench (README; context only) | ${PIPELINE_1M} | | |`,
+        `| peak RSS per worker (max) | ${fmt(peakRss, 0)} MB = ${fmt((100 * peakRss) / reference.s3.peakRssMB, 0)} % of the S3 reference | ≤ the reference's ${fmt(reference.s3.peakRssMB, 0)} MB | ${verdict(peakRss <= reference.s3.peakRssMB)} |`,
+        `| per-worker throughput (min / median) | ${fmt(workerMin, 0)} / ${fmt(workerMedian, 0)} rows/s = ${fmt((100 * workerMin) / refS3Rate, 0)} / ${fmt((100 * workerMedian) / refS3Rate, 0)} % of the S3 reference | ≥ 90 % (min) | ${verdict(workerMin >= 0.9 * refS3Rate)} |`,
       ].join('\n'),
     );
     return { r, slices, wallMs, modelledS };
@@ -269,43 +339,72 @@ interface ReferenceFigures {
   peakRssMB: number;
 }
 
+interface ReferenceJob {
+  fakeUrl: string;
+  token: string;
+  slice: Slice;
+  concurrency: number;
+  sink: 's3' | 'local';
+  s3: S3ClientConfig;
+}
+
+/**
+ * Today's single-Lambda path over the slice's window, once into S3 on the bench's moto (the
+ * reference) and once into a local directory (context); one fake serves both, its pages rendered
+ * once, and each run is its own process so each peak RSS is its own.
+ */
 async function singleReference(
   script: string,
   slice: Slice,
   concurrency: number,
   latencyMs: number,
   dir: string,
-) {
+  s3: S3ClientConfig,
+): Promise<{ s3: ReferenceFigures; local: ReferenceFigures }> {
   const fake = await spawnSliceFake(slice, latencyMs);
   try {
-    const file = join(dir, 'reference.json');
-    writeFileSync(file, JSON.stringify({ fakeUrl: fake.url, token: fake.token, slice, concurrency }));
-    return await runChild<ReferenceFigures>(script, ['--reference', file], [...LAMBDA_V8_FLAGS], {
-      ...LAMBDA_PROCESS_ENV,
-    });
+    const run = async (sink: ReferenceJob['sink']) => {
+      const file = join(dir, `reference-${sink}.json`);
+      const job: ReferenceJob = { fakeUrl: fake.url, token: fake.token, slice, concurrency, sink, s3 };
+      writeFileSync(file, JSON.stringify(job));
+      const figures = await runChild<ReferenceFigures>(script, ['--reference', file], [...LAMBDA_V8_FLAGS], {
+        ...LAMBDA_PROCESS_ENV,
+      });
+      process.stderr.write(
+        `  reference (${sink}): ${figures.rows} rows in ${fmt(figures.ms / 1000, 1)} s, ${fmt(figures.peakRssMB, 0)} MB\n`,
+      );
+      return figures;
+    };
+    return { s3: await run('s3'), local: await run('local') };
   } finally {
     await fake.stop();
   }
 }
 
 async function childReference(file: string): Promise<void> {
-  const job = JSON.parse(readFileSync(file, 'utf8')) as {
-    fakeUrl: string;
-    token: string;
-    slice: Slice;
-    concurrency: number;
-  };
+  const job = JSON.parse(readFileSync(file, 'utf8')) as ReferenceJob;
+  const base = requestOf({ from: job.slice.from, to: job.slice.to, timeZone: TZ });
+  const window = sliceWindow(base.window, job.slice);
+  const reportId = 'scale-reference';
+  const s3 = new S3Client({ ...job.s3, forcePathStyle: true });
   const out = mkdtempSync(join(tmpdir(), 'bench-scale-ref-'));
-  const window = sliceWindow(
-    requestOf({ from: job.slice.from, to: job.slice.to, timeZone: TZ }).window,
-    job.slice,
-  );
+  const sink =
+    job.sink === 's3'
+      ? createS3Sink({
+          s3,
+          bucket: BUCKET,
+          prefix: REFERENCE_PREFIX,
+          definition: 'on-demand',
+          window: { from: job.slice.from },
+          reportId,
+        })
+      : createLocalSink({ dir: out, reportId });
   const started = performance.now();
   const r = await runReport({
-    request: { ...requestOf({ from: job.slice.from, to: job.slice.to, timeZone: TZ }), window },
-    reportId: 'scale-reference',
+    request: { ...base, window },
+    reportId,
     verifik: createVerifikClient({ baseUrl: job.fakeUrl, token: job.token }),
-    sink: createLocalSink({ dir: out, reportId: 'scale-reference' } as never),
+    sink,
     read: { concurrency: job.concurrency },
   });
   const figures: ReferenceFigures = {
@@ -313,6 +412,7 @@ async function childReference(file: string): Promise<void> {
     ms: performance.now() - started,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
   };
+  s3.destroy();
   rmSync(out, { recursive: true, force: true });
   console.log(JSON.stringify(figures));
 }
