@@ -78,27 +78,6 @@ type Extras = { scopes?: ScopeOutcome[]; destinations?: DestinationSummary[] };
 
 export type ScheduledOutcome =
   | { status: 'skipped'; definition: string; day: string; reason: string }
-  | {
-      status: 'sent';
-      definition: string;
-      day: string;
-      reportId: string;
-      messageId: string;
-      scopes?: ScopeOutcome[];
-    }
-  | {
-      status: 'unknown';
-      definition: string;
-      day: string;
-      reportId: string;
-      reason: string;
-      scopes?: ScopeOutcome[];
-    }
-  | {
-      status: 'done';
-      definition: string;
-      day: string;
-      reportId: string;
-      reason: string;
-      scopes?: ScopeOutcome[];
-    };
+  | ({ status: 'sent'; definition: string; day: string; reportId: string; messageId: string } & Extras)
+  | ({ status: 'unknown'; definition: string; day: string; reportId: string; reason: string } & Extras)
+  | ({ status: 'done'; definition: string; day: string; reportId: string; reason: string } & Extras);
