@@ -115,8 +115,10 @@ export async function deliverReport(
       destinations: [],
     };
   }
-  const baseUrl = deps.config.PUBLIC_API_URL;
-  if (!baseUrl) throw new Error('PUBLIC_API_URL is not configured: mailed links need the API base URL.');
+  // Links are only needed by someone who gets the report: a run without an audience needs no URL.
+  const baseUrl = deps.config.PUBLIC_API_URL ?? '';
+  if (!baseUrl && (report.destinations.length > 0 || report.recipients.length > 0))
+    throw new Error('PUBLIC_API_URL is not configured: mailed and posted links need the API base URL.');
   const alert = decision.decision === 'alert' ? decision.reasons : undefined;
   // Destinations first: each is exactly once on its own record, so a run that dies after them
   // and is redone posts nothing twice, while one that dies after its mail could never post them
