@@ -28,6 +28,8 @@ describe('page direction', () => {
     expect(isNewestFirst([rec('a', 3), rec('b', 2), rec('c', 2), rec('d', 1)])).toBe(true);
     expect(isNewestFirst([rec('a', 3), rec('b', 1), rec('c', 2), rec('d', 0)])).toBe(false);
     expect(isNewestFirst([rec('a', 1), rec('b', 1)])).toBe(false);
+    // Judged by the last record, not the second: a tie at the top still reads newest first.
+    expect(isNewestFirst([rec('a', 3), rec('b', 3), rec('c', 1)])).toBe(true);
     expect(isNewestFirst([rec('a', 1), rec('b', 2)])).toBe(false);
     expect(isNewestFirst([rec('a', 1)])).toBe(false);
     expect(isNewestFirst([])).toBe(false);
@@ -43,6 +45,18 @@ describe('page direction', () => {
       { ...rec('b', 0), createdAt: '2024-12-01T10:00:00Z' },
     ];
     expect(isAscending(sameInstant)).toBe(true);
+    // The other way round: `…00Z` sorts high as text, yet it is the same instant.
+    expect(isAscending([...sameInstant].reverse())).toBe(true);
+  });
+
+  it('ascending is judged by instant: a later record with a shorter fraction is still disorder', () => {
+    // As text `…00.001Z` < `…00Z` ('.' < 'Z'), but the first is 1 ms later than the second.
+    const page = [
+      { ...rec('a', 0), createdAt: '2024-12-01T10:00:00.001Z' },
+      { ...rec('b', 0), createdAt: '2024-12-01T10:00:00Z' },
+    ];
+    expect(isAscending(page)).toBe(false);
+    expect(isAscending([...page].reverse())).toBe(true);
   });
 
   it('reversed() turns the records around and leaves the page as it was', () => {
