@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { tzOffset } from '@date-fns/tz';
+import { describe, expect, it, vi } from 'vitest';
 import {
   addDays,
   daysBetween,
@@ -16,6 +17,12 @@ import {
   yesterday,
 } from '../../functions/time/window.js';
 import { assertTimeZone, InvalidTimeZoneError, isTimeZone, ZoneClock } from '../../functions/time/zone.js';
+
+// tzOffset itself, counted: ZoneClock's cache promises one pair of lookups per UTC hour, not one per instant.
+vi.mock('@date-fns/tz', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('@date-fns/tz')>();
+  return { ...actual, tzOffset: vi.fn(actual.tzOffset) };
+});
 
 const HOUR = 3_600_000;
 
@@ -216,5 +223,38 @@ describe('ZoneClock: offsets and their signs', () => {
         'Unknown time zone "Mars/Olympus": use an IANA name such as "UTC", "America/Bogota" or "Europe/Madrid".',
     });
     expect(assertTimeZone('Europe/Madrid')).toBe('Europe/Madrid');
+  });
+});
+
+describe('ZoneClock: the offset of the instant itself, whatever the cache holds', () => {
+  it('the first second of 1970 in London is +01:00 (British Standard Time, 1968–71), at every millisecond', () => {
+    // The cache is keyed by UTC hour: a key computed from anything but the instant's own hour
+    // (ms × hour instead of ms ÷ hour) would look up some far-off winter and answer +00:00.
+    const london = new ZoneClock('Europe/London');
+    for (const ms of [0, 1, 200, 500, 999]) expect(london.offsetMinutes(ms), String(ms)).toBe(60);
+    expect(london.iso(200)).toBe('1970-01-01T01:00:00.200+01:00');
+  });
+
+  it('looks a zone up twice per UTC hour (its two ends, and no further), not once per instant', () => {
+    // London's last hour of GMT before the clocks go forward at 01:00 UTC: its own two ends agree
+    // (+00:00), while the next hour's first instant and 1970 (British Standard Time) are +01:00.
+    const london = new ZoneClock('Europe/London');
+    const start = Date.parse('2024-03-31T00:00:00Z');
+    vi.mocked(tzOffset).mockClear();
+    for (let ms = start; ms < start + HOUR; ms += 60_000) expect(london.offsetMinutes(ms)).toBe(0);
+    expect(vi.mocked(tzOffset)).toHaveBeenCalledTimes(2);
+    // The next hour is another pair.
+    expect(london.offsetMinutes(start + HOUR)).toBe(60);
+    expect(vi.mocked(tzOffset)).toHaveBeenCalledTimes(4);
+  });
+
+  it('an hour in which the offset changes is looked up per instant after its ends, and each instant gets its own', () => {
+    const lordHowe = new ZoneClock('Australia/Lord_Howe');
+    const start = Date.parse('2024-10-05T15:00:00Z'); // +10:30 until 15:30 UTC, then +11:00
+    vi.mocked(tzOffset).mockClear();
+    expect(lordHowe.offsetMinutes(start + 10 * 60_000)).toBe(630);
+    expect(lordHowe.offsetMinutes(start + 40 * 60_000)).toBe(660);
+    // Two for the hour's ends, once (that they disagree is remembered), then one per instant.
+    expect(vi.mocked(tzOffset)).toHaveBeenCalledTimes(2 + 1 + 1);
   });
 });
