@@ -9,8 +9,8 @@
 
 const ZERO = 48;
 
-/** Two digits at `i`, or -1 if either is not a digit. */
-function digits2(s: string, i: number): number {
+/** Two digits at `i`, or -1 if either is not a digit. Exported for its own test. */
+export function digits2(s: string, i: number): number {
   const a = s.charCodeAt(i) - ZERO;
   const b = s.charCodeAt(i + 1) - ZERO;
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
@@ -39,6 +39,16 @@ let lastDays = 0;
 
 /** Epoch milliseconds of an ISO 8601 instant, NaN when it is not one: exactly `Date.parse(s)`. */
 export function parseInstant(s: string): number {
+  return parseCanonicalUtc(s) ?? Date.parse(s);
+}
+
+/**
+ * The fast path on its own, exported so its contract is tested directly (a fast path that declined
+ * too much would still agree with `Date.parse` through parseInstant): epoch milliseconds of
+ * `YYYY-MM-DDTHH:mm:ssZ` or `YYYY-MM-DDTHH:mm:ss.sssZ` with every field in range, and undefined
+ * for anything else, which parseInstant hands to `Date.parse`.
+ */
+export function parseCanonicalUtc(s: string): number | undefined {
   const n = s.length;
   if (
     (n === 24 || n === 20) &&
@@ -63,7 +73,9 @@ export function parseInstant(s: string): number {
     if (
       hi >= 0 &&
       lo >= 0 &&
+      // Stryker disable next-line ConditionalExpression: a month below 1 has no length (DAYS_IN_MONTH[-1] is undefined), so the day check refuses it
       month >= 1 &&
+      // Stryker disable next-line ConditionalExpression: a month above 12 has no length (DAYS_IN_MONTH[12] is undefined), so the day check refuses it
       month <= 12 &&
       day >= 1 &&
       day <= daysInMonth(year, month) &&
@@ -85,5 +97,5 @@ export function parseInstant(s: string): number {
       return lastDays * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + msHi * 10 + msLo;
     }
   }
-  return Date.parse(s);
+  return undefined;
 }
