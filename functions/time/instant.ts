@@ -89,6 +89,9 @@ export function parseCanonicalUtc(s: string): number | undefined {
       msLo >= 0 &&
       msLo <= 9
     ) {
+      // Mutation testing: `- day`, `year * 100 - month` (still one-to-one) and an always-true test
+      // below (no cache) survive as equivalent, unmarked: a mark would also hide the killed
+      // variants on the same line (`/ 100` collides 2024-01-05 with 2025-01-04; never converting).
       const key = (year * 100 + month) * 100 + day;
       if (key !== lastDateKey) {
         lastDays = daysFromCivil(year, month, day);
