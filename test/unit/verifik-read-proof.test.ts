@@ -45,6 +45,12 @@ describe('PartitionLedger', () => {
   });
 
   it('newest-first pages with a changed total are refused; either alone is fine', () => {
+    // A new ledger has read nothing newest first: a changed total alone is not this check's concern.
+    const fresh = new PartitionLedger('all statuses', 500);
+    fresh.seeTotal(10);
+    fresh.seeTotal(11);
+    expect(fresh.newestFirst).toBe(false);
+    expect(() => fresh.checkNewestFirst()).not.toThrow();
     const l = new PartitionLedger('all statuses', 500);
     l.seeTotal(10);
     l.newestFirst = true;
