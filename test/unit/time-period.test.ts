@@ -126,6 +126,14 @@ describe('report periods: the edges', () => {
     expect(periodContaining(weekly(1), '2024-01-03').key).toBe('2024-W01');
   });
 
+  it('ISO week 1 is the week holding the first Thursday, even when it falls on 6 or 7 January', () => {
+    // 2021-01-07 and 2022-01-06 are Thursdays: their weeks are week 1, the weeks after week 2.
+    expect(periodContaining(weekly(1), '2021-01-04').key).toBe('2021-W01');
+    expect(periodContaining(weekly(1), '2021-01-11').key).toBe('2021-W02');
+    expect(periodContaining(weekly(1), '2022-01-03').key).toBe('2022-W01');
+    expect(periodContaining(weekly(1), '2022-01-10').key).toBe('2022-W02');
+  });
+
   it('a week starting another day runs from that day to the day before it, named by its days', () => {
     expect(periodContaining(weekly(7), '2024-10-27')).toEqual({
       from: '2024-10-27',
@@ -155,6 +163,12 @@ describe('report periods: the edges', () => {
       from: '2023-09-01',
       to: '2023-09-30',
       key: '2023-09',
+    });
+    // December of a year below 999: the next year's 1 January is written with four digits too.
+    expect(periodContaining(monthly, '0998-12-05')).toEqual({
+      from: '0998-12-01',
+      to: '0998-12-31',
+      key: '0998-12',
     });
     expect(periodContaining(monthly, '0999-12-05')).toEqual({
       from: '0999-12-01',
