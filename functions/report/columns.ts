@@ -80,7 +80,11 @@ function instant(iso: string | null | undefined): number | null {
 }
 
 function num(n: number | null | undefined): number | null {
-  return typeof n === 'number' && Number.isFinite(n) ? n : null;
+  return Number.isFinite(n) &&
+    // Stryker disable next-line ConditionalExpression: Number.isFinite is already false for anything but a finite number (it does not coerce); the typeof only narrows the type
+    typeof n === 'number'
+    ? n
+    : null;
 }
 
 /**
