@@ -18,7 +18,8 @@ const window = { start, end };
 
 describe('planPartitions', () => {
   it('one partition for all statuses: ascending, populated, strict bounds one millisecond before the start', () => {
-    expect(planPartitions({ window }, 500)).toEqual([
+    // Strict: no `type` or `client` key at all (not even undefined) in the query or the filter when none is asked.
+    expect(planPartitions({ window }, 500)).toStrictEqual([
       {
         index: 0,
         label: 'all statuses',
@@ -59,8 +60,12 @@ describe('planPartitions', () => {
       [1, 'status sent', 'sent', ['sent']],
     ]);
     expect(parts[0]?.query.statusIn).toBeUndefined();
-    // A single status needs no partitioning.
-    expect(planPartitions({ window, statuses: ['new'], partitionByStatus: true }, 100)).toHaveLength(1);
+    // A single status needs no partitioning: it is planned as the one read of a status list.
+    const single = planPartitions({ window, statuses: ['new'], partitionByStatus: true }, 100);
+    expect(single).toHaveLength(1);
+    expect(single[0]?.label).toBe('statuses new');
+    expect(single[0]?.query.statusIn).toEqual(['new']);
+    expect(single[0]?.query.status).toBeUndefined();
   });
 
   it(`refuses more than ${MAX_PARTITIONS} partitions, and accepts exactly that many`, () => {
