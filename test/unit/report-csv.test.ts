@@ -186,6 +186,10 @@ describe('RFC 4180 encoding', () => {
     expect(parse(records.map(csvLine).join(''))).toEqual(records);
     expect(csvLine(['"', 'a,b', ''])).toBe('"""","a,b",\r\n');
   });
+
+  it('a hole in the fields is an empty field, never "undefined"', () => {
+    expect(csvLine(new Array<string>(2))).toBe(',\r\n');
+  });
 });
 
 describe('summary CSV', () => {
@@ -391,6 +395,22 @@ describe('details CSV writer: back-pressure and the order of calls', () => {
     });
     expect(await feed(slow)).toBeGreaterThan(0);
     expect(await feed(roomy)).toBe(0);
+  });
+
+  it('an output that drains slowly but steadily is not a stall: the watchdog counts bytes leaving its buffer', async () => {
+    // Never asks to wait (roomy buffer), so finish() waits for every queued batch to drain: about
+    // 9 × 100 ms with nothing else moving, twice the watchdog. Only the output's own progress
+    // (its shrinking buffer) keeps the watchdog from calling that a stall.
+    const steady = new Writable({
+      highWaterMark: 64 * 1024 * 1024,
+      write(_chunk, _enc, done) {
+        setTimeout(done, 100);
+      },
+    });
+    const w = createDetailsCsvWriter(steady, { timeZone: TZ, watchdogMs: 400 });
+    for (const row of [...rows, ...rows, ...rows]) expect(w.write(row)).toBeUndefined();
+    expect(steady.writableLength).toBeGreaterThan(8 * 256 * 1024);
+    await expect(w.finish()).resolves.toEqual({ rows: 3 * rows.length });
   });
 
   it('refuses writes after finish() or abort(), and a second finish()', async () => {
