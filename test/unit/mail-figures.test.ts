@@ -2,7 +2,7 @@
  * The report mail's figures (delivery/mail/report-figures.ts) for small summaries whose every
  * number can be checked by hand: what the HTML and the text body both print.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { figuresOf } from '../../functions/delivery/mail/report-figures.js';
 import { compareSummaries, type Summary, SummaryBuilder } from '../../functions/report/summary.js';
 import type { BiometricValidation } from '../../functions/verifik/schema.js';
@@ -45,10 +45,11 @@ const PREVIOUS: BiometricValidation[] = [
 ];
 
 describe('report mail figures', () => {
-  // Built in beforeAll, not at collection: code run while a file is collected counts as static for
-  // Stryker, and its mutants would not be active in these tests (README "Mutation testing").
+  // Built before each test, not at collection nor in beforeAll: Stryker's vitest setup attributes
+  // coverage to a test only between beforeEach and afterEach; code run earlier is "static" to it, and
+  // its mutants are not active in these tests (README "Mutation testing").
   let f: ReturnType<typeof figuresOf>;
-  beforeAll(() => {
+  beforeEach(() => {
     f = figuresOf(summarise(CURRENT), null);
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { describeFailure, scrub } from '../../functions/delivery/mail/failure-reason.js';
 import {
   barHeights,
@@ -64,7 +64,13 @@ const records: BiometricValidation[] = [
     }),
   ),
 ];
-const summary = buildSummary(records);
+// Built before each test, not at collection nor in beforeAll: Stryker's vitest setup attributes
+// coverage to a test only between beforeEach and afterEach; code run earlier is "static" to it, and
+// its mutants are not active in these tests (README "Mutation testing").
+let summary: Summary;
+beforeEach(() => {
+  summary = buildSummary(records);
+});
 
 function input(over: Partial<ReportMailInput> = {}): ReportMailInput {
   return {

@@ -2,7 +2,7 @@
  * Every summary figure against an oracle computed directly from the generator's records, the
  * plain way (arrays, sort, filter), independent of SummaryBuilder's bounded structures.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { flatten } from '../../functions/report/columns.js';
 import { DurationHistogram, nearestRank, ScoreHistogram } from '../../functions/report/quantiles.js';
@@ -60,9 +60,10 @@ describe.each(CASES)('summary vs oracle: seed $seed in $zone', ({ seed, zone, da
   let records: BiometricValidation[] = [];
   let s: Summary;
   let n = 0;
-  // Before the tests, not while they are collected: code run at collection is "static" to Stryker
-  // (npm run mutate), which then cannot tell which test covers it.
-  beforeAll(() => {
+  // Before each test, not at collection nor in beforeAll: Stryker's vitest setup attributes coverage
+  // to a test only between beforeEach and afterEach, so code run earlier is "static" to it (npm run
+  // mutate) and its mutants are not active in these tests.
+  beforeEach(() => {
     const w = dayWindow(day, zone);
     records = [...createDataset({ seed, start: w.start, end: w.end, count, timeZone: zone })];
     s = summarise(records, zone);
