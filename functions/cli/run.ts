@@ -4,7 +4,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { REPORTS_PREFIX, VERIFIK_API_URL } from '../contract.js';
-import { downloadName, newReportId } from '../core/naming.js';
+import { downloadName, newReportId, scopeRequest } from '../core/naming.js';
 import { runReport, runScopedReports } from '../core/pipeline.js';
 import type { ReportRequest, ReportResult } from '../core/request.js';
 import { createS3Client, createSesClient } from '../delivery/aws-clients.js';
@@ -22,7 +22,6 @@ import { manifestFilters } from '../report/manifest.js';
 import { readStoredFile } from '../runs/files.js';
 import { composeReportMessage, type MailSender, sendReportMessage } from '../runs/mail.js';
 import { ConfigError, loadMailSettings, type MailSettings } from '../settings/config.js';
-import { scopeReportName } from '../settings/scopes.js';
 import { reportWindow } from '../time/window.js';
 import { createVerifikClient } from '../verifik/client.js';
 import { type CliOptions, UsageError } from './args.js';
@@ -183,13 +182,8 @@ async function executeCliSplit(
         : localSink(options.out, reportId);
     return signal ? stopsWith(stored, signal) : stored;
   };
-  const field = split.by === 'project' ? 'projects' : 'clients';
   const scopes = split.scopes.map((sc) => {
-    const req: ReportRequest = {
-      ...request,
-      definition: scopeReportName(request.definition, sc.name),
-      [field]: [sc.id],
-    };
+    const req = scopeRequest(request, split.by, sc);
     const reportId = newReportId(req, io.now());
     return { name: sc.name, id: sc.id, request: req, reportId, sink: sinkFor(req, reportId) };
   });

@@ -191,3 +191,12 @@ export async function deliverReport(
     ? { ...base, status: 'sent', messageId: sent.messageId }
     : { ...base, status: 'unknown', reason: sent.reason };
 }
+
+/** The outcomes as a run's answer shows them (`{}` when the report has no destinations). */
+export function destinationSummaries(outcomes: readonly DestinationOutcome[]): {
+  destinations?: { destination: string; status: DestinationOutcome['status'] }[];
+} {
+  return outcomes.length
+    ? { destinations: outcomes.map((d) => ({ destination: d.destination, status: d.status })) }
+    : {};
+}

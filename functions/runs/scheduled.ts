@@ -26,7 +26,7 @@ import { type HeldRun, keepAlive, MAX_RUN_ATTEMPTS, RUN_LEASE_SECONDS } from './
 import type { RunDeps } from './deps.js';
 import { mailFailure, recordFailure, supersede } from './failure.js';
 import { logEntry } from './log.js';
-import { type DeliveryContext, deliverReport } from './period-delivery.js';
+import { type DeliveryContext, deliverReport, destinationSummaries } from './period-delivery.js';
 import { previousSummary, produce, recordComplete } from './produce.js';
 import { requestRecord } from './request-record.js';
 import {
@@ -161,11 +161,7 @@ export async function deliverScheduledReport(
       },
       update,
     );
-    const destinations = delivered.destinations.length
-      ? {
-          destinations: delivered.destinations.map((d) => ({ destination: d.destination, status: d.status })),
-        }
-      : {};
+    const destinations = destinationSummaries(delivered.destinations);
     if (delivered.status === 'done') {
       log.info('scheduled run done without mail', {
         definition: def.name,

@@ -8,16 +8,16 @@
  * run. A scope whose mail SES refused fails the run after the other scopes were tried; the retry
  * finds the delivered scopes' claims taken and mails the rest.
  */
-import { newReportId } from '../core/naming.js';
+import { newReportId, scopeRequest } from '../core/naming.js';
 import type { ReportRequest } from '../core/request.js';
 import { markRun, updateReportStatus } from '../delivery/state/index.js';
 import { ReportsError } from '../errors/kinds.js';
 import type { ReportDefinition } from '../settings/definitions.js';
-import { type SplitBy, scopeReportName } from '../settings/scopes.js';
+import type { SplitBy } from '../settings/scopes.js';
 import type { HeldRun } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { logEntry } from './log.js';
-import { type DeliveryContext, deliverReport } from './period-delivery.js';
+import { type DeliveryContext, deliverReport, destinationSummaries } from './period-delivery.js';
 import { type Produced, previousSummary, produceScoped, recordComplete } from './produce.js';
 import type { ScheduledOutcome, ScopeOutcome } from './schedule-input.js';
 
@@ -45,9 +45,8 @@ export interface SplitInput {
 export async function deliverSplit(deps: RunDeps, input: SplitInput): Promise<ScheduledOutcome> {
   const { def, split, request, ctx, update } = input;
   const day = ctx.period.from;
-  const field = split.by === 'project' ? 'projects' : 'clients';
   const scopes = split.scopes.map((s) => {
-    const req: ReportRequest = { ...request, definition: scopeReportName(def.name, s.name), [field]: [s.id] };
+    const req = scopeRequest(request, split.by, s);
     return { scope: s, request: req, reportId: newReportId(req, deps.now()) };
   });
   const ids = [...scopes.map((s) => s.reportId), ...(split.overall ? [input.reportId] : [])];
@@ -123,9 +122,7 @@ export async function deliverSplit(deps: RunDeps, input: SplitInput): Promise<Sc
         reportId: s.reportId,
         status: d.status,
         ...('reason' in d ? { detail: d.reason } : {}),
-        ...(d.destinations.length
-          ? { destinations: d.destinations.map((x) => ({ destination: x.destination, status: x.status })) }
-          : {}),
+        ...destinationSummaries(d.destinations),
       });
     } catch (err) {
       outcomes.push({
@@ -176,9 +173,7 @@ export async function deliverSplit(deps: RunDeps, input: SplitInput): Promise<Sc
     day,
     reportId: input.reportId,
     scopes: outcomes,
-    ...(overall.destinations.length
-      ? { destinations: overall.destinations.map((x) => ({ destination: x.destination, status: x.status })) }
-      : {}),
+    ...destinationSummaries(overall.destinations),
   };
   switch (overall.status) {
     case 'sent':
