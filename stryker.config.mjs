@@ -46,6 +46,7 @@ export default {
     'functions/report/manifest.ts',
     'functions/delivery/links.ts',
     'functions/delivery/mail/report-figures.ts',
+    'functions/util/clip.ts',
     // The run protocol's pure decisions: the day a run reports and the key it claims it under,
     // and the conditional status move and TTL shared by runs and reports.
     'functions/runs/schedule-input.ts',

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { ZoneClock } from '../time/zone.js';
+import { clip } from '../util/clip.js';
 import { describeIssues } from '../util/zod-issues.js';
 import type { BiometricValidation } from '../verifik/schema.js';
 import {
@@ -189,8 +190,9 @@ function sortedCounts(map: Map<string, number>, total: number): CountEntry[] {
   // Statements, not one chain: a disable comment inside a chain attaches to no node and marks nothing.
   // Stryker disable next-line ConditionalExpression: with no validations there are no entries to divide
   const entries = [...map].map(([key, count]) => ({ key, count, share: total === 0 ? 0 : count / total }));
-  // Stryker disable next-line EqualityOperator: keys of a map are distinct, so < and <=, > and >= agree
-  return entries.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // Keys of a map are distinct, so two entries never compare equal: no `0` branch to write.
+  // Stryker disable next-line EqualityOperator: keys are distinct, so < and <= agree
+  return entries.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
 }
 
 function sortedParties(map: Map<string, PartyAcc>): PartyEntry[] {
@@ -443,8 +445,8 @@ function absorbParties(map: Map<string, PartyAcc>, from: readonly PartyAcc[]): v
       map.set(key, { ...p });
       continue;
     }
-    // Stryker disable next-line ConditionalExpression: without the p.name check a null name is copied onto a null name, which changes nothing
-    if (acc.name === null && p.name !== null) acc.name = p.name;
+    // As in countParty: the first name seen wins, and copying a null onto a null changes nothing.
+    if (acc.name === null) acc.name = p.name;
     acc.count += p.count;
     acc.failed += p.failed;
     acc.highRisk += p.highRisk;
@@ -463,7 +465,8 @@ function countParty(
   if (!acc) {
     acc = { id, name, count: 0, failed: 0, highRisk: 0 };
     map.set(key, acc);
-  } else if (acc.name === null && name !== null) {
+  } else if (acc.name === null) {
+    // The first name seen wins; a null here leaves a null, so no test of `name` is needed.
     acc.name = name;
   }
   acc.count++;
@@ -562,7 +565,7 @@ export function readPreviousSummary(text: string): PreviousSummaryRead {
     const problem = describeIssues(parsed.error, 'summary');
     return {
       ok: false,
-      problem: `not a summary this version can compare with: ${problem.length > 300 ? `${problem.slice(0, 299)}…` : problem}`,
+      problem: `not a summary this version can compare with: ${clip(problem, 300)}`,
     };
   }
   // The fields compareSummaries reads are checked; the rest is never read from a previous summary.

@@ -89,10 +89,17 @@ export function parseCanonicalUtc(s: string): number | undefined {
       msLo >= 0 &&
       msLo <= 9
     ) {
-      // Mutation testing: `- day`, `year * 100 - month` (still one-to-one) and an always-true test
-      // below (no cache) survive as equivalent, unmarked: a mark would also hide the killed
-      // variants on the same line (`/ 100` collides 2024-01-05 with 2025-01-04; never converting).
-      const key = (year * 100 + month) * 100 + day;
+      // One operator a line, so each equivalent mutant below can be marked without hiding the
+      // killed ones beside it (`/ 100` collides 2024-01-05 with 2025-01-04).
+      const yearBase = year * 100;
+      // Stryker disable next-line ArithmeticOperator: `- month` keeps the key one-to-one (month is 1-12)
+      const yearMonth = yearBase + month;
+      const monthBase = yearMonth * 100;
+      // Stryker disable next-line ArithmeticOperator: `- day` keeps the key one-to-one (day is 1-31)
+      const key = monthBase + day;
+      // The cache only saves time: always converting gives the same days. Never converting is
+      // still caught, as the `===` mutant of the same test.
+      // Stryker disable next-line ConditionalExpression: an always-true test is the code without the cache
       if (key !== lastDateKey) {
         lastDays = daysFromCivil(year, month, day);
         lastDateKey = key;

@@ -7,6 +7,7 @@
 
 import { VERIFIK_API_URL } from '../contract.js';
 import { type ErrorKind, ReportsError } from '../errors/kinds.js';
+import { clip } from '../util/clip.js';
 import { ErrorBody } from './schema.js';
 
 export const EXCERPT_LIMIT = 200;
@@ -14,7 +15,7 @@ export const EXCERPT_LIMIT = 200;
 /** At most `limit` characters of `text` on one line, with every secret replaced. */
 export function excerpt(text: string, secrets: readonly string[] = [], limit = EXCERPT_LIMIT): string {
   const flat = redact(text, secrets).replace(/\s+/g, ' ').trim();
-  return flat.length > limit ? `${flat.slice(0, limit - 1)}…` : flat;
+  return clip(flat, limit);
 }
 
 export function redact(text: string, secrets: readonly string[]): string {

@@ -29,6 +29,7 @@ export const MUTATE_TESTS = [
   'mail-render',
   'mail-report',
   'mail-figures',
+  'util-clip',
 ];
 
 export default defineConfig({

@@ -379,6 +379,20 @@ describe('summary: names, ties and what is read back', () => {
     expect(s.byType.map((e) => e.key)).toEqual(['x', 'y', 'z']);
   });
 
+  it('a validation completed at the instant it was created took 0 ms; only an earlier completion is negative', () => {
+    const s = summarise(
+      [
+        at('same', { completedAt: '2024-12-01T10:00:00.000Z' }),
+        at('later', { completedAt: '2024-12-01T10:00:00.250Z' }),
+        at('before', { completedAt: '2024-12-01T09:59:59.999Z' }),
+      ],
+      'UTC',
+    );
+    expect(s.completion.count).toBe(2);
+    expect(s.completion.negative).toBe(1);
+    expect(s.completion.p50Ms).toBe(0);
+  });
+
   it('refuses to merge slices summarised in another zone', () => {
     const b = new SummaryBuilder({ timeZone: 'UTC' });
     expect(() => SummaryBuilder.merged('Europe/Madrid', [b.state()])).toThrow(
@@ -403,6 +417,9 @@ describe('summary: names, ties and what is read back', () => {
     const wrong = readPreviousSummary(JSON.stringify({ ...s, totals: { validations: -1 } }));
     expect(wrong.ok).toBe(false);
     expect(!wrong.ok && wrong.problem).toMatch(/^not a summary this version can compare with: .*totals/);
+    // A value that is no object at all is named as the summary itself.
+    const bare = readPreviousSummary('5');
+    expect(!bare.ok && bare.problem).toMatch(/^not a summary this version can compare with: summary: /);
     // A long list of problems is cut at 300 characters.
     const long = readPreviousSummary(
       JSON.stringify({ byStatus: Array.from({ length: 50 }, () => ({ key: 1 })) }),

@@ -55,11 +55,6 @@ export function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** Cut to `max` characters with an ellipsis (chat formats refuse over-long fields outright). */
-export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
 /** The headline figures as label/value pairs, in the order every format shows them. */
 export function headlineFacts(m: DestinationMessage): [string, string][] {
   return [

@@ -8,8 +8,8 @@
  * Limits (Slack's Block Kit reference): header text 150 characters, section text 3,000, at most
  * 10 fields of 2,000, 25 elements an actions block, 50 blocks a message.
  */
+import { clip } from '../../util/clip.js';
 import {
-  clip,
   count,
   type DestinationMessage,
   headlineFacts,
