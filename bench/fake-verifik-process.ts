@@ -4,6 +4,11 @@
  * stdin closes (the parent died or is done) or on SIGTERM.
  *
  *   tsx bench/fake-verifik-process.ts --count 100000 --latency-ms 20 [--prerender 500,20] [--seed 1]
+ *     [--max-concurrent 16 [--retry-after 1]]
+ *
+ * `--max-concurrent` is the account's rate limit as the fake models it: a request that arrives
+ * while that many are being served is answered 429 at once, without `Retry-After` unless
+ * `--retry-after` gives its seconds.
  *
  * `--prerender` renders, before listening, every page the benchmark's readers will ask for (the
  * whole window, ascending, client and project populated, at those page sizes) and answers them
@@ -36,8 +41,16 @@ const { values } = parseArgs({
     /** A window of instants instead of `--day` (ISO 8601): the scale bench serves one slice each. */
     start: { type: 'string' },
     end: { type: 'string' },
+    'max-concurrent': { type: 'string' },
+    'retry-after': { type: 'string' },
   },
 });
+const maxConcurrent = values['max-concurrent'] ? Number(values['max-concurrent']) : Number.POSITIVE_INFINITY;
+let serving = 0;
+/** The fake's own 429 answer (server.ts), for the pre-rendered pages. */
+const TOO_MANY = Buffer.from(
+  JSON.stringify({ code: 'TooManyRequests', message: 'Rate limit exceeded, slow down' }),
+);
 const latencyMs = Number(values['latency-ms']);
 const window =
   values.start && values.end
@@ -51,7 +64,11 @@ const dataset = createDataset({
   ...(values.clients ? { clients: Number(values.clients) } : {}),
   ...(values['projects-per-client'] ? { projectsPerClient: Number(values['projects-per-client']) } : {}),
 });
-const fake = await startFakeVerifik({ dataset, token: 'bench-token', faults: { latencyMs } });
+const fake = await startFakeVerifik({
+  dataset,
+  token: 'bench-token',
+  faults: { latencyMs, ...(values['max-concurrent'] ? { maxConcurrent } : {}) },
+});
 
 /** The query the readers send for the whole window at `perPage`, minus `page`, in a canonical order. */
 function windowKey(perPage: number): string {
@@ -95,9 +112,26 @@ const server = createServer(async (req, res) => {
   const pages = url.pathname === LIST_PATH ? rendered.get(rest.toString()) : undefined;
   const body = pages?.[page - 1];
   if (body && req.headers.authorization === `Bearer ${fake.token}`) {
-    await sleep(latencyMs);
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
-    res.end(body);
+    if (serving >= maxConcurrent) {
+      res.writeHead(429, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': TOO_MANY.length,
+        ...(values['retry-after'] ? { 'retry-after': values['retry-after'] } : {}),
+      });
+      res.end(TOO_MANY);
+      return;
+    }
+    serving++;
+    try {
+      await sleep(latencyMs);
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': body.length,
+      });
+      res.end(body);
+    } finally {
+      serving--;
+    }
     return;
   }
   const proxied = request(

@@ -3,7 +3,7 @@
  *
  *   npm run bench                       # data layer, Excel writer, whole pipeline (≈ 6 minutes: 350 s measured), scoped (≈ 5 more)
  *   npm run bench -- --quick            # 100k only, the data layer's naive baseline capped (≈ 3 minutes)
- *   npm run bench -- --only pipeline    # one of: data-layer, writer, pipeline, scoped, bundles, scale
+ *   npm run bench -- --only pipeline    # one of: data-layer, writer, pipeline, scoped, bundles, scale, backoff
  *   npm run bench -- --cpus 0           # scenario processes pinned to these CPUs (taskset -c): 1 core ≈ a 1,769 MB Lambda
  *
  * `bundles` (the handler bundles' size and cold import time) runs only when asked for by --only.
@@ -12,6 +12,7 @@
  * reading the numbers, not to tests).
  */
 import { parseArgs } from 'node:util';
+import { benchBackoff } from './backoff.js';
 import { benchBundles, formatBundles } from './bundles.js';
 import { benchDataLayer, formatDataLayer } from './data-layer.js';
 import { benchPipeline } from './pipeline.js';
@@ -72,6 +73,12 @@ if (values.only?.includes('scale')) {
     local: Number(process.env.BENCH_SCALE_LOCAL ?? 1),
     lambdaSeconds: Number(process.env.BENCH_SCALE_LAMBDA_SECONDS ?? 900),
   });
+}
+
+if (values.only?.includes('backoff')) {
+  // Slices backing off together (issue 13): about a minute, with moto; only when asked for.
+  console.log('\n## Slices of one report backing off together: alone vs the shared DynamoDB board');
+  await benchBackoff({ slices: 8, perSlice: 4, records: 10_000, perPage: 100, latencyMs: 200, limit: 16 });
 }
 
 if (values.only?.includes('bundles')) {

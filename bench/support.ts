@@ -103,6 +103,10 @@ export async function spawnFake(opts: {
   prerender: number[];
   clients?: number;
   projectsPerClient?: number;
+  /** The account's rate limit as a concurrency: more at once are answered 429. */
+  maxConcurrent?: number;
+  /** With `maxConcurrent`: the `Retry-After` seconds its 429s carry (none by default). */
+  retryAfterS?: number;
 }): Promise<FakeProcess> {
   const proc = spawn(
     process.execPath,
@@ -124,6 +128,8 @@ export async function spawnFake(opts: {
       opts.prerender.join(','),
       ...(opts.clients ? ['--clients', String(opts.clients)] : []),
       ...(opts.projectsPerClient ? ['--projects-per-client', String(opts.projectsPerClient)] : []),
+      ...(opts.maxConcurrent ? ['--max-concurrent', String(opts.maxConcurrent)] : []),
+      ...(opts.retryAfterS ? ['--retry-after', String(opts.retryAfterS)] : []),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'], cwd: REPO_ROOT },
   );

@@ -12,6 +12,7 @@ import { createS3Sink } from '../delivery/sink/index.js';
 import { ReportsError } from '../errors/kinds.js';
 import type { Summary } from '../report/summary.js';
 import type { VerifikClient } from '../verifik/client.js';
+import { type BackoffBoard, CoordinatedBackoff, MemoryBackoffBoard } from '../verifik/read/shared-backoff.js';
 import { type AssembleStats, assembleReport } from './assemble.js';
 import { dayTotals } from './estimate.js';
 import type { PartLimits } from './parts.js';
@@ -47,6 +48,11 @@ export interface LocalFanOutOptions {
   onSliceDone?: (done: number, total: number) => void;
   /** Slices run at once here (default the plan's): a small machine runs fewer than AWS would. */
   localParallel?: number;
+  /**
+   * Where the slices share their 429s (default: one board in this process, as the slices here are
+   * in it; DynamoDB's on AWS). `null`: each slice backs off alone.
+   */
+  backoffBoard?: BackoffBoard | null;
 }
 
 export interface LocalFanOutResult extends ReportResult {
@@ -81,6 +87,7 @@ export async function runFanOutLocally(opts: LocalFanOutOptions): Promise<LocalF
     window: request.window,
     reportId,
   }).keyPrefix;
+  const board = opts.backoffBoard === undefined ? new MemoryBackoffBoard() : opts.backoffBoard;
   const runner: SliceRunner =
     opts.runner ??
     ((slice) =>
@@ -98,6 +105,9 @@ export async function runFanOutLocally(opts: LocalFanOutOptions): Promise<LocalF
           bucket,
           keyPrefix,
           ...(opts.renderThread !== undefined ? { renderThread: opts.renderThread } : {}),
+          ...(board
+            ? { sharedBackoff: new CoordinatedBackoff(board, { share: plan.concurrencyPerSlice }) }
+            : {}),
         },
       ));
   const maxAttempts = opts.maxAttempts ?? 3;

@@ -23,12 +23,18 @@ import { SummaryBuilder, type SummaryState } from '../report/summary.js';
 import { applyInProcessV8Flags } from '../settings/runtime-flags.js';
 import type { VerifikClient } from '../verifik/client.js';
 import { readWindow } from '../verifik/read/index.js';
+import type { SharedBackoff } from '../verifik/read/shared-backoff.js';
 import { refId } from '../verifik/schema.js';
 import { type Slice, sliceWindow } from './plan.js';
 import { dataOffset, entryBytes, readCentralDirectory, type ZipEntry, ZipFormatError } from './zip.js';
 
-/** Bytes of the end of a slice workbook kept in memory: its small entries and central directory. */
-const TAIL_BYTES = 2 * 1024 * 1024;
+/**
+ * Bytes of the end of a slice workbook read back first: its central directory, `workbook.xml` and
+ * its relationships, which exceljs writes last (a few KB; more is read if they lie earlier). Read
+ * back after the upload rather than kept while writing: holding the stream's last 2 MiB cost the
+ * worker that much peak RSS for the whole write.
+ */
+const TAIL_BYTES = 256 * 1024;
 
 export const SheetEntry = z.object({
   /** The sheet's name in the slice's workbook ("Validations", "Validations (2)", …). */
@@ -73,6 +79,10 @@ export interface SliceDeps {
   renderThread?: boolean;
   now?: () => Date;
   signal?: AbortSignal;
+  /** Bytes of the workbook's end read first (default `TAIL_BYTES`; tests make it tiny). */
+  tailBytes?: number;
+  /** The report's other slices' 429s, and this one's for them (verifik/read/shared-backoff.ts). */
+  sharedBackoff?: SharedBackoff;
 }
 
 const pad = (n: number) => String(n).padStart(4, '0');
@@ -105,26 +115,12 @@ class DropPrefix extends Transform {
   }
 }
 
-/** Counts bytes and keeps the last `keep` of them (the workbook's tail). */
-class KeepTail extends Transform {
+/** Counts the bytes that pass (the workbook's size, for its tail's ranged read). */
+class CountBytes extends Transform {
   bytes = 0;
-  private chunks: Buffer[] = [];
-  private held = 0;
-  constructor(private readonly keep: number) {
-    super();
-  }
   override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
-    this.chunks.push(chunk);
-    this.held += chunk.length;
-    while (this.chunks.length > 1 && this.held - (this.chunks[0]?.length ?? 0) >= this.keep) {
-      this.held -= this.chunks.shift()?.length ?? 0;
-    }
     cb(null, chunk);
-  }
-  tail(): Buffer {
-    const all = Buffer.concat(this.chunks);
-    return all.subarray(Math.max(0, all.length - this.keep));
   }
 }
 
@@ -167,7 +163,7 @@ export async function runSlice(job: SliceJob, deps: SliceDeps): Promise<SliceRes
   const xlsxKey = partKey(keyPrefix, slice.index, 'xlsx');
   const csvDrop = new DropPrefix(`\uFEFF${csvLine(DETAIL_KEYS)}`);
   const csvOut = wantCsv ? open(csvKey, 'text/csv', csvDrop) : null;
-  const tail = new KeepTail(TAIL_BYTES);
+  const tail = new CountBytes();
   const xlsxOut = wantXlsx
     ? open(xlsxKey, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', tail)
     : null;
@@ -189,6 +185,7 @@ export async function runSlice(job: SliceJob, deps: SliceDeps): Promise<SliceRes
       perPage: job.perPage,
       concurrency: job.concurrency,
       signal: deps.signal,
+      ...(deps.sharedBackoff ? { sharedBackoff: deps.sharedBackoff } : {}),
     });
     const types = request.types.length > 1 ? new Set(request.types) : null;
     const clients = request.clients.length > 1 ? new Set(request.clients) : null;
@@ -212,6 +209,14 @@ export async function runSlice(job: SliceJob, deps: SliceDeps): Promise<SliceRes
     const diagnostics: Record<string, number> = {};
     for (const [k, v] of Object.entries(await read.diagnostics))
       if (typeof v === 'number') diagnostics[k] = v;
+    // Only when something happened: a report that was never throttled reads as before.
+    const shared = deps.sharedBackoff?.stats;
+    if (shared && shared.writes + shared.followed + shared.boardErrors > 0) {
+      diagnostics.sharedBackoffWrites = shared.writes;
+      diagnostics.sharedBackoffFollowed = shared.followed;
+      diagnostics.sharedBackoffPausedMs = Math.round(shared.pausedMs);
+      diagnostics.sharedBackoffBoardErrors = shared.boardErrors;
+    }
 
     const ctx: ReportContext = {
       id: job.reportId,
@@ -236,7 +241,7 @@ export async function runSlice(job: SliceJob, deps: SliceDeps): Promise<SliceRes
             xlsx: {
               key: xlsxKey,
               bytes: tail.bytes,
-              sheets: await validationsEntries(s3, bucket, xlsxKey, tail),
+              sheets: await validationsEntries(s3, bucket, xlsxKey, tail.bytes, deps.tailBytes ?? TAIL_BYTES),
             },
           }
         : {}),
@@ -264,8 +269,48 @@ export async function runSlice(job: SliceJob, deps: SliceDeps): Promise<SliceRes
 /** An entry of the tail's archive, read from the tail (the small entries at the end). */
 function tailEntry(tail: Buffer, archiveSize: number, e: ZipEntry): Buffer {
   const shift = archiveSize - tail.length;
-  if (e.localHeaderOffset < shift) throw new ZipFormatError(`${e.name} lies before the workbook tail kept`);
+  if (e.localHeaderOffset < shift) throw new ZipFormatError(`${e.name} lies before the workbook tail read`);
   return entryBytes(tail, { ...e, localHeaderOffset: e.localHeaderOffset - shift });
+}
+
+/** Bytes `from`…`to` (inclusive) of an object. */
+async function getRange(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  from: number,
+  to: number,
+): Promise<Buffer> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${from}-${to}` }));
+  return Buffer.from(
+    await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+  );
+}
+
+/**
+ * The central directory and the Validations sheets' names and paths, from the workbook's last
+ * `first` bytes (four times more at each miss, up to the whole file: then a failure is the file's).
+ */
+async function readTail(s3: S3Client, bucket: string, key: string, size: number, first: number) {
+  for (let want = Math.min(size, first); ; want = Math.min(size, want * 4)) {
+    const buf = await getRange(s3, bucket, key, size - want, size - 1);
+    try {
+      const entries = readCentralDirectory(buf, size);
+      const byName = new Map(entries.map((e) => [e.name, e]));
+      const get = (name: string) => {
+        const e = byName.get(name);
+        if (!e) throw new ZipFormatError(`slice workbook has no ${name}`);
+        return e;
+      };
+      const sheets = validationsSheetTargets(
+        tailEntry(buf, size, get('xl/workbook.xml')).toString('utf8'),
+        tailEntry(buf, size, get('xl/_rels/workbook.xml.rels')).toString('utf8'),
+      );
+      return { sheets, get };
+    } catch (err) {
+      if (!(err instanceof ZipFormatError) || want >= size) throw err;
+    }
+  }
 }
 
 /**
@@ -278,33 +323,14 @@ async function validationsEntries(
   s3: S3Client,
   bucket: string,
   key: string,
-  tail: KeepTail,
+  size: number,
+  tailBytes: number,
 ): Promise<SheetEntry[]> {
-  const buf = tail.tail();
-  const entries = readCentralDirectory(buf, tail.bytes);
-  const byName = new Map(entries.map((e) => [e.name, e]));
-  const get = (name: string) => {
-    const e = byName.get(name);
-    if (!e) throw new ZipFormatError(`slice workbook has no ${name}`);
-    return e;
-  };
-  const sheets = validationsSheetTargets(
-    tailEntry(buf, tail.bytes, get('xl/workbook.xml')).toString('utf8'),
-    tailEntry(buf, tail.bytes, get('xl/_rels/workbook.xml.rels')).toString('utf8'),
-  );
+  const { sheets, get } = await readTail(s3, bucket, key, size, tailBytes);
   const out: SheetEntry[] = [];
   for (const s of sheets) {
     const e = get(s.path);
-    const res = await s3.send(
-      new GetObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Range: `bytes=${e.localHeaderOffset}-${e.localHeaderOffset + 30 + 1024 - 1}`,
-      }),
-    );
-    const head = Buffer.from(
-      await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-    );
+    const head = await getRange(s3, bucket, key, e.localHeaderOffset, e.localHeaderOffset + 30 + 1024 - 1);
     out.push({
       name: s.name,
       dataOffset: dataOffset(e.localHeaderOffset, head),

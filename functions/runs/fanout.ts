@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { FILE_CATALOGUE, ON_DEMAND_DEFINITION, SUMMARY_FILE } from '../contract.js';
 import { describeFailure } from '../delivery/mail/index.js';
 import { createS3Sink, readManifest } from '../delivery/sink/index.js';
+import { DynamoBackoffBoard } from '../delivery/state/backoff-board.js';
 import { markRun, renewLease } from '../delivery/state/index.js';
 import { recordSliceProgress } from '../delivery/state/reports.js';
 import { ERROR_KINDS, type ErrorKind, isQuotable, kindOf, ReportsError } from '../errors/kinds.js';
@@ -21,6 +22,7 @@ import { runSlice } from '../fanout/slice-worker.js';
 import { Manifest } from '../report/manifest.js';
 import type { Summary } from '../report/summary.js';
 import { VerifikAuthError } from '../verifik/errors.js';
+import { CoordinatedBackoff } from '../verifik/read/shared-backoff.js';
 import { type HeldRun, keepAlive, RUN_LEASE_SECONDS } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { mailFailure, recordFailure } from './failure.js';
@@ -182,6 +184,10 @@ export async function fanOutSlice(
           s3: deps.s3,
           bucket: deps.config.REPORTS_BUCKET,
           keyPrefix: sinkPrefix(deps, task.reportId, request).keyPrefix,
+          sharedBackoff: new CoordinatedBackoff(
+            new DynamoBackoffBoard(deps.doc, deps.config.STATE_TABLE, task.reportId, () => deps.now()),
+            { share: task.concurrencyPerSlice },
+          ),
         },
       );
       await recordSliceProgress(deps.doc, deps.config.STATE_TABLE, task.reportId, { done: 1 });

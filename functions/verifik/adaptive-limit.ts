@@ -105,6 +105,14 @@ export class AimdState {
   }
 
   /**
+   * Whether a 429 for `ticket` would be news: its request started at or after the last decrease.
+   * The first 429 of a burst is; the rest of the burst, and the retries of a refused request, are not.
+   */
+  isFresh(ticket: AimdTicket): boolean {
+    return ticket.epoch >= this.decreasedAt;
+  }
+
+  /**
    * A 429 for the request holding `ticket`. Halves the level (floor 1) once per generation: the
    * requests that started before the last decrease were sent at the old, higher level, so their
    * 429s (typically the rest of the same burst, or their own retries) are already answered by it.
@@ -113,7 +121,7 @@ export class AimdState {
    */
   rateLimited(ticket: AimdTicket): boolean {
     ticket.throttled = true;
-    if (ticket.epoch < this.decreasedAt) return false;
+    if (!this.isFresh(ticket)) return false;
     const next = Math.max(1, Math.floor(this.level / 2));
     // At the floor a 429 still starts a new generation: it restarts the count towards an increase.
     this.epoch++;
@@ -126,6 +134,27 @@ export class AimdState {
     this.level = next;
     this.low = Math.min(this.low, next);
     this.drops++;
+    return true;
+  }
+
+  /**
+   * Sets the level from outside, clamped to 1…max: the level the slices of one report share
+   * (verifik/read/shared-backoff.ts). A lower level starts a generation as a decrease does, so a
+   * 429 of a request started before it is stale. Returns whether the level changed.
+   */
+  follow(level: number): boolean {
+    const next = Math.max(1, Math.min(this.max, Math.floor(level)));
+    if (next === this.level) return false;
+    this.epoch++;
+    this.successes = 0;
+    if (next < this.level) {
+      this.decreasedAt = this.epoch;
+      this.drops++;
+      this.low = Math.min(this.low, next);
+    } else {
+      this.rises++;
+    }
+    this.level = next;
     return true;
   }
 
@@ -176,9 +205,24 @@ export class AdaptiveLimiter {
     });
   }
 
-  /** Reports a 429 seen by the request holding `ticket` (safe to call for each of its retries). */
-  rateLimited(ticket: AimdTicket): void {
-    if (this.state.rateLimited(ticket)) this.apply();
+  /**
+   * Reports a 429 seen by the request holding `ticket` (safe to call for each of its retries).
+   * Returns whether the level went down: once per burst, which is what a shared backoff posts.
+   */
+  rateLimited(ticket: AimdTicket): boolean {
+    if (!this.state.rateLimited(ticket)) return false;
+    this.apply();
+    return true;
+  }
+
+  /** See `AimdState.isFresh`. */
+  isFresh(ticket: AimdTicket): boolean {
+    return this.state.isFresh(ticket);
+  }
+
+  /** Sets the level from outside (a shared backoff's board; see `AimdState.follow`). */
+  follow(level: number): void {
+    if (this.state.follow(level)) this.apply();
   }
 
   get current(): number {

@@ -11,7 +11,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataset } from '../../dev/fake-verifik/generator.js';
 import { expectedRecords } from '../../dev/fake-verifik/oracle.js';
@@ -42,7 +42,8 @@ let doc: DynamoDBDocumentClient;
 let secretsSm: SecretsManagerClient;
 let secrets: SecretSource;
 
-function deps(): RunDeps {
+/** `attempts`: Verifik attempts per request (1 by default: a fault fails the step at once). */
+function deps(attempts = 1): RunDeps {
   return createRunDeps('report-worker', {
     config: loadConfig('report-worker', {
       REPORTS_BUCKET: BUCKET,
@@ -59,7 +60,8 @@ function deps(): RunDeps {
     ses,
     doc,
     secrets,
-    verifik: (token) => createVerifikClient({ baseUrl: fake.url, token, retry: { attempts: 1 } }),
+    verifik: (token) =>
+      createVerifikClient({ baseUrl: fake.url, token, retry: { attempts, baseDelayMs: 5, maxDelayMs: 20 } }),
     logger: new Logger({ serviceName: 'report-worker', logLevel: 'SILENT' }),
     now: () => NOW,
   });
@@ -99,7 +101,7 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-async function newReport(id: string, notify: string[]) {
+async function newReport(id: string, notify: string[], attempts = 1) {
   const request = {
     from: window.from,
     to: window.to,
@@ -123,7 +125,10 @@ async function newReport(id: string, notify: string[]) {
     start: async (input: FanOutExecution) => void started.push(input),
     model: { lambdaSeconds: 0.01, maxRowsPerSlice: 1500, rowsPerSecond: 1e9 },
   };
-  const handler = createWorkerHandler(deps, () => starter);
+  const handler = createWorkerHandler(
+    () => deps(attempts),
+    () => starter,
+  );
   const outcome = await handler({ reportId: id, request, baseUrl: 'https://api.example/' });
   return { handler, outcome, started };
 }
@@ -197,4 +202,22 @@ describe('a long on-demand report through the worker and the machine’s steps',
     expect(log.filter((e) => e.type === 'send')).toHaveLength(1);
     expect(log.filter((e) => e.type === 'sent')).toHaveLength(1);
   }, 120_000);
+  it("a slice refused with 429 posts the pause on the report's backoff board, beside its record", async () => {
+    const { handler, started } = await newReport('long-report-429', [], 3);
+    const input = started[0] as FanOutExecution;
+    const { slices, parallelSlices: _p, ...shared } = input;
+    fake.faults.push({ kind: 'status', status: 429, retryAfter: 1 });
+    const before = Date.now();
+    await handler({ step: 'slice', ...shared, slice: slices[0] });
+    const board = (
+      await doc.send(
+        new GetCommand({ TableName: TABLE, Key: { pk: 'REPORT#long-report-429', sk: 'BACKOFF' } }),
+      )
+    ).Item;
+    // The other slices of this report (on other Lambdas) read this item: one burst, its pause.
+    expect(board).toMatchObject({ epoch: 1, level: Math.max(1, Math.floor(input.concurrencyPerSlice / 2)) });
+    expect(Number(board?.pauseUntil)).toBeGreaterThanOrEqual(before + 1000);
+    expect(Number(board?.expiresAt)).toBeGreaterThan(NOW.getTime() / 1000);
+    expect(fake.faults.pending).toBe(0);
+  }, 60_000);
 });

@@ -28,7 +28,7 @@ import { createS3Client } from '../../functions/delivery/aws-clients.js';
 import { createS3Sink } from '../../functions/delivery/sink/index.js';
 import { runFanOutLocally, SliceFailedError } from '../../functions/fanout/driver-local.js';
 import { dayTotals } from '../../functions/fanout/estimate.js';
-import { type Plan, type PlanModel, planSlices } from '../../functions/fanout/plan.js';
+import { type Plan, type PlanModel, planSlices, type Slice } from '../../functions/fanout/plan.js';
 import { compositeSha256 } from '../../functions/fanout/s3-compose.js';
 import { runSlice } from '../../functions/fanout/slice-worker.js';
 import { Manifest } from '../../functions/report/manifest.js';
@@ -323,6 +323,31 @@ describe('composeObject', () => {
     expect(done.bytes).toBe(expected.length);
     expect(compositeSha256(got, done.partBytes)).toBe(done.compositeSha256);
     expect(done.fetchedBytes).toBeLessThan(expected.length / 2);
+  }, 60_000);
+});
+
+describe("a slice workbook's tail", () => {
+  it('is read back from S3, more of it until its directory and workbook part are in it', async () => {
+    const slice = plan.slices[0] as Slice;
+    const run = (reportId: string, tailBytes?: number) =>
+      runSlice(
+        { reportId, request, slice, concurrency: plan.concurrencyPerSlice },
+        {
+          verifik: verifik(),
+          s3,
+          bucket: BUCKET,
+          keyPrefix: prefixOf(reportId),
+          renderThread: false,
+          ...(tailBytes ? { tailBytes } : {}),
+        },
+      );
+    const whole = await run('tail-default');
+    // 100 bytes hold no central directory: the read grows (400, 1,600, …) until they fit.
+    const grown = await run('tail-tiny', 100);
+    expect(whole.xlsx?.sheets.length).toBeGreaterThan(0);
+    // Same entries at the same offsets (the small parts after them, with their timestamps, may
+    // compress a byte apart).
+    expect(grown.xlsx?.sheets).toEqual(whole.xlsx?.sheets);
   }, 60_000);
 });
 

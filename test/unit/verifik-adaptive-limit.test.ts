@@ -146,6 +146,27 @@ describe('AimdState', () => {
     expect(s.rateLimited(atFour)).toBe(true);
     expect(s.current).toBe(2);
   });
+
+  it('follows a level set from outside (a shared backoff), clamped to 1…max', () => {
+    const s = new AimdState({ max: 8 });
+    const before = s.start();
+    expect(s.follow(8)).toBe(false);
+    expect(s.follow(3)).toBe(true);
+    expect([s.current, s.lowest, s.decreases]).toEqual([3, 3, 1]);
+    // A lower level is a decrease: a 429 of a request started before it is stale.
+    expect(s.isFresh(before)).toBe(false);
+    expect(s.isFresh(s.start())).toBe(true);
+    expect(s.rateLimited(before)).toBe(false);
+    expect(s.current).toBe(3);
+    expect(s.follow(20)).toBe(true);
+    expect([s.current, s.increases]).toEqual([8, 1]);
+    expect(s.follow(0)).toBe(true);
+    expect(s.current).toBe(1);
+    // A request started at the followed level still halves it on its own 429.
+    expect(s.follow(6)).toBe(true);
+    expect(s.rateLimited(s.start())).toBe(true);
+    expect(s.current).toBe(3);
+  });
 });
 
 /** A task that finishes when the test says so. */

@@ -41,6 +41,7 @@ import {
   planPartitions,
   type WindowSelection,
 } from './partitions.js';
+import type { SharedBackoff } from './shared-backoff.js';
 import { type BatchSource, streamOf, type WindowRead } from './stream.js';
 
 export const DEFAULT_PER_PAGE = 500;
@@ -55,6 +56,12 @@ export interface ReadWindowOptions extends WindowSelection {
    */
   concurrency?: number;
   signal?: AbortSignal;
+  /**
+   * Shared with the other readers of the same report (a fanned-out report's slices): one AIMD
+   * for all of them (shared-backoff.ts). This read then follows the shared level instead of
+   * raising its own; its own 429 still halves its level at once.
+   */
+  sharedBackoff?: SharedBackoff;
   onProgress?: (progress: ReadProgress) => void;
   now?: () => number;
 }
@@ -103,7 +110,11 @@ class WindowReader implements BatchSource {
     this.#partitions = planPartitions(opts, perPage);
     this.#now = opts.now ?? (() => performance.now());
     this.#diag = emptyDiagnostics(perPage, this.#partitions.length, concurrency);
-    this.#limit = new AdaptiveLimiter({ max: concurrency });
+    this.#limit = new AdaptiveLimiter({
+      max: concurrency,
+      // With a shared backoff the board raises the level, on the evidence of every slice.
+      ...(opts.sharedBackoff ? { increaseAfter: () => Number.POSITIVE_INFINITY } : {}),
+    });
     this.#lookahead = lookaheadFor(concurrency, this.#partitions.length);
   }
 
@@ -299,8 +310,11 @@ class WindowReader implements BatchSource {
 
   /** One page under the shared limiter, its total recorded for the partition's proof. */
   #fetchPage(query: ListQuery, page: number, ledger: PartitionLedger, signal: AbortSignal): Promise<Page> {
+    const shared = this.#opts.sharedBackoff;
     return this.#limit.run(async (ticket) => {
+      if (shared) this.#limit.follow(await shared.beforeRequest(signal));
       const result = await this.#listPage({ ...query, page }, signal, ticket);
+      if (shared && !ticket.throttled) shared.succeeded();
       this.#diag.pages++;
       this.#diag.received += result.records.length;
       ledger.seeTotal(result.total ?? 0);
@@ -314,7 +328,11 @@ class WindowReader implements BatchSource {
     const onRetry = ticket
       ? (info: RetryInfo) => {
           this.#countRetry(info);
-          if (info.status === 429) this.#limit.rateLimited(ticket);
+          if (info.status !== 429) return;
+          // Once per burst, as the limiter decides; at the level's floor too, for the pause.
+          const news = this.#limit.isFresh(ticket);
+          this.#limit.rateLimited(ticket);
+          if (news) this.#opts.sharedBackoff?.throttled(info.delayMs);
         }
       : this.#countRetry;
     try {

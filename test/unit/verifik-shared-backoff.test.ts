@@ -1,0 +1,216 @@
+/**
+ * One AIMD for the slices of a report (verifik/read/shared-backoff.ts), without timers or servers:
+ * the pure transitions, then readers on the in-process board with a hand-driven clock.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  afterProof,
+  afterRateLimit,
+  type BackoffBoard,
+  type BoardState,
+  CoordinatedBackoff,
+  freshBoard,
+  MemoryBackoffBoard,
+  proofNeeded,
+} from '../../functions/verifik/read/shared-backoff.js';
+
+const at = (over: Partial<BoardState>): BoardState => ({ ...freshBoard(8), ...over });
+
+describe('the shared AIMD, as transitions', () => {
+  it('a 429 halves the level (at least 1), keeps the later pause, and doubles caution near it', () => {
+    expect(afterRateLimit(at({ epoch: 3, level: 8, pauseUntil: 500 }), 200)).toEqual({
+      epoch: 4,
+      level: 4,
+      pauseUntil: 500,
+      ceiling: 8,
+      caution: 2,
+      held: 0,
+    });
+    expect(afterRateLimit(at({ level: 5, pauseUntil: 100 }), 900)).toMatchObject({
+      level: 2,
+      pauseUntil: 900,
+    });
+    // At 1 the next level up is the one to approach with care.
+    expect(afterRateLimit(at({ level: 1 }), 0)).toMatchObject({ level: 1, ceiling: 2 });
+    expect(afterRateLimit(at({ caution: 16 }), 0).caution).toBe(16);
+  });
+
+  it('a refused probe steps back to the level just proven instead of halving', () => {
+    const probe = afterProof(at({ level: 6, ceiling: 8 }), 8);
+    expect(probe).toMatchObject({ level: 7, held: 6 });
+    expect(afterRateLimit(probe as BoardState, 0)).toMatchObject({ level: 6, held: 0, ceiling: 7 });
+    // Refused again at the proven level: the limit came down, so halve.
+    expect(afterRateLimit(at({ level: 6, held: 0 }), 0).level).toBe(3);
+  });
+
+  it('a proof raises by one up to the share; passing the ceiling drops the caution', () => {
+    expect(afterProof(at({ level: 8 }), 8)).toBeNull();
+    expect(afterProof(at({ epoch: 2, level: 3, ceiling: 8, caution: 4 }), 8)).toEqual({
+      epoch: 3,
+      level: 4,
+      pauseUntil: 0,
+      ceiling: 8,
+      caution: 4,
+      held: 3,
+    });
+    expect(afterProof(at({ level: 4, ceiling: 4, caution: 8 }), 8)).toMatchObject({
+      level: 5,
+      ceiling: null,
+      caution: 1,
+    });
+  });
+
+  it('a proof takes 2 × level successes, times the caution for the steps up to the ceiling', () => {
+    expect(proofNeeded(at({ level: 3 }))).toBe(6);
+    expect(proofNeeded(at({ level: 3, ceiling: 6, caution: 4 }))).toBe(6);
+    expect(proofNeeded(at({ level: 5, ceiling: 6, caution: 4 }))).toBe(40);
+    expect(proofNeeded(at({ level: 6, ceiling: 6, caution: 4 }))).toBe(48);
+  });
+});
+
+function clock() {
+  const c = { t: 1_000_000, slept: [] as number[] };
+  return {
+    c,
+    now: () => c.t,
+    sleep: async (ms: number) => {
+      c.slept.push(ms);
+      c.t += ms;
+    },
+  };
+}
+
+/** Two slices of one report with a share of 4, on one board, reading it every 100 ms. */
+function pair() {
+  const board = new MemoryBackoffBoard();
+  const k = clock();
+  const opts = { share: 4, pollMs: 100, now: k.now, sleep: k.sleep };
+  return { board, k, a: new CoordinatedBackoff(board, opts), b: new CoordinatedBackoff(board, opts) };
+}
+
+describe('CoordinatedBackoff', () => {
+  it("one slice's 429 halves the other's level and pauses it for what was asked", async () => {
+    const { board, k, a, b } = pair();
+    expect(await b.beforeRequest()).toBe(4);
+    a.throttled(500);
+    await a.settled();
+    // A acts on its own 429 at once; the board has it for B.
+    expect(a.level).toBe(2);
+    expect(await board.read()).toMatchObject({ epoch: 1, level: 2, pauseUntil: 1_000_500 });
+    k.c.t += 100;
+    // B's read runs beside its request: the news applies from the next request on.
+    expect(await b.beforeRequest()).toBe(4);
+    await b.settled();
+    expect(await b.beforeRequest()).toBe(2);
+    // Posted at t0 for 500 ms, read 100 ms later: 400 ms left.
+    expect(k.c.slept).toEqual([400]);
+    expect(b.stats).toMatchObject({ followed: 1, writes: 0, pausedMs: 400, boardErrors: 0 });
+    expect(a.stats).toMatchObject({ writes: 1, lost: 0 });
+  });
+
+  it('slices refused in the same burst halve the level once: the later writes lose', async () => {
+    const { board, a, b } = pair();
+    a.throttled(0);
+    b.throttled(0);
+    await Promise.all([a.settled(), b.settled()]);
+    expect(await board.read()).toMatchObject({ epoch: 1, level: 2 });
+    expect(a.stats.lost + b.stats.lost).toBe(1);
+  });
+
+  it('raises the level for everyone once proven, and not before the others could follow it', async () => {
+    const { board, k, a, b } = pair();
+    a.throttled(0);
+    await a.settled();
+    expect(a.level).toBe(2);
+    // 2 × 2 successes, but within two poll periods of the change: the others may not follow yet.
+    for (let i = 0; i < 4; i++) a.succeeded();
+    await a.settled();
+    expect((await board.read())?.level).toBe(2);
+    k.c.t += 200;
+    a.succeeded();
+    await a.settled();
+    expect(await board.read()).toMatchObject({ epoch: 2, level: 3, held: 2 });
+    await b.beforeRequest();
+    await b.settled();
+    expect(await b.beforeRequest()).toBe(3);
+    // B read the board once, after both changes: from its 4 to the board's 3, one step down.
+    expect(b.stats.followed).toBe(1);
+    expect(b.stats.polls).toBe(1);
+  });
+
+  it('never goes back to an older board state, and never above its share', async () => {
+    const board = new MemoryBackoffBoard();
+    const k = clock();
+    await board.swap(0, { ...freshBoard(16), epoch: 5, level: 16 });
+    const r = new CoordinatedBackoff(board, { share: 4, pollMs: 100, now: k.now, sleep: k.sleep });
+    await r.beforeRequest();
+    await r.settled();
+    expect(await r.beforeRequest()).toBe(4);
+    r.throttled(0);
+    await r.settled();
+    expect(r.level).toBe(2);
+    // A read that lags behind this slice's own write is not adopted.
+    const stale: BackoffBoard = {
+      read: async () => ({ ...freshBoard(4), epoch: 1 }),
+      swap: async () => true,
+    };
+    const s = new CoordinatedBackoff(stale, { share: 4, pollMs: 100, now: k.now, sleep: k.sleep });
+    s.throttled(0);
+    s.throttled(0);
+    await s.beforeRequest();
+    await s.settled();
+    expect(s.level).toBe(1);
+  });
+
+  it('reads the board at most once per poll period', async () => {
+    const { k, a } = pair();
+    for (let i = 0; i < 10; i++) {
+      await a.beforeRequest();
+      await a.settled();
+      k.c.t += 30;
+    }
+    // t = 0, 30, …, 270: reads at 0, 120 (the first ≥ 100 after 0), 240.
+    expect(a.stats.polls).toBe(3);
+  });
+
+  it('caps a pause at maxPauseMs, whatever a board says', async () => {
+    const board = new MemoryBackoffBoard();
+    const k = clock();
+    await board.swap(0, { ...freshBoard(4), epoch: 1, pauseUntil: k.now() + 3_600_000 });
+    const r = new CoordinatedBackoff(board, { share: 4, now: k.now, sleep: k.sleep, maxPauseMs: 2_000 });
+    await r.beforeRequest();
+    await r.settled();
+    await r.beforeRequest();
+    expect(k.c.slept).toEqual([2_000]);
+  });
+
+  it('a failing board is counted and ignored: the slice goes on at the level it has', async () => {
+    const broken: BackoffBoard = {
+      read: () => Promise.reject(new Error('throttled by DynamoDB')),
+      swap: () => Promise.reject(new Error('throttled by DynamoDB')),
+    };
+    const k = clock();
+    const r = new CoordinatedBackoff(broken, { share: 4, now: k.now, sleep: k.sleep });
+    expect(await r.beforeRequest()).toBe(4);
+    await r.settled();
+    r.throttled(100);
+    await r.settled();
+    expect(r.level).toBe(2);
+    expect(r.stats).toMatchObject({ boardErrors: 2, polls: 0, writes: 1, followed: 0 });
+  });
+
+  it('refuses a share that is not a whole number ≥ 1', () => {
+    expect(() => new CoordinatedBackoff(new MemoryBackoffBoard(), { share: 0 })).toThrow(/share/);
+  });
+});
+
+describe('MemoryBackoffBoard', () => {
+  it('writes only at the epoch it holds', async () => {
+    const board = new MemoryBackoffBoard();
+    expect(await board.read()).toBeNull();
+    expect(await board.swap(0, at({ epoch: 1, level: 4 }))).toBe(true);
+    expect(await board.swap(0, at({ epoch: 1, level: 2 }))).toBe(false);
+    expect(await board.swap(1, at({ epoch: 2, level: 3 }))).toBe(true);
+    expect(await board.read()).toMatchObject({ epoch: 2, level: 3 });
+  });
+});
