@@ -39,6 +39,8 @@ export default {
     'functions/verifik/read/order.ts',
     'functions/verifik/read/partitions.ts',
     'functions/verifik/read/completeness.ts',
+    // The slices' shared AIMD: its transitions and how a slice follows the board.
+    'functions/verifik/read/shared-backoff.ts',
     'functions/time/*.ts',
     'functions/report/summary.ts',
     'functions/report/csv.ts',

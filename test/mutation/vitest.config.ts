@@ -14,6 +14,7 @@ export const MUTATE_TESTS = [
   'verifik-read-plan',
   'verifik-read-proof',
   'verifik-read-order',
+  'verifik-shared-backoff',
   'time',
   'time-instant',
   'time-period',

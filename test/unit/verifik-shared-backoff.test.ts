@@ -84,7 +84,7 @@ function clock() {
 function pair() {
   const board = new MemoryBackoffBoard();
   const k = clock();
-  const opts = { share: 4, pollMs: 100, now: k.now, sleep: k.sleep };
+  const opts = { share: 4, pollMs: 100, now: k.now, sleep: k.sleep, random: () => 0 };
   return { board, k, a: new CoordinatedBackoff(board, opts), b: new CoordinatedBackoff(board, opts) };
 }
 
@@ -142,7 +142,13 @@ describe('CoordinatedBackoff', () => {
     const board = new MemoryBackoffBoard();
     const k = clock();
     await board.swap(0, { ...freshBoard(16), epoch: 5, level: 16 });
-    const r = new CoordinatedBackoff(board, { share: 4, pollMs: 100, now: k.now, sleep: k.sleep });
+    const r = new CoordinatedBackoff(board, {
+      share: 4,
+      pollMs: 100,
+      now: k.now,
+      sleep: k.sleep,
+      random: () => 0,
+    });
     await r.beforeRequest();
     await r.settled();
     expect(await r.beforeRequest()).toBe(4);
@@ -162,6 +168,32 @@ describe('CoordinatedBackoff', () => {
     expect(s.level).toBe(1);
   });
 
+  it('ends a pause at a random moment within the spread, so slices do not all restart at once', async () => {
+    const board = new MemoryBackoffBoard();
+    const k = clock();
+    await board.swap(0, { ...freshBoard(4), epoch: 1, pauseUntil: k.now() + 400 });
+    const woke: number[] = [];
+    for (const random of [0, 0.5, 0.999]) {
+      k.c.slept = [];
+      const r = new CoordinatedBackoff(board, {
+        share: 4,
+        now: k.now,
+        sleep: k.sleep,
+        spreadMs: 300,
+        random: () => random,
+      });
+      const start = k.c.t;
+      await r.beforeRequest();
+      await r.settled();
+      await r.beforeRequest();
+      woke.push(k.c.t - start);
+      k.c.t = start;
+    }
+    expect(woke[0]).toBe(400);
+    expect(woke[1]).toBe(550);
+    expect(woke[2]).toBeCloseTo(400 + 0.999 * 300, 6);
+  });
+
   it('reads the board at most once per poll period', async () => {
     const { k, a } = pair();
     for (let i = 0; i < 10; i++) {
@@ -177,7 +209,13 @@ describe('CoordinatedBackoff', () => {
     const board = new MemoryBackoffBoard();
     const k = clock();
     await board.swap(0, { ...freshBoard(4), epoch: 1, pauseUntil: k.now() + 3_600_000 });
-    const r = new CoordinatedBackoff(board, { share: 4, now: k.now, sleep: k.sleep, maxPauseMs: 2_000 });
+    const r = new CoordinatedBackoff(board, {
+      share: 4,
+      now: k.now,
+      sleep: k.sleep,
+      maxPauseMs: 2_000,
+      random: () => 0,
+    });
     await r.beforeRequest();
     await r.settled();
     await r.beforeRequest();

@@ -136,11 +136,19 @@ export interface CoordinatedBackoffOptions {
   pollMs?: number;
   /** The longest pause honoured, whatever was posted (default 30 s): a bad clock cannot stall a slice. */
   maxPauseMs?: number;
+  /**
+   * A pause ends for each request at a random moment in the `spreadMs` after it (default 500 ms):
+   * slices that all woke at the same instant would refill the server at once and draw the next
+   * 429 together (measured: slices out of retries under `Retry-After`).
+   */
+  spreadMs?: number;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
 }
 
 const DEFAULT_POLL_MS = 1_000;
+const DEFAULT_SPREAD_MS = 500;
 const DEFAULT_MAX_PAUSE_MS = 30_000;
 
 export class CoordinatedBackoff implements SharedBackoff {
@@ -156,8 +164,10 @@ export class CoordinatedBackoff implements SharedBackoff {
   readonly #share: number;
   readonly #pollMs: number;
   readonly #maxPauseMs: number;
+  readonly #spreadMs: number;
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #random: () => number;
   /** The board as this slice last knew it (read, or written by itself). */
   #state: BoardState;
   /** Successes of this slice at `#state`'s epoch. */
@@ -176,6 +186,8 @@ export class CoordinatedBackoff implements SharedBackoff {
     this.#share = options.share;
     this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.#maxPauseMs = options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS;
+    this.#spreadMs = options.spreadMs ?? DEFAULT_SPREAD_MS;
+    this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms, signal) => sleepFor(ms, undefined, signal ? { signal } : undefined));
     this.#state = freshBoard(this.#share);
@@ -193,8 +205,9 @@ export class CoordinatedBackoff implements SharedBackoff {
       this.#polling = true;
       this.#track(this.#poll().finally(() => (this.#polling = false)));
     }
-    const wait = Math.min(this.#state.pauseUntil - this.#now(), this.#maxPauseMs);
-    if (wait > 0) {
+    const left = Math.min(this.#state.pauseUntil - this.#now(), this.#maxPauseMs);
+    if (left > 0) {
+      const wait = left + this.#random() * this.#spreadMs;
       this.stats.pausedMs += wait;
       await this.#sleep(wait, signal);
     }
