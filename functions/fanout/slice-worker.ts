@@ -124,11 +124,18 @@ class CountBytes extends Transform {
   }
 }
 
+/**
+ * S3's smallest part (5 MiB) rather than the sink's 8 MiB: a worker holds up to (queue + 1) parts
+ * of each of its two files, and a slice's parts (at most one sheet, < 1 GB) stay far below the
+ * 10,000-part limit. Peak RSS per worker is one of the fan-out's goals.
+ */
+const SLICE_PART_SIZE = 5 * 1024 * 1024;
+
 function upload(s3: S3Client, bucket: string, key: string, body: PassThrough, contentType: string): Upload {
   return new Upload({
     client: s3,
     queueSize: 2,
-    partSize: 8 * 1024 * 1024,
+    partSize: SLICE_PART_SIZE,
     leavePartsOnError: false,
     params: {
       Bucket: bucket,
