@@ -58,13 +58,18 @@ interface S3Counts {
   requests: Record<string, number>;
   sentBytes: Record<string, number>;
   copiedBytes: number;
-  /** Wall time with at least one UploadPartCopy in flight: S3's server-side copying, here moto's. */
+  /**
+   * Wall time with at least one UploadPartCopy or CompleteMultipartUpload in flight: S3's
+   * server-side work (copying ranges; joining the parts), here moto's, in Python.
+   */
   copyingMs: number;
+  /** Time in each command, summed over its requests (they overlap). */
+  ms: Record<string, number>;
 }
 
 /** Counts every request the client sends (assembly's in the bench: the slices have their own clients). */
 function countRequests(s3: S3Client): S3Counts {
-  const counts: S3Counts = { requests: {}, sentBytes: {}, copiedBytes: 0, copyingMs: 0 };
+  const counts: S3Counts = { requests: {}, sentBytes: {}, copiedBytes: 0, copyingMs: 0, ms: {} };
   let copying = 0;
   let copyingSince = 0;
   s3.middlewareStack.add(
@@ -78,13 +83,15 @@ function countRequests(s3: S3Client): S3Counts {
       if (sent) counts.sentBytes[name] = (counts.sentBytes[name] ?? 0) + sent;
       const range = /^bytes=(\d+)-(\d+)$/.exec(input.CopySourceRange ?? '');
       if (range) counts.copiedBytes += Number(range[2]) - Number(range[1]) + 1;
-      if (name !== 'UploadPartCopy') return next(args);
-      // The union of the copies' intervals (they run side by side).
-      if (copying++ === 0) copyingSince = performance.now();
+      const serverSide = name === 'UploadPartCopy' || name === 'CompleteMultipartUpload';
+      // The union of the server-side requests' intervals (they run side by side).
+      if (serverSide && copying++ === 0) copyingSince = performance.now();
+      const t = performance.now();
       try {
         return await next(args);
       } finally {
-        if (--copying === 0) counts.copyingMs += performance.now() - copyingSince;
+        counts.ms[name] = (counts.ms[name] ?? 0) + performance.now() - t;
+        if (serverSide && --copying === 0) counts.copyingMs += performance.now() - copyingSince;
       }
     },
     { step: 'initialize', name: 'benchCountRequests' },
@@ -281,7 +288,11 @@ export async function benchScale(opts: {
         `| local fan-out wall time (${opts.local} slice${opts.local === 1 ? '' : 's'} at a time, incl. each fake's pre-rendering) | ${fmt(wallMs / 1000, 1)} s | | |`,
         `| slowest slice / a slice's read limit at its share (${plan.concurrencyPerSlice} × 500 rows / ${opts.latencyMs} ms) | ${fmt(slowest / 1000, 1)} s / ${fmt((plan.slices[0]?.estimate ?? 0) / shareRate, 1)} s | | |`,
         `| assembly, measured on moto (copies in Python) | ${fmt(r.timings.assembleMs / 1000, 1)} s = ${fmt(assemblyShare, 1)} % of modelled | < 5 % | ${verdict(assemblyShare < 5)} |`,
-        `| of which an UploadPartCopy was in flight (S3's server-side copy; moto copies in Python) / the rest (the function's own work and its other requests) | ${fmt(counts.copyingMs / 1000, 1)} s / ${fmt((r.timings.assembleMs - counts.copyingMs) / 1000, 1)} s = ${fmt((100 * (r.timings.assembleMs - counts.copyingMs)) / modelledMs, 1)} % of modelled | | |`,
+        `| time per request kind, summed (they overlap) | ${Object.entries(counts.ms)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${fmt(v / 1000, 1)} s`)
+          .join(', ')} | | |`,
+        `| of which an UploadPartCopy or CompleteMultipartUpload was in flight (S3's server-side work; moto's, in Python) / the rest (the function's own work and its other requests) | ${fmt(counts.copyingMs / 1000, 1)} s / ${fmt((r.timings.assembleMs - counts.copyingMs) / 1000, 1)} s = ${fmt((100 * (r.timings.assembleMs - counts.copyingMs)) / modelledMs, 1)} % of modelled | | |`,
         `| assembly requests: UploadPartCopy / UploadPart / GetObject (ranges) / PutObject | ${n('UploadPartCopy')} / ${n('UploadPart')} / ${n('GetObject')} / ${n('PutObject')} | | |`,
         `| other assembly requests | ${others || 'none'} | | |`,
         `| assembly bytes: copied by S3 (UploadPartCopy) / uploaded by the function (UploadPart + PutObject) / fetched by it | ${mib(counts.copiedBytes)} / ${mib(sent('UploadPart') + sent('PutObject'))} / ${mib(r.stats.fetchedBytes)} | | |`,
