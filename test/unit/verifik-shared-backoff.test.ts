@@ -60,6 +60,14 @@ describe('the shared AIMD, as transitions', () => {
     });
   });
 
+  it('reaching the ceiling keeps its caution; only passing it drops the caution', () => {
+    expect(afterProof(at({ level: 3, ceiling: 4, caution: 8 }), 8)).toMatchObject({
+      level: 4,
+      ceiling: 4,
+      caution: 8,
+    });
+  });
+
   it('a proof takes 2 × level successes, times the caution for the steps up to the ceiling', () => {
     expect(proofNeeded(at({ level: 3 }))).toBe(6);
     expect(proofNeeded(at({ level: 3, ceiling: 6, caution: 4 }))).toBe(6);
@@ -239,6 +247,155 @@ describe('CoordinatedBackoff', () => {
 
   it('refuses a share that is not a whole number ≥ 1', () => {
     expect(() => new CoordinatedBackoff(new MemoryBackoffBoard(), { share: 0 })).toThrow(/share/);
+    expect(() => new CoordinatedBackoff(new MemoryBackoffBoard(), { share: 1.5 })).toThrow(/share/);
+    expect(new CoordinatedBackoff(new MemoryBackoffBoard(), { share: 1 }).level).toBe(1);
+  });
+
+  it('raises only after exactly the proof, counted once the others could follow', async () => {
+    const { board, k, a } = pair();
+    a.throttled(0);
+    await a.settled();
+    // 150 ms after the change: within two poll periods, so even ample successes raise nothing.
+    k.c.t += 150;
+    for (let i = 0; i < 10; i++) a.succeeded();
+    await a.settled();
+    expect(a.level).toBe(2);
+    // Past the two periods the count goes on: 4 (2 × level 2) were needed, and 10 are there.
+    k.c.t += 100;
+    a.succeeded();
+    await a.settled();
+    expect((await board.read())?.level).toBe(3);
+    // At level 3, next to the ceiling of 4 that drew the 429 (caution 2): 2 × 3 × 2 = 12.
+    k.c.t += 200;
+    for (let i = 0; i < 11; i++) a.succeeded();
+    expect(a.level).toBe(3);
+    a.succeeded();
+    expect(a.level).toBe(4);
+  });
+
+  it('at its full share a slice has nothing to raise', async () => {
+    const { board, k, a } = pair();
+    k.c.t += 1_000;
+    for (let i = 0; i < 20; i++) a.succeeded();
+    await a.settled();
+    expect(a.level).toBe(4);
+    expect(a.stats.writes).toBe(0);
+    expect(await board.read()).toBeNull();
+  });
+
+  it('reading back its own winning write does not restart its count towards a raise', async () => {
+    const { k, a } = pair();
+    a.throttled(0);
+    await a.settled();
+    k.c.t += 200;
+    for (let i = 0; i < 3; i++) a.succeeded();
+    // The read brings back exactly what A wrote.
+    await a.beforeRequest();
+    await a.settled();
+    a.succeeded();
+    expect(a.level).toBe(3);
+  });
+
+  it('a write lost at the same epoch gives way to the winner on the next read', async () => {
+    const { board, k, b } = pair();
+    await board.swap(0, { ...freshBoard(4), epoch: 1, level: 3 });
+    // B never read the board: its halving is computed from epoch 0 and loses.
+    b.throttled(0);
+    await b.settled();
+    expect(b.level).toBe(2);
+    expect(b.stats.lost).toBe(1);
+    k.c.t += 100;
+    await b.beforeRequest();
+    await b.settled();
+    expect(b.level).toBe(3);
+    // Taking the winner's higher level is not following a 429.
+    expect(b.stats.followed).toBe(0);
+  });
+
+  it('counts as followed only a lower level, not a raise nor the same level at a new epoch', async () => {
+    const { board, k, b } = pair();
+    await board.swap(0, { ...freshBoard(4), epoch: 1, level: 2 });
+    await b.beforeRequest();
+    await b.settled();
+    expect([b.level, b.stats.followed]).toEqual([2, 1]);
+    for (const [epoch, level] of [
+      [2, 3],
+      [3, 2],
+      [4, 2],
+    ] as const) {
+      await board.swap(epoch - 1, { ...freshBoard(4), epoch, level });
+      k.c.t += 100;
+      await b.beforeRequest();
+      await b.settled();
+      expect(b.level).toBe(level);
+    }
+    // 4 → 2 and 3 → 2 were steps down; 2 → 3 and 2 → 2 were not.
+    expect(b.stats.followed).toBe(2);
+  });
+
+  it('starts no second read while one is under way', async () => {
+    let reads = 0;
+    let release!: () => void;
+    const slow: BackoffBoard = {
+      read: () => {
+        reads++;
+        return new Promise((resolve) => {
+          release = () => resolve(null);
+        });
+      },
+      swap: async () => true,
+    };
+    const k = clock();
+    const r = new CoordinatedBackoff(slow, { share: 4, pollMs: 100, now: k.now, sleep: k.sleep });
+    await r.beforeRequest();
+    k.c.t += 500;
+    await r.beforeRequest();
+    expect(reads).toBe(1);
+    release();
+    await r.settled();
+    await r.beforeRequest();
+    expect(reads).toBe(2);
+  });
+
+  it('settled() waits for the board requests under way, however slow', async () => {
+    const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 20));
+    const slow: BackoffBoard = {
+      read: () => later({ ...freshBoard(4), epoch: 3, level: 1 }),
+      swap: () => later(false),
+    };
+    const r = new CoordinatedBackoff(slow, { share: 4 });
+    await r.beforeRequest();
+    r.throttled(0);
+    await r.settled();
+    expect(r.stats).toMatchObject({ polls: 1, lost: 1 });
+    expect(r.level).toBe(1);
+  });
+
+  it('does not wait when the pause ends at this very instant', async () => {
+    const board = new MemoryBackoffBoard();
+    const k = clock();
+    await board.swap(0, { ...freshBoard(4), epoch: 1, pauseUntil: k.now() });
+    const r = new CoordinatedBackoff(board, { share: 4, now: k.now, sleep: k.sleep, random: () => 0.5 });
+    await r.beforeRequest();
+    await r.settled();
+    await r.beforeRequest();
+    expect(k.c.slept).toEqual([]);
+  });
+
+  it('waits on real timers by default, and an aborted read stops waiting', async () => {
+    const board = new MemoryBackoffBoard();
+    await board.swap(0, { ...freshBoard(4), epoch: 1, pauseUntil: Date.now() + 40 });
+    const r = new CoordinatedBackoff(board, { share: 4, spreadMs: 0 });
+    await r.beforeRequest();
+    await r.settled();
+    const started = performance.now();
+    await r.beforeRequest();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(20);
+    await board.swap(1, { ...freshBoard(4), epoch: 2, pauseUntil: Date.now() + 10_000 });
+    const s = new CoordinatedBackoff(board, { share: 4, spreadMs: 0 });
+    await s.beforeRequest();
+    await s.settled();
+    await expect(s.beforeRequest(AbortSignal.abort())).rejects.toThrow(/abort/i);
   });
 });
 

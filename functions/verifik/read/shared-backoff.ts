@@ -67,7 +67,8 @@ export function freshBoard(share: number): BoardState {
  * board, so a halving costs the whole report half its throughput until it is proven back.
  */
 export function afterRateLimit(s: BoardState, pauseUntil: number): BoardState {
-  const probe = s.held > 0 && s.held < s.level;
+  // `held` is only ever the level a raise started from (one below), or 0 after a 429.
+  const probe = s.held > 0;
   return {
     epoch: s.epoch + 1,
     level: probe ? s.held : Math.max(1, Math.floor(s.level / 2)),
@@ -83,7 +84,8 @@ export function afterRateLimit(s: BoardState, pauseUntil: number): BoardState {
 export function afterProof(s: BoardState, share: number): BoardState | null {
   if (s.level >= share) return null;
   const level = s.level + 1;
-  const passed = s.ceiling !== null && level > s.ceiling;
+  // No ceiling (null) is never passed; caution is 1 whenever there is none.
+  const passed = level > (s.ceiling ?? Number.POSITIVE_INFINITY);
   return {
     epoch: s.epoch + 1,
     level,
@@ -96,7 +98,7 @@ export function afterProof(s: BoardState, share: number): BoardState | null {
 
 /** Successes a slice needs at the board's level before raising it (adaptive-limit.ts's rule). */
 export function proofNeeded(s: BoardState): number {
-  const nearCeiling = s.ceiling !== null && s.level + 1 >= s.ceiling;
+  const nearCeiling = s.level + 1 >= (s.ceiling ?? Number.POSITIVE_INFINITY);
   return 2 * s.level * (nearCeiling ? s.caution : 1);
 }
 
@@ -175,7 +177,8 @@ export class CoordinatedBackoff implements SharedBackoff {
   /** When `#state` was taken on (its level proven only a while later). */
   #adoptedAt: number;
   #lastPoll = Number.NEGATIVE_INFINITY;
-  #pending: Promise<unknown>[] = [];
+  /** Settles when every board request started so far has (they never reject: see `#write`, `#poll`). */
+  #idle: Promise<unknown> = Promise.resolve();
   #polling = false;
 
   constructor(board: BackoffBoard, options: CoordinatedBackoffOptions) {
@@ -231,7 +234,7 @@ export class CoordinatedBackoff implements SharedBackoff {
 
   /** Waits for the board requests under way (tests; a read never waits for them). */
   async settled(): Promise<void> {
-    while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0));
+    await this.#idle;
   }
 
   /** Adopts `next` at once (this slice acts on its own evidence) and offers it to the others. */
@@ -263,10 +266,8 @@ export class CoordinatedBackoff implements SharedBackoff {
     this.stats.polls++;
     // A read older than what this slice wrote since is not news; never go back to it.
     if (read === null || read.epoch < this.#state.epoch) return;
-    if (read.epoch === this.#state.epoch && read.level === this.#state.level) {
-      this.#state = { ...this.#state, pauseUntil: Math.max(this.#state.pauseUntil, read.pauseUntil) };
-      return;
-    }
+    // What this slice wrote and won: adopting it again would restart the count towards a raise.
+    if (read.epoch === this.#state.epoch && read.level === this.#state.level) return;
     if (read.level < this.#state.level) this.stats.followed++;
     this.#adopt({ ...read, level: Math.min(read.level, this.#share) });
   }
@@ -278,11 +279,7 @@ export class CoordinatedBackoff implements SharedBackoff {
   }
 
   #track(p: Promise<unknown>): void {
-    this.#pending.push(p);
-    p.finally(() => {
-      const i = this.#pending.indexOf(p);
-      if (i >= 0) this.#pending.splice(i, 1);
-    });
+    this.#idle = Promise.all([this.#idle, p]);
   }
 }
 
