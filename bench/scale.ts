@@ -23,12 +23,9 @@
  *
  * Child mode: `tsx bench/scale.ts --slice <job.json>` runs one slice and prints its figures.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
@@ -42,7 +39,7 @@ import { runSlice, type SliceResult } from '../functions/fanout/slice-worker.js'
 import { addDays, reportWindow } from '../functions/time/window.js';
 import { createVerifikClient } from '../functions/verifik/client.js';
 import { startMoto } from '../test/support/moto.js';
-import { bundle, fmt, runChild } from './support.js';
+import { bundle, type FakeProcess, fmt, runChild, spawnFake } from './support.js';
 
 const self = fileURLToPath(import.meta.url);
 const TZ = 'America/Bogota';
@@ -312,48 +309,16 @@ export async function benchScale(opts: {
 }
 
 /** A fake Verifik process holding exactly the slice's records, its pages rendered up front. */
-async function spawnSliceFake(
-  slice: Slice,
-  latencyMs: number,
-): Promise<{ url: string; token: string; stop(): Promise<void> }> {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'bench/fake-verifik-process.ts',
-      '--count',
-      String(slice.estimate),
-      '--seed',
-      String(13 + slice.index),
-      '--start',
-      new Date(slice.startMs).toISOString(),
-      '--end',
-      new Date(slice.endMs).toISOString(),
-      '--latency-ms',
-      String(latencyMs),
-      '--prerender',
-      '500',
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('..', import.meta.url)) },
-  );
-  const lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream });
-  let info: { url: string; token: string } | null = null;
-  for await (const line of lines) {
-    info = JSON.parse(line) as { url: string; token: string };
-    break;
-  }
-  if (!info) throw new Error('slice fake did not start');
-  proc.stdout?.resume();
-  return {
-    ...info,
-    stop: async () => {
-      if (proc.exitCode === null) {
-        proc.stdin?.end();
-        await once(proc, 'exit');
-      }
-    },
-  };
+function spawnSliceFake(slice: Slice, latencyMs: number): Promise<FakeProcess> {
+  return spawnFake({
+    count: slice.estimate,
+    seed: 13 + slice.index,
+    date: slice.from,
+    timeZone: TZ,
+    span: { start: new Date(slice.startMs), end: new Date(slice.endMs) },
+    latencyMs,
+    prerender: [500],
+  });
 }
 
 interface ReferenceFigures {

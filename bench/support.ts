@@ -97,8 +97,10 @@ export interface FakeProcess {
 export async function spawnFake(opts: {
   count: number;
   seed: number;
+  /** The fake's day in `timeZone`, unless `span` gives its instants (a fan-out slice's). */
   date: string;
   timeZone: string;
+  span?: { start: Date; end: Date };
   latencyMs: number;
   prerender: number[];
   clients?: number;
@@ -118,10 +120,9 @@ export async function spawnFake(opts: {
       String(opts.count),
       '--seed',
       String(opts.seed),
-      '--day',
-      opts.date,
-      '--tz',
-      opts.timeZone,
+      ...(opts.span
+        ? ['--start', opts.span.start.toISOString(), '--end', opts.span.end.toISOString()]
+        : ['--day', opts.date, '--tz', opts.timeZone]),
       '--latency-ms',
       String(opts.latencyMs),
       '--prerender',

@@ -51,7 +51,8 @@ export interface Composed {
   fetchedBytes: number;
 }
 
-async function fetchRange(
+/** The bytes of a range piece, checked to be exactly as long as asked. */
+export async function fetchRange(
   s3: S3Client,
   bucket: string,
   p: Extract<Piece, { kind: 'range' }>,

@@ -10,7 +10,7 @@
  */
 import { PassThrough, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline as pipe } from 'node:stream/promises';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { z } from 'zod';
 import type { ReportRequest } from '../core/request.js';
@@ -26,6 +26,7 @@ import { readWindow } from '../verifik/read/index.js';
 import type { SharedBackoff } from '../verifik/read/shared-backoff.js';
 import { refId } from '../verifik/schema.js';
 import { type Slice, sliceWindow } from './plan.js';
+import { fetchRange } from './s3-compose.js';
 import { dataOffset, entryBytes, readCentralDirectory, type ZipEntry, ZipFormatError } from './zip.js';
 
 /**
@@ -280,27 +281,13 @@ function tailEntry(tail: Buffer, archiveSize: number, e: ZipEntry): Buffer {
   return entryBytes(tail, { ...e, localHeaderOffset: e.localHeaderOffset - shift });
 }
 
-/** Bytes `from`…`to` (inclusive) of an object. */
-async function getRange(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  from: number,
-  to: number,
-): Promise<Buffer> {
-  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${from}-${to}` }));
-  return Buffer.from(
-    await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-  );
-}
-
 /**
  * The central directory and the Validations sheets' names and paths, from the workbook's last
  * `first` bytes (four times more at each miss, up to the whole file: then a failure is the file's).
  */
 async function readTail(s3: S3Client, bucket: string, key: string, size: number, first: number) {
   for (let want = Math.min(size, first); ; want = Math.min(size, want * 4)) {
-    const buf = await getRange(s3, bucket, key, size - want, size - 1);
+    const buf = await fetchRange(s3, bucket, { kind: 'range', key, start: size - want, end: size });
     try {
       const entries = readCentralDirectory(buf, size);
       const byName = new Map(entries.map((e) => [e.name, e]));
@@ -337,7 +324,12 @@ async function validationsEntries(
   const out: SheetEntry[] = [];
   for (const s of sheets) {
     const e = get(s.path);
-    const head = await getRange(s3, bucket, key, e.localHeaderOffset, e.localHeaderOffset + 30 + 1024 - 1);
+    const head = await fetchRange(s3, bucket, {
+      kind: 'range',
+      key,
+      start: e.localHeaderOffset,
+      end: Math.min(size, e.localHeaderOffset + 30 + 1024),
+    });
     out.push({
       name: s.name,
       dataOffset: dataOffset(e.localHeaderOffset, head),

@@ -4,6 +4,28 @@ import { digits2, parseCanonicalUtc, parseInstant } from '../../functions/time/i
 
 const same = (s: string) => expect(Object.is(parseInstant(s), Date.parse(s)), s).toBe(true);
 
+/**
+ * Hands `check` strings in the fast path's shape (random digits), the same without milliseconds,
+ * and the same with one character replaced by a digit or a near-miss separator.
+ */
+function nearCanonical(check: (s: string) => void, numRuns: number): void {
+  const digit = fc.constantFrom(...'0123456789');
+  const anyChar = fc.constantFrom(...'0123456789-:T.Z +/;tzx');
+  const digits = (n: number) => fc.array(digit, { minLength: n, maxLength: n }).map((a) => a.join(''));
+  const shaped = fc
+    .tuple(digits(4), digits(2), digits(2), digits(2), digits(2), digits(2), digits(3))
+    .map(([y, mo, d, h, mi, s, ms]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+  fc.assert(
+    fc.property(shaped, fc.nat(23), anyChar, fc.boolean(), (s, at, c, dropMs) => {
+      check(s);
+      check(`${s.slice(0, 19)}Z`);
+      const mutated = s.slice(0, at) + c + s.slice(at + 1);
+      check(dropMs ? `${mutated.slice(0, 19)}Z` : mutated);
+    }),
+    { numRuns },
+  );
+}
+
 describe('parseInstant (Date.parse, fast for UTC instants)', () => {
   it('equals Date.parse on every instant from year 0 to 9999, with and without milliseconds', () => {
     fc.assert(
@@ -25,31 +47,7 @@ describe('parseInstant (Date.parse, fast for UTC instants)', () => {
   });
 
   it('equals Date.parse on near misses: any digit, separator or length in the fast path’s shape', () => {
-    const digit = fc.constantFrom(...'0123456789');
-    const anyChar = fc.constantFrom(...'0123456789-:T.Z +tzx');
-    const shaped = fc
-      .tuple(
-        fc.array(digit, { minLength: 4, maxLength: 4 }),
-        fc.array(digit, { minLength: 2, maxLength: 2 }),
-        fc.array(digit, { minLength: 2, maxLength: 2 }),
-        fc.array(digit, { minLength: 2, maxLength: 2 }),
-        fc.array(digit, { minLength: 2, maxLength: 2 }),
-        fc.array(digit, { minLength: 2, maxLength: 2 }),
-        fc.array(digit, { minLength: 3, maxLength: 3 }),
-      )
-      .map(
-        ([y, mo, d, h, mi, s, ms]) =>
-          `${y.join('')}-${mo.join('')}-${d.join('')}T${h.join('')}:${mi.join('')}:${s.join('')}.${ms.join('')}Z`,
-      );
-    fc.assert(
-      fc.property(shaped, fc.nat(23), anyChar, fc.boolean(), (s, at, c, dropMs) => {
-        same(s);
-        same(`${s.slice(0, 19)}Z`);
-        const mutated = s.slice(0, at) + c + s.slice(at + 1);
-        same(dropMs ? `${mutated.slice(0, 19)}Z` : mutated);
-      }),
-      { numRuns: 5000 },
-    );
+    nearCanonical(same, 5000);
   });
 
   it('hands other forms to Date.parse unchanged', () => {
@@ -255,21 +253,7 @@ describe('parseCanonicalUtc: the fast path accepts exactly the canonical UTC for
   });
 
   it('keeps the contract on random strings in and near the canonical shape', () => {
-    const digit = fc.constantFrom(...'0123456789');
-    const anyChar = fc.constantFrom(...'0123456789-:T.Z +/;zx');
-    const two = fc.array(digit, { minLength: 2, maxLength: 2 }).map((a) => a.join(''));
-    const shaped = fc
-      .tuple(fc.array(digit, { minLength: 4, maxLength: 4 }), two, two, two, two, two, two, digit)
-      .map(([y, mo, d, h, mi, s, ms, msLo]) => `${y.join('')}-${mo}-${d}T${h}:${mi}:${s}.${ms}${msLo}Z`);
-    fc.assert(
-      fc.property(shaped, fc.nat(23), anyChar, fc.boolean(), (s, at, c, dropMs) => {
-        keepsContract(s);
-        keepsContract(`${s.slice(0, 19)}Z`);
-        const mutated = s.slice(0, at) + c + s.slice(at + 1);
-        keepsContract(dropMs ? `${mutated.slice(0, 19)}Z` : mutated);
-      }),
-      { numRuns: 3000 },
-    );
+    nearCanonical(keepsContract, 3000);
   });
 
   it('a date converted right after another is its own, whichever field differs', () => {
